@@ -1,0 +1,32 @@
+# shellcheck shell=bash
+# Pinned versions of the real upstream peers used by the end-to-end tests.
+# This is the ONE place that pins them; scripts/e2e-build and scripts/e2e-cluster
+# source it. Go is test infrastructure only, never part of the product.
+
+# etcd: newest v3.6.x served by the Go module proxy.
+E2E_ETCD_VERSION=v3.6.16
+
+# Kubernetes: newest patch of the newest minor served (k8s.io/kubernetes), with
+# its staging modules (k8s.io/api, ...) at the matching v0.<minor>.<patch>.
+E2E_KUBERNETES_VERSION=v1.37.2
+E2E_KUBERNETES_STAGING_VERSION=v0.37.2
+
+# OpenTelemetry Collector: builder + core (beta v0.x / stable v1.x) + contrib of
+# ONE release. v0.161.0 is the newest release whose contrib filter/transform/file
+# modules resolve through the module proxy available here (see README-e2e.md).
+E2E_OTELCOL_VERSION=v0.161.0          # builder, core beta modules, contrib modules
+E2E_OTELCOL_STABLE_VERSION=v1.67.0    # core stable modules of the same release
+
+# Go toolchain used to build them (the local one; go.mod files need go >= 1.26.0).
+E2E_GOTOOLCHAIN=${E2E_GOTOOLCHAIN:-local}
+
+E2E_CACHE=${EVENTROUTER_E2E_CACHE:-$HOME/.cache/eventrouter-e2e}
+E2E_STATE=${EVENTROUTER_E2E_STATE:-/tmp/eventrouter-e2e}
+
+E2E_ETCD_DIR=$E2E_CACHE/etcd-$E2E_ETCD_VERSION
+E2E_KUBERNETES_DIR=$E2E_CACHE/kubernetes-$E2E_KUBERNETES_VERSION
+E2E_OTELCOL_DIR=$E2E_CACHE/otelcol-$E2E_OTELCOL_VERSION
+
+E2E_ETCD_BIN=$E2E_ETCD_DIR/bin/etcd
+E2E_KUBE_APISERVER_BIN=$E2E_KUBERNETES_DIR/bin/kube-apiserver
+E2E_OTELCOL_BIN=$E2E_OTELCOL_DIR/bin/otelcol-eventrouter

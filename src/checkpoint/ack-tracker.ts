@@ -1,0 +1,86 @@
+/** One item the source handed on, waiting for every sink it was routed to. */
+export interface TrackedEntry {
+  /** The cursor reached once this entry and all before it are acknowledged; undefined inside a list. */
+  readonly resourceVersion: string | undefined;
+  pending: number;
+  readonly receivedAt: number;
+}
+
+/**
+ * Orders acknowledgements into a cursor: the committed resourceVersion advances over an
+ * entry only when it and every entry before it were acknowledged by all their sinks. Sinks
+ * acknowledge out of order (each has its own queue); the cursor never skips a gap.
+ */
+export class AckTracker {
+  #entries: TrackedEntry[] = [];
+  #head = 0;
+  #committed: string | undefined;
+  #waiters: Array<{ below: number; resolve: () => void }> = [];
+  #onCommit: ((resourceVersion: string) => void) | undefined;
+
+  constructor(committed?: string, onCommit?: (resourceVersion: string) => void) {
+    this.#committed = committed;
+    this.#onCommit = onCommit;
+  }
+
+  /** The last resourceVersion up to which everything was acknowledged. */
+  get committed(): string | undefined {
+    return this.#committed;
+  }
+
+  /** Entries not yet passed by the cursor. */
+  get size(): number {
+    return this.#entries.length - this.#head;
+  }
+
+  /** Receipt time of the oldest unacknowledged entry, if any. */
+  get oldestPendingAt(): number | undefined {
+    return this.#entries[this.#head]?.receivedAt;
+  }
+
+  add(resourceVersion: string | undefined, pending: number, now = Date.now()): TrackedEntry {
+    const entry: TrackedEntry = { resourceVersion, pending, receivedAt: now };
+    this.#entries.push(entry);
+    if (pending === 0) this.#advance();
+    return entry;
+  }
+
+  ack(entry: TrackedEntry): void {
+    entry.pending -= 1;
+    if (entry.pending <= 0) this.#advance();
+  }
+
+  /** Resolves once fewer than `limit` entries are outstanding. */
+  waitBelow(limit: number): Promise<void> {
+    if (this.size < limit) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ below: limit, resolve }));
+  }
+
+  #advance(): void {
+    let moved = false;
+    while (this.#head < this.#entries.length) {
+      const entry = this.#entries[this.#head] as TrackedEntry;
+      if (entry.pending > 0) break;
+      this.#head += 1;
+      if (entry.resourceVersion !== undefined) {
+        this.#committed = entry.resourceVersion;
+        moved = true;
+      }
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
+      this.#entries = this.#entries.slice(this.#head);
+      this.#head = 0;
+    }
+    if (moved && this.#committed !== undefined) this.#onCommit?.(this.#committed);
+    if (this.#waiters.length > 0) {
+      const size = this.size;
+      this.#waiters = this.#waiters.filter((w) => {
+        if (size < w.below) {
+          w.resolve();
+          return false;
+        }
+        return true;
+      });
+    }
+  }
+}

@@ -1,0 +1,35 @@
+/** The durable cursor: per watched scope (a namespace, or "" for all), the last acknowledged resourceVersion. */
+export interface Checkpoint {
+  version: 1;
+  api: string;
+  scopes: Record<string, string>;
+  updatedAt: string;
+}
+
+/** Where the checkpoint lives. `load` returns undefined when there is none yet. */
+export interface CheckpointStore {
+  readonly kind: string;
+  load(): Promise<Checkpoint | undefined>;
+  save(checkpoint: Checkpoint): Promise<void>;
+}
+
+export function isCheckpoint(value: unknown): value is Checkpoint {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<Checkpoint>;
+  return (
+    v.version === 1 &&
+    typeof v.api === 'string' &&
+    typeof v.scopes === 'object' &&
+    v.scopes !== null &&
+    Object.values(v.scopes).every((rv) => typeof rv === 'string')
+  );
+}
+
+/** A store that keeps nothing: every start is a first start. */
+export class NoCheckpointStore implements CheckpointStore {
+  readonly kind = 'none';
+  async load(): Promise<Checkpoint | undefined> {
+    return undefined;
+  }
+  async save(): Promise<void> {}
+}

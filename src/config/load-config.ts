@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from './config-error.ts';
+import { type Config, configSchema } from './schema.ts';
+
+/** `sinks[1].protocol` from `['sinks', 1, 'protocol']`. */
+export function keyPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => `${keyPath([...issue.path, key])}: unknown key`).join('\n  - ');
+  }
+  return `${keyPath(issue.path)}: ${issue.message}`;
+}
+
+/** Applies the environment variables that override config keys. */
+function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  if (env['EVENTROUTER_CLUSTER_NAME']) raw['clusterName'] = env['EVENTROUTER_CLUSTER_NAME'];
+  if (env['EVENTROUTER_LOG_LEVEL']) {
+    const log = (raw['log'] ??= {}) as Record<string, unknown>;
+    log['level'] = env['EVENTROUTER_LOG_LEVEL'];
+  }
+}
+
+/** Validates a parsed config object; throws {@link ConfigError} listing every problem. */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, source?: string): Config {
+  const input = raw === null || raw === undefined ? {} : raw;
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new ConfigError(['(root): the configuration must be a mapping'], source);
+  }
+  const copy = structuredClone(input) as Record<string, unknown>;
+  applyEnv(copy, env);
+  const result = configSchema.safeParse(copy);
+  if (!result.success) throw new ConfigError(result.error.issues.map(describe), source);
+  const config = result.data;
+  if (config.sinks === undefined) {
+    // No sinks configured: one OTLP sink that the standard OTEL_EXPORTER_OTLP_* variables configure.
+    config.sinks = [configSchema.shape.sinks.unwrap().element.parse({ type: 'otlp', name: 'otlp' })];
+  }
+  const names = new Set<string>();
+  const problems: string[] = [];
+  config.sinks.forEach((sink, i) => {
+    if (names.has(sink.name)) problems.push(`sinks[${i}].name: duplicate sink name "${sink.name}"`);
+    names.add(sink.name);
+  });
+  if (config.sinks.length === 0) problems.push('sinks: at least one sink is required');
+  if (config.leaderElection.enabled && config.checkpoint.store === 'file') {
+    problems.push('checkpoint.store: leader election needs a store both replicas share (configmap), not "file"');
+  }
+  if (problems.length > 0) throw new ConfigError(problems, source);
+  return config;
+}
+
+/** Reads and validates the YAML file at `path` (or defaults when undefined). */
+export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
+  if (path === undefined) return parseConfig({}, env);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`(file): cannot read ${path}: ${(error as Error).message}`], path);
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => `(yaml) line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`),
+      path,
+    );
+  }
+  return parseConfig(doc.toJS(), env, path);
+}

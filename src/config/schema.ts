@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { parseDuration } from '../util/duration.ts';
+
+/** A Go-style duration string (`15s`, `10m`, `1h30m`) turned into milliseconds. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `invalid duration "${text}" (use e.g. 500ms, 15s, 10m, 1h30m)` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const stringList = z.array(z.string()).default([]);
+
+/** One route rule: every condition set must hold (globs, or /regular expressions/). */
+export const ruleSchema = z
+  .object({
+    namespace: z.string().optional(),
+    kind: z.string().optional(),
+    name: z.string().optional(),
+    reason: z.string().optional(),
+    type: z.string().optional(),
+    reportingController: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    minCount: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+
+const sinkCommon = {
+  name: z.string().min(1).regex(/^[a-zA-Z0-9_.-]+$/, 'use letters, digits, "_", "-" and "."'),
+  match: z.array(ruleSchema).default([]),
+  drop: z.array(ruleSchema).default([]),
+  /** Records queued for this sink before the source stops reading. */
+  queueSize: z.number().int().min(1).default(10_000),
+  maxBatchSize: z.number().int().min(1).default(1000),
+  batchTimeout: duration('1s'),
+};
+
+export const otlpSinkSchema = z
+  .object({
+    ...sinkCommon,
+    type: z.literal('otlp'),
+    /** Base URL (`http://collector:4318`) or, for http, the full `/v1/logs` URL. Default: OTEL_EXPORTER_OTLP_* env. */
+    endpoint: z.string().url().optional(),
+    protocol: z.enum(['http/protobuf', 'http/json', 'grpc']).optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    compression: z.enum(['gzip', 'none']).optional(),
+    timeout: duration('10s'),
+    /** First retry delay; doubles up to maxBackoff, with jitter. */
+    initialBackoff: duration('1s'),
+    maxBackoff: duration('30s'),
+  })
+  .strict();
+
+export const stdoutSinkSchema = z
+  .object({
+    ...sinkCommon,
+    type: z.literal('stdout'),
+    format: z.enum(['json']).default('json'),
+  })
+  .strict();
+
+export const sinkSchema = z.discriminatedUnion('type', [otlpSinkSchema, stdoutSinkSchema]);
+
+export const configSchema = z
+  .object({
+    clusterName: z.string().default(''),
+    source: z
+      .object({
+        api: z.enum(['core/v1', 'events.k8s.io/v1']).default('core/v1'),
+        namespaces: stringList,
+        fieldSelector: z.string().default(''),
+        labelSelector: z.string().default(''),
+        /** `all`, or a duration: on a first start, only events younger than it. */
+        backfill: z
+          .string()
+          .default('all')
+          .refine((v) => v === 'all' || parseDuration(v) !== undefined, 'use "all" or a duration such as 10m'),
+        pageSize: z.number().int().min(1).max(10_000).default(500),
+        /** Server-side watch timeout; the router reconnects from the last resourceVersion. */
+        watchTimeout: duration('5m'),
+        /** A stream that delivers nothing for this long is reconnected. */
+        inactivityTimeout: duration('3m'),
+        minBackoff: duration('1s'),
+        maxBackoff: duration('30s'),
+        /** Events remembered to tell a repeat from a re-delivery. */
+        dedupeCacheSize: z.number().int().min(100).default(100_000),
+        emit: z
+          .object({
+            added: z.boolean().default(true),
+            modified: z.enum(['occurrence', 'all', 'none']).default('occurrence'),
+            deleted: z.boolean().default(false),
+          })
+          .strict()
+          .default({ added: true, modified: 'occurrence', deleted: false }),
+      })
+      .strict()
+      .prefault({}),
+    checkpoint: z
+      .object({
+        store: z.enum(['file', 'configmap', 'none']).default('file'),
+        path: z.string().default('/var/lib/eventrouter/checkpoint.json'),
+        configMapName: z.string().default('eventrouter-checkpoint'),
+        namespace: z.string().default(''),
+        interval: duration('5s'),
+      })
+      .strict()
+      .prefault({}),
+    leaderElection: z
+      .object({
+        enabled: z.boolean().default(false),
+        leaseName: z.string().default('eventrouter'),
+        leaseNamespace: z.string().default(''),
+        identity: z.string().default(''),
+        leaseDuration: duration('15s'),
+        renewDeadline: duration('10s'),
+        retryPeriod: duration('2s'),
+      })
+      .strict()
+      .prefault({}),
+    enrich: z
+      .object({
+        owners: z.boolean().default(true),
+        serviceName: z.boolean().default(true),
+        labels: stringList,
+        annotations: stringList,
+        cacheSize: z.number().int().min(1).default(10_000),
+        cacheTtl: duration('5m'),
+        qps: z.number().positive().default(20),
+        deadline: duration('2s'),
+      })
+      .strict()
+      .prefault({}),
+    drop: z.array(ruleSchema).default([]),
+    sinks: z.array(sinkSchema).optional(),
+    server: z
+      .object({
+        listen: z.string().default('0.0.0.0:8080'),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+      .strict()
+      .prefault({}),
+    /** Deadline to drain the sinks on SIGTERM; keep it below the pod's terminationGracePeriodSeconds. */
+    shutdownTimeout: duration('25s'),
+    /** Longest event message kept in the body; longer ones are cut and marked. */
+    maxBodyLength: z.number().int().min(64).default(32_768),
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type SinkConfig = z.output<typeof sinkSchema>;
+export type OtlpSinkConfig = z.output<typeof otlpSinkSchema>;
+export type StdoutSinkConfig = z.output<typeof stdoutSinkSchema>;
+export type RuleConfig = z.output<typeof ruleSchema>;

@@ -1,0 +1,163 @@
+import { SeverityNumber } from '@opentelemetry/api';
+import * as attr from './attribute-names.ts';
+import type { AttributeMap, EventRecord } from './event-record.ts';
+import type { NormalizedEvent, ObjectRef } from './normalized-event.ts';
+import { hrTimeFromMillis, parseRfc3339 } from './time.ts';
+
+/** Options of {@link mapEvent}. */
+export interface MapOptions {
+  /** `k8s.cluster.name`; omitted when empty. */
+  clusterName?: string;
+  /** `k8s.cluster.uid` (uid of the kube-system Namespace), when known. */
+  clusterUid?: string;
+  /** Attributes merged into every resource first (`OTEL_RESOURCE_ATTRIBUTES`); event-derived values win. */
+  baseResource?: AttributeMap;
+  /** Longest body kept, in UTF-16 code units; longer messages are cut and marked. Default 32768. */
+  maxBodyLength?: number;
+  /** When the record was received; defaults to now. */
+  observedAtMillis?: number;
+}
+
+interface KindAttributes {
+  group: string;
+  name: string;
+  uid?: string;
+}
+
+/** Kinds whose name (and uid) have a semantic-convention attribute of their own, by API group. */
+const KIND_ATTRIBUTES: Record<string, KindAttributes> = {
+  Pod: { group: '', name: attr.ATTR_K8S_POD_NAME, uid: attr.ATTR_K8S_POD_UID },
+  Node: { group: '', name: attr.ATTR_K8S_NODE_NAME, uid: attr.ATTR_K8S_NODE_UID },
+  Deployment: { group: 'apps', name: attr.ATTR_K8S_DEPLOYMENT_NAME, uid: attr.ATTR_K8S_DEPLOYMENT_UID },
+  ReplicaSet: { group: 'apps', name: attr.ATTR_K8S_REPLICASET_NAME, uid: attr.ATTR_K8S_REPLICASET_UID },
+  StatefulSet: { group: 'apps', name: attr.ATTR_K8S_STATEFULSET_NAME, uid: attr.ATTR_K8S_STATEFULSET_UID },
+  DaemonSet: { group: 'apps', name: attr.ATTR_K8S_DAEMONSET_NAME, uid: attr.ATTR_K8S_DAEMONSET_UID },
+  Job: { group: 'batch', name: attr.ATTR_K8S_JOB_NAME, uid: attr.ATTR_K8S_JOB_UID },
+  CronJob: { group: 'batch', name: attr.ATTR_K8S_CRONJOB_NAME, uid: attr.ATTR_K8S_CRONJOB_UID },
+  ReplicationController: {
+    group: '',
+    name: attr.ATTR_K8S_REPLICATIONCONTROLLER_NAME,
+    uid: attr.ATTR_K8S_REPLICATIONCONTROLLER_UID,
+  },
+  HorizontalPodAutoscaler: { group: 'autoscaling', name: attr.ATTR_K8S_HPA_NAME, uid: attr.ATTR_K8S_HPA_UID },
+  PersistentVolumeClaim: { group: '', name: attr.ATTR_K8S_PERSISTENTVOLUMECLAIM_NAME },
+  PersistentVolume: { group: '', name: attr.ATTR_K8S_PERSISTENTVOLUME_NAME },
+  Service: { group: '', name: attr.ATTR_K8S_SERVICE_NAME },
+};
+
+const CONTAINER_FIELD_PATH = /^spec\.(?:containers|initContainers|ephemeralContainers)\{([^}]+)\}/;
+
+function apiGroup(apiVersion: string | undefined): string | undefined {
+  if (apiVersion === undefined) return undefined;
+  const slash = apiVersion.indexOf('/');
+  return slash === -1 ? '' : apiVersion.slice(0, slash);
+}
+
+/** The container an event is about, from a fieldPath such as `spec.containers{app}`. */
+export function containerFromFieldPath(fieldPath: string | undefined): string | undefined {
+  if (fieldPath === undefined) return undefined;
+  return CONTAINER_FIELD_PATH.exec(fieldPath)?.[1];
+}
+
+/** The resource attributes that follow from the involved object alone (before enrichment). */
+export function resourceFor(event: NormalizedEvent, options: MapOptions = {}): AttributeMap {
+  const resource: AttributeMap = { ...options.baseResource };
+  const obj: ObjectRef = event.regarding;
+  if (options.clusterName) resource[attr.ATTR_K8S_CLUSTER_NAME] = options.clusterName;
+  if (options.clusterUid) resource[attr.ATTR_K8S_CLUSTER_UID] = options.clusterUid;
+  const namespace = obj.namespace ?? (obj.kind === 'Namespace' ? obj.name : undefined) ?? event.namespace;
+  if (namespace) resource[attr.ATTR_K8S_NAMESPACE_NAME] = namespace;
+  if (obj.kind) resource[attr.ATTR_K8S_OBJECT_KIND] = obj.kind;
+  if (obj.name) resource[attr.ATTR_K8S_OBJECT_NAME] = obj.name;
+  if (obj.uid) resource[attr.ATTR_K8S_OBJECT_UID] = obj.uid;
+  if (obj.apiVersion) resource[attr.ATTR_K8S_OBJECT_API_VERSION] = obj.apiVersion;
+  if (obj.fieldPath) resource[attr.ATTR_K8S_OBJECT_FIELDPATH] = obj.fieldPath;
+
+  const kindAttributes = obj.kind === undefined ? undefined : KIND_ATTRIBUTES[obj.kind];
+  const group = apiGroup(obj.apiVersion);
+  // A CRD may reuse a built-in kind name in another group; only the real kind gets its attributes.
+  if (kindAttributes !== undefined && (group === undefined || group === kindAttributes.group) && obj.name) {
+    resource[kindAttributes.name] = obj.name;
+    if (kindAttributes.uid !== undefined && obj.uid) resource[kindAttributes.uid] = obj.uid;
+  }
+  const container = containerFromFieldPath(obj.fieldPath);
+  if (container !== undefined) resource[attr.ATTR_K8S_CONTAINER_NAME] = container;
+  // The kubelet reports from the node the pod runs on; source.host / reportingInstance name it.
+  if (resource[attr.ATTR_K8S_NODE_NAME] === undefined && event.reportingController === 'kubelet') {
+    const node = event.sourceHost ?? event.reportingInstance;
+    if (node) resource[attr.ATTR_K8S_NODE_NAME] = node;
+  }
+  return resource;
+}
+
+function severityOf(type: string | undefined): SeverityNumber {
+  if (type === 'Normal') return SeverityNumber.INFO;
+  if (type === 'Warning') return SeverityNumber.WARN;
+  return SeverityNumber.UNSPECIFIED;
+}
+
+/**
+ * Maps one event occurrence to an {@link EventRecord} per the eventrouter convention v1.
+ * Never throws: every field is optional in the input.
+ */
+export function mapEvent(event: NormalizedEvent, verb: EventRecord['verb'], options: MapOptions = {}): EventRecord {
+  const observedAt = options.observedAtMillis ?? Date.now();
+  const hrTimeObserved = hrTimeFromMillis(observedAt);
+  const hrTime =
+    parseRfc3339(event.seriesLastObservedTime) ??
+    parseRfc3339(event.eventTime) ??
+    parseRfc3339(event.lastTimestamp) ??
+    parseRfc3339(event.firstTimestamp) ??
+    parseRfc3339(event.creationTimestamp) ??
+    hrTimeObserved;
+
+  const attributes: AttributeMap = {};
+  if (event.reason) attributes[attr.ATTR_K8S_EVENT_REASON] = event.reason;
+  if (event.action) attributes[attr.ATTR_K8S_EVENT_ACTION] = event.action;
+  if (event.name) attributes[attr.ATTR_K8S_EVENT_NAME] = event.name;
+  if (event.uid) attributes[attr.ATTR_K8S_EVENT_UID] = event.uid;
+  if (event.count !== undefined) attributes[attr.ATTR_K8S_EVENT_COUNT] = event.count;
+  if (event.resourceVersion) attributes[attr.ATTR_K8S_EVENT_RESOURCE_VERSION] = event.resourceVersion;
+  const start = event.firstTimestamp ?? event.eventTime;
+  if (start) attributes[attr.ATTR_K8S_EVENT_START_TIME] = start;
+  if (event.reportingController) attributes[attr.ATTR_K8S_EVENT_REPORTING_CONTROLLER] = event.reportingController;
+  if (event.reportingInstance) attributes[attr.ATTR_K8S_EVENT_REPORTING_INSTANCE] = event.reportingInstance;
+  const related = event.related;
+  if (related !== undefined) {
+    if (related.kind) attributes[attr.ATTR_K8S_EVENT_RELATED_KIND] = related.kind;
+    if (related.name) attributes[attr.ATTR_K8S_EVENT_RELATED_NAME] = related.name;
+    if (related.namespace) attributes[attr.ATTR_K8S_EVENT_RELATED_NAMESPACE] = related.namespace;
+    if (related.uid) attributes[attr.ATTR_K8S_EVENT_RELATED_UID] = related.uid;
+  }
+  if (event.regarding.resourceVersion) {
+    attributes[attr.ATTR_K8S_OBJECT_RESOURCE_VERSION] = event.regarding.resourceVersion;
+  }
+
+  let body = event.message ?? '';
+  const maxBodyLength = options.maxBodyLength ?? 32768;
+  if (body.length > maxBodyLength) {
+    attributes[attr.ATTR_EVENTROUTER_BODY_TRUNCATED] = true;
+    attributes[attr.ATTR_EVENTROUTER_BODY_ORIGINAL_LENGTH] = body.length;
+    body = body.slice(0, maxBodyLength);
+  }
+
+  const record: EventRecord = {
+    resource: resourceFor(event, options),
+    hrTime,
+    hrTimeObserved,
+    severityNumber: severityOf(event.type),
+    body,
+    eventName: attr.EVENT_NAME,
+    attributes,
+    verb,
+    dedupeKey: dedupeKey(event),
+    event,
+  };
+  if (event.type !== undefined) record.severityText = event.type;
+  return record;
+}
+
+/** (`k8s.event.uid`, `k8s.event.count`): one occurrence of one event. */
+export function dedupeKey(event: NormalizedEvent): string {
+  return `${event.uid || `${event.namespace}/${event.name}`}/${event.count ?? 1}`;
+}

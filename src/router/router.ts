@@ -1,0 +1,327 @@
+import { resourceAttributesEnvDetector } from '@opentelemetry/resources';
+import type { Config, SinkConfig } from '../config/schema.ts';
+import { AckTracker } from '../checkpoint/ack-tracker.ts';
+import type { Checkpoint, CheckpointStore } from '../checkpoint/checkpoint-store.ts';
+import { applyServiceAttributes, type WorkloadMetadata } from '../enrich/service-attributes.ts';
+import type { KubeClient } from '../kube/kube-client.ts';
+import type { AttributeMap, EventRecord } from '../model/event-record.ts';
+import { type MapOptions, mapEvent } from '../model/map-event.ts';
+import { MalformedEventError, normalizeEvent } from '../model/normalize.ts';
+import { OccurrenceTracker } from '../model/occurrence-tracker.ts';
+import { Route } from '../route/rule-matcher.ts';
+import { SinkQueue } from '../sinks/sink-queue.ts';
+import type { Sink } from '../sinks/sink.ts';
+import { EventSource, type SourceItem } from '../source/event-source.ts';
+import { parseDuration } from '../util/duration.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+
+/** Adds what the API knows about an event's object (owners, labels) to its record. */
+export interface Enricher {
+  /** Adds owner attributes to `record.resource`; returns the labels/annotations that decide `service.*`. */
+  enrich(record: EventRecord): Promise<WorkloadMetadata | undefined>;
+}
+
+export interface RouterOptions {
+  config: Config;
+  client: KubeClient;
+  /** The sinks, each with its config entry (queue bounds, batching, routes); without one, defaults. */
+  sinks: Array<{ sink: Sink; config?: SinkConfig }>;
+  checkpointStore: CheckpointStore;
+  metrics: Metrics;
+  logger: Logger;
+  enricher?: Enricher;
+  /** `k8s.cluster.uid`, when known. */
+  clusterUid?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+interface Scope {
+  namespace: string;
+  source: EventSource;
+  tracker: AckTracker;
+}
+
+interface SinkLane {
+  queue: SinkQueue;
+  route: Route;
+}
+
+/** Records outstanding across all sinks before the source waits (bounds memory with a slow sink). */
+const MAX_IN_FLIGHT = 50_000;
+const MAX_REASONS = 200;
+const MAX_NAMESPACES = 500;
+
+/**
+ * The pipeline: sources → normalize/occurrence → map → enrich → route → per-sink queues,
+ * with the checkpoint advanced by acknowledgements. Sinks start before sources and stop after
+ * them, so each stage drains into the next.
+ */
+export class Router {
+  readonly #o: RouterOptions;
+  readonly #log: Logger;
+  readonly #occurrences: OccurrenceTracker;
+  readonly #lanes: SinkLane[];
+  readonly #drop: Route;
+  readonly #mapOptions: MapOptions;
+  #scopes: Scope[] = [];
+  #abort = new AbortController();
+  #running: Promise<void>[] = [];
+  #checkpointTimer: NodeJS.Timeout | undefined;
+  #saved = '';
+  #saving: Promise<void> = Promise.resolve();
+  #reasons = new Set<string>();
+  #namespaces = new Set<string>();
+
+  constructor(options: RouterOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ component: 'router' });
+    const { config } = options;
+    this.#occurrences = new OccurrenceTracker(config.source.dedupeCacheSize);
+    this.#lanes = options.sinks.map(({ sink, config: sc }) => {
+      return {
+        queue: new SinkQueue({
+          sink,
+          queueSize: sc?.queueSize ?? 10_000,
+          maxBatchSize: sc?.maxBatchSize ?? 1000,
+          batchTimeoutMs: sc?.batchTimeout ?? 1000,
+          ...(sc?.type === 'otlp' ? { minBackoffMs: sc.initialBackoff, maxBackoffMs: sc.maxBackoff } : {}),
+          metrics: options.metrics,
+          logger: options.logger,
+        }),
+        route: new Route(sc?.match ?? [], sc?.drop ?? []),
+      };
+    });
+    this.#drop = new Route([], config.drop);
+    const baseResource = resourceAttributesEnvDetector.detect().attributes as AttributeMap | undefined;
+    this.#mapOptions = {
+      ...(config.clusterName ? { clusterName: config.clusterName } : {}),
+      ...(options.clusterUid ? { clusterUid: options.clusterUid } : {}),
+      baseResource: Object.fromEntries(
+        Object.entries(baseResource ?? {}).filter(([, v]) => v !== undefined),
+      ) as AttributeMap,
+      maxBodyLength: config.maxBodyLength,
+    };
+  }
+
+  get sinkQueues(): readonly SinkQueue[] {
+    return this.#lanes.map((lane) => lane.queue);
+  }
+
+  /** Ready once every scope finished its first list (or resumed its watch). */
+  get synced(): boolean {
+    return this.#scopes.length > 0 && this.#scopes.every((s) => s.source.synced);
+  }
+
+  /** The longest time any watch has been silent. */
+  get maxIdleMs(): number {
+    return Math.max(0, ...this.#scopes.map((s) => s.source.idleMs));
+  }
+
+  /** The committed cursor of every scope. */
+  checkpoint(): Checkpoint {
+    const scopes: Record<string, string> = {};
+    for (const scope of this.#scopes) {
+      if (scope.tracker.committed !== undefined) scopes[scope.namespace] = scope.tracker.committed;
+    }
+    return { version: 1, api: this.#o.config.source.api, scopes, updatedAt: new Date().toISOString() };
+  }
+
+  /** Starts the sinks only, for {@link Router.ingest} without watching a cluster (replay). */
+  async startSinks(): Promise<void> {
+    for (const lane of [...this.#lanes].reverse()) {
+      await lane.queue.sink.start();
+      lane.queue.start();
+    }
+  }
+
+  /**
+   * Sends objects of an event dump through the same pipeline (occurrence rule, mapping,
+   * enrichment, routes, sinks) as if they had been listed. Malformed objects are counted and skipped.
+   */
+  async ingest(objects: readonly unknown[]): Promise<{ accepted: number; malformed: number }> {
+    const scope: Scope = { namespace: '(replay)', tracker: new AckTracker(), source: undefined as never };
+    let malformed = 0;
+    const items: SourceItem[] = [];
+    for (const raw of objects) {
+      try {
+        items.push({ kind: 'event', notification: 'LISTED', event: normalizeEvent(raw), resourceVersion: undefined });
+      } catch (error) {
+        malformed += 1;
+        this.#o.metrics.malformed.inc({ kind: error instanceof MalformedEventError ? error.kind : 'unknown' });
+        this.#log.warn({ err: (error as Error).message }, 'skipping malformed object in the dump');
+      }
+    }
+    await this.#deliver(scope, items);
+    return { accepted: items.length, malformed };
+  }
+
+  async start(): Promise<void> {
+    const { config } = this.#o;
+    let resume: Checkpoint | undefined;
+    try {
+      resume = await this.#o.checkpointStore.load();
+    } catch (error) {
+      this.#log.error({ err: (error as Error).message }, 'cannot read the checkpoint; starting as a first start');
+    }
+    if (resume !== undefined && resume.api !== config.source.api) {
+      this.#log.warn({ checkpointApi: resume.api }, 'checkpoint was written for another API; ignoring it');
+      resume = undefined;
+    }
+    this.#saved = JSON.stringify(resume?.scopes ?? {});
+    await this.startSinks();
+    const backfill = config.source.backfill === 'all' ? undefined : parseDuration(config.source.backfill);
+    const namespaces = config.source.namespaces.length > 0 ? config.source.namespaces : [''];
+    this.#scopes = namespaces.map((namespace) => {
+      const start = resume?.scopes[namespace];
+      const tracker = new AckTracker(start);
+      const scope: Scope = {
+        namespace,
+        tracker,
+        source: new EventSource({
+          client: this.#o.client,
+          api: config.source.api,
+          namespace,
+          fieldSelector: config.source.fieldSelector,
+          labelSelector: config.source.labelSelector,
+          pageSize: config.source.pageSize,
+          watchTimeoutMs: config.source.watchTimeout,
+          inactivityTimeoutMs: config.source.inactivityTimeout,
+          minBackoffMs: config.source.minBackoff,
+          maxBackoffMs: config.source.maxBackoff,
+          ...(start !== undefined ? { startResourceVersion: start } : {}),
+          ...(backfill !== undefined ? { backfillMaxAgeMs: backfill } : {}),
+          deliver: (items) => this.#deliver(scope, items),
+          metrics: this.#o.metrics,
+          logger: this.#o.logger,
+        }),
+      };
+      return scope;
+    });
+    this.#log.info(
+      { scopes: namespaces.map((n) => n || '*'), resumeFrom: resume?.scopes, sinks: this.#lanes.map((l) => l.queue.sink.name) },
+      resume ? 'resuming from checkpoint' : 'starting without a checkpoint',
+    );
+    this.#running = this.#scopes.map((scope) => scope.source.run(this.#abort.signal));
+    this.#checkpointTimer = setInterval(() => void this.saveCheckpoint(), config.checkpoint.interval);
+    this.#checkpointTimer.unref();
+  }
+
+  /** Writes the checkpoint if it moved since the last write. Never throws. */
+  saveCheckpoint(): Promise<void> {
+    this.#saving = this.#saving.then(async () => {
+      const checkpoint = this.checkpoint();
+      const key = JSON.stringify(checkpoint.scopes);
+      if (key === this.#saved) return;
+      try {
+        await this.#o.checkpointStore.save(checkpoint);
+        this.#saved = key;
+        this.#o.metrics.checkpointWrites.inc({ outcome: 'ok' });
+        for (const [scope, rv] of Object.entries(checkpoint.scopes)) {
+          if (/^\d+$/.test(rv)) this.#o.metrics.checkpointResourceVersion.set({ scope: scope || '*' }, Number(rv));
+        }
+      } catch (error) {
+        this.#o.metrics.checkpointWrites.inc({ outcome: 'error' });
+        this.#log.error({ err: (error as Error).message }, 'cannot write the checkpoint');
+      }
+    });
+    return this.#saving;
+  }
+
+  /**
+   * Graceful stop: stop reading, drain every sink until `deadlineMs`, write the checkpoint
+   * (which covers exactly what was acknowledged), shut the sinks down.
+   */
+  async stop(deadlineMs = this.#o.config.shutdownTimeout): Promise<{ drained: boolean }> {
+    const until = Date.now() + deadlineMs;
+    this.#abort.abort();
+    clearInterval(this.#checkpointTimer);
+    await Promise.allSettled(this.#running);
+    const results = await Promise.all(this.#lanes.map((lane) => lane.queue.drain(until - Date.now())));
+    const drained = results.every(Boolean);
+    if (!drained) {
+      this.#log.warn(
+        { pending: this.#lanes.map((l) => ({ sink: l.queue.sink.name, depth: l.queue.depth })) },
+        'shutdown deadline reached before every sink drained; the checkpoint covers only what was acknowledged',
+      );
+    }
+    await Promise.all(this.#lanes.map((lane) => lane.queue.stop()));
+    await this.saveCheckpoint();
+    await Promise.allSettled(this.#lanes.map((lane) => lane.queue.sink.shutdown()));
+    this.#log.info({ drained, checkpoint: this.checkpoint().scopes }, 'stopped');
+    return { drained };
+  }
+
+  #toRecord(item: Extract<SourceItem, { kind: 'event' }>): EventRecord | undefined {
+    const emit = this.#o.config.source.emit;
+    const { event } = item;
+    switch (item.notification) {
+      case 'DELETED':
+        this.#occurrences.forget(event);
+        return emit.deleted ? { ...mapEvent(event, 'ADDED', this.#mapOptions), verb: 'DELETED' } : undefined;
+      case 'ADDED':
+      case 'LISTED': {
+        const occurrence = this.#occurrences.observe(event, true);
+        if (occurrence === 'none') return undefined;
+        if (occurrence === 'new' && !emit.added) return undefined;
+        return mapEvent(event, occurrence === 'new' ? 'ADDED' : 'UPDATED', this.#mapOptions);
+      }
+      case 'MODIFIED': {
+        const occurrence = this.#occurrences.observe(event, false);
+        if (emit.modified === 'none') return undefined;
+        if (emit.modified === 'occurrence' && occurrence === 'none') return undefined;
+        return mapEvent(event, 'UPDATED', this.#mapOptions);
+      }
+    }
+  }
+
+  #count(record: EventRecord): void {
+    const { event } = record;
+    let reason = event.reason ?? '';
+    if (!this.#reasons.has(reason)) {
+      if (this.#reasons.size < MAX_REASONS) this.#reasons.add(reason);
+      else reason = 'other';
+    }
+    let namespace = (record.resource['k8s.namespace.name'] as string | undefined) ?? '';
+    if (!this.#namespaces.has(namespace)) {
+      if (this.#namespaces.size < MAX_NAMESPACES) this.#namespaces.add(namespace);
+      else namespace = 'other';
+    }
+    this.#o.metrics.events.inc({ type: event.type ?? '', reason, kind: event.regarding.kind ?? '', namespace });
+  }
+
+  async #deliver(scope: Scope, items: SourceItem[]): Promise<void> {
+    for (const item of items) {
+      if (item.kind === 'cursor') {
+        scope.tracker.add(item.resourceVersion, 0);
+        continue;
+      }
+      const record = this.#toRecord(item);
+      if (record === undefined) {
+        scope.tracker.add(item.resourceVersion, 0);
+        continue;
+      }
+      const metadata = this.#o.enricher === undefined ? undefined : await this.#o.enricher.enrich(record);
+      if (this.#o.config.enrich.serviceName) applyServiceAttributes(record.resource, metadata);
+      if (this.#o.config.drop.length > 0 && !this.#drop.accepts(record)) {
+        scope.tracker.add(item.resourceVersion, 0);
+        continue;
+      }
+      this.#count(record);
+      const targets: SinkLane[] = [];
+      for (const lane of this.#lanes) {
+        if (lane.route.accepts(record)) targets.push(lane);
+        else this.#o.metrics.records.inc({ sink: lane.queue.sink.name, outcome: 'filtered' });
+      }
+      const entry = scope.tracker.add(item.resourceVersion, targets.length);
+      const done = () => scope.tracker.ack(entry);
+      for (const lane of targets) {
+        if (!lane.queue.hasRoom()) await lane.queue.room();
+        lane.queue.push({ record, done });
+      }
+    }
+    const oldest = Math.min(Date.now(), ...this.#scopes.map((s) => s.tracker.oldestPendingAt ?? Date.now()));
+    this.#o.metrics.checkpointLagSeconds.set((Date.now() - oldest) / 1000);
+    if (scope.tracker.size >= MAX_IN_FLIGHT) await scope.tracker.waitBelow(MAX_IN_FLIGHT);
+  }
+}

@@ -1,0 +1,117 @@
+import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
+import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { ExportResultCode, type ExportResult, type InstrumentationScope } from '@opentelemetry/core';
+import { CompressionAlgorithm, OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import type { EventRecord } from '../../model/event-record.ts';
+import type { ExportOutcome, Sink } from '../sink.ts';
+import { toReadableLogRecords } from './resource-grouping.ts';
+
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
+
+export interface OtlpSinkOptions {
+  name: string;
+  /** Base URL (`http://collector:4318`) or a full `/v1/logs` URL; undefined: the OTEL_EXPORTER_OTLP_* env. */
+  endpoint?: string;
+  /** Default: OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf. */
+  protocol?: OtlpProtocol;
+  headers?: Record<string, string>;
+  compression?: 'gzip' | 'none';
+  timeoutMs?: number;
+  scope: InstrumentationScope;
+  env?: NodeJS.ProcessEnv;
+}
+
+const GRPC_RETRYABLE = new Set([1, 4, 8, 10, 11, 14, 15]);
+
+/** The protocol of an OTLP sink whose config leaves it unset, per the OTEL_* spec. */
+export function protocolFromEnv(env: NodeJS.ProcessEnv): OtlpProtocol {
+  const value = env['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL'] || env['OTEL_EXPORTER_OTLP_PROTOCOL'] || 'http/protobuf';
+  return value === 'grpc' || value === 'http/json' ? value : 'http/protobuf';
+}
+
+/** The `/v1/logs` URL for an http protocol, from a base endpoint as OTEL_EXPORTER_OTLP_ENDPOINT has it. */
+export function httpLogsUrl(endpoint: string): string {
+  const url = new URL(endpoint);
+  if (url.pathname.endsWith('/v1/logs')) return url.toString();
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/logs`;
+  return url.toString();
+}
+
+/**
+ * Exports over OTLP with the OpenTelemetry JS exporters (serialisation, transport,
+ * compression, the OTEL_EXPORTER_OTLP_* variables). Delivery is the router's job: this sink
+ * is called by a queue that retries until success, so no SDK processor (which drops on a full
+ * queue or after a few retries) is involved.
+ */
+export class OtlpSink implements Sink {
+  readonly type = 'otlp';
+  readonly name: string;
+  readonly protocol: OtlpProtocol;
+  readonly #exporter: LogRecordExporter;
+  readonly #scope: InstrumentationScope;
+
+  constructor(options: OtlpSinkOptions) {
+    this.name = options.name;
+    this.#scope = options.scope;
+    this.protocol = options.protocol ?? protocolFromEnv(options.env ?? process.env);
+    const headers = options.headers && Object.keys(options.headers).length > 0 ? options.headers : undefined;
+    const compression =
+      options.compression === undefined
+        ? undefined
+        : options.compression === 'gzip'
+          ? CompressionAlgorithm.GZIP
+          : CompressionAlgorithm.NONE;
+    const common = {
+      ...(headers ? { headers } : {}),
+      ...(compression ? { compression } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMillis: options.timeoutMs } : {}),
+    };
+    if (this.protocol === 'grpc') {
+      this.#exporter = new GrpcLogExporter({
+        ...(options.endpoint ? { url: options.endpoint } : {}),
+        ...(compression ? { compression } : {}),
+        ...(options.timeoutMs !== undefined ? { timeoutMillis: options.timeoutMs } : {}),
+      });
+    } else {
+      const url = options.endpoint ? { url: httpLogsUrl(options.endpoint) } : {};
+      this.#exporter =
+        this.protocol === 'http/json'
+          ? new JsonLogExporter({ ...common, ...url })
+          : new ProtoLogExporter({ ...common, ...url });
+    }
+  }
+
+  async start(): Promise<void> {}
+
+  export(records: readonly EventRecord[]): Promise<ExportOutcome> {
+    const readable = toReadableLogRecords(records, this.#scope);
+    return new Promise((resolve) => {
+      try {
+        this.#exporter.export(readable, (result: ExportResult) => resolve(this.#outcome(result)));
+      } catch (error) {
+        resolve({ ok: false, retryable: true, error: error as Error });
+      }
+    });
+  }
+
+  #outcome(result: ExportResult): ExportOutcome {
+    if (result.code === ExportResultCode.SUCCESS) return { ok: true };
+    const error = result.error ?? new Error('export failed');
+    return { ok: false, retryable: this.#isRetryable(error), error };
+  }
+
+  /** Only a refusal of the data itself is permanent; everything else (outage, auth, timeout) is retried. */
+  #isRetryable(error: Error): boolean {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'number') return true;
+    if (this.protocol === 'grpc') return GRPC_RETRYABLE.has(code) || code === 7 || code === 16;
+    if (!(error instanceof OTLPExporterError)) return true;
+    return !(code === 400 || code === 413 || code === 415 || code === 422);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.#exporter.shutdown();
+  }
+}

@@ -1,0 +1,49 @@
+import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { AttributeMap, EventRecord } from '../../model/event-record.ts';
+
+/** A canonical key of a resource's attributes (order-insensitive). */
+export function resourceKey(attributes: AttributeMap): string {
+  const keys = Object.keys(attributes).sort();
+  let key = '';
+  for (const name of keys) key += `${name}\u0000${String(attributes[name])}\u0001`;
+  return key;
+}
+
+/**
+ * Turns records into SDK `ReadableLogRecord`s that share one `Resource` object per involved
+ * object and one scope object. The OTLP transformer groups records by the identity of these
+ * objects, so each export request carries one `ResourceLogs` per object with its records
+ * under it — the per-event resource that a single `LoggerProvider` (one Resource) cannot give.
+ */
+export function toReadableLogRecords(
+  records: readonly EventRecord[],
+  scope: InstrumentationScope,
+): ReadableLogRecord[] {
+  const resources = new Map<string, Resource>();
+  const out: ReadableLogRecord[] = new Array(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] as EventRecord;
+    const key = resourceKey(record.resource);
+    let resource = resources.get(key);
+    if (resource === undefined) {
+      resource = resourceFromAttributes(record.resource);
+      resources.set(key, resource);
+    }
+    const readable: ReadableLogRecord = {
+      hrTime: record.hrTime,
+      hrTimeObserved: record.hrTimeObserved,
+      severityNumber: record.severityNumber,
+      body: record.body,
+      eventName: record.eventName,
+      resource,
+      instrumentationScope: scope,
+      attributes: record.attributes,
+      droppedAttributesCount: 0,
+      ...(record.severityText !== undefined ? { severityText: record.severityText } : {}),
+    };
+    out[i] = readable;
+  }
+  return out;
+}

@@ -1,0 +1,198 @@
+import type { Logger } from '../telemetry/logger.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import type { EventRecord } from '../model/event-record.ts';
+import { Backoff, sleep } from '../source/backoff.ts';
+import type { Sink } from './sink.ts';
+
+/** A record waiting for one sink, with the callback that tells the checkpoint it is done. */
+export interface QueuedRecord {
+  record: EventRecord;
+  done: () => void;
+  /** When it was queued (set by the queue). */
+  at?: number;
+}
+
+export interface SinkQueueOptions {
+  sink: Sink;
+  /** Records queued or in flight before `push` callers must wait. Default 10000. */
+  queueSize?: number;
+  maxBatchSize?: number;
+  /** How long a partial batch waits for more records. Default 1 s. */
+  batchTimeoutMs?: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/**
+ * The bounded queue in front of one sink, and its export loop: batches records, exports one
+ * batch at a time, retries a failed batch with jittered backoff until it succeeds, and counts
+ * a permanently refused batch instead of retrying it forever. A full queue makes `room()`
+ * wait — that wait reaches the source, which stops reading: nothing is dropped.
+ */
+export class SinkQueue {
+  readonly sink: Sink;
+  readonly #queue: QueuedRecord[] = [];
+  #head = 0;
+  readonly #size: number;
+  readonly #maxBatch: number;
+  readonly #batchTimeoutMs: number;
+  readonly #backoff: Backoff;
+  readonly #metrics: Metrics;
+  readonly #log: Logger;
+  #wakeLoop: (() => void) | undefined;
+  #roomWaiters: Array<() => void> = [];
+  #idleWaiters: Array<() => void> = [];
+  #flushing = false;
+  #stopped = new AbortController();
+  #loop: Promise<void> | undefined;
+  #inFlight = 0;
+
+  constructor(options: SinkQueueOptions) {
+    this.sink = options.sink;
+    this.#size = options.queueSize ?? 10_000;
+    this.#maxBatch = options.maxBatchSize ?? 1000;
+    this.#batchTimeoutMs = options.batchTimeoutMs ?? 1000;
+    this.#backoff = new Backoff(options.minBackoffMs ?? 1000, options.maxBackoffMs ?? 30_000);
+    this.#metrics = options.metrics;
+    this.#log = options.logger.child({ component: 'sink', sink: options.sink.name });
+  }
+
+  /** Records queued and in flight. */
+  get depth(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  hasRoom(): boolean {
+    return this.depth < this.#size;
+  }
+
+  /** Resolves when the queue has room for one more record. */
+  room(): Promise<void> {
+    if (this.hasRoom()) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  push(item: QueuedRecord): void {
+    item.at = Date.now();
+    this.#queue.push(item);
+    const depth = this.depth;
+    this.#metrics.queueDepth.set({ sink: this.sink.name }, depth);
+    if (depth === 1 || depth - this.#inFlight === this.#maxBatch || this.#flushing) this.#wake();
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /** Exports what is queued without waiting for full batches; resolves when empty or at the deadline. */
+  async drain(deadlineMs: number): Promise<boolean> {
+    this.#flushing = true;
+    this.#wake();
+    if (this.depth === 0) return true;
+    const idle = new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    const timedOut = Symbol('timeout');
+    let timer: NodeJS.Timeout | undefined;
+    const result = await Promise.race([
+      idle,
+      new Promise<symbol>((resolve) => {
+        timer = setTimeout(() => resolve(timedOut), Math.max(0, deadlineMs));
+      }),
+    ]);
+    clearTimeout(timer);
+    return result !== timedOut;
+  }
+
+  /** Stops the loop (an export in flight finishes or is abandoned); queued records stay unacknowledged. */
+  async stop(): Promise<void> {
+    this.#stopped.abort();
+    this.#wake();
+    await this.#loop;
+  }
+
+  #wake(): void {
+    const wake = this.#wakeLoop;
+    this.#wakeLoop = undefined;
+    wake?.();
+  }
+
+  /** Waits for `#wake()` or, when given, `ms` milliseconds. */
+  #waitForWake(ms?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(() => this.#wake(), ms);
+      this.#wakeLoop = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stopped.signal;
+    while (!signal.aborted) {
+      const ready = this.depth;
+      if (ready === 0) {
+        for (const resolve of this.#idleWaiters.splice(0)) resolve();
+        await this.#waitForWake();
+        continue;
+      }
+      if (ready < this.#maxBatch && !this.#flushing) {
+        const wait = (this.#queue[this.#head]?.at ?? 0) + this.#batchTimeoutMs - Date.now();
+        if (wait > 0) {
+          await this.#waitForWake(wait);
+          continue;
+        }
+      }
+      const end = Math.min(this.#queue.length, this.#head + this.#maxBatch);
+      const batch = this.#queue.slice(this.#head, end);
+      this.#inFlight = batch.length;
+      await this.#exportWithRetry(batch, signal);
+      this.#inFlight = 0;
+      if (signal.aborted) break;
+      this.#head = end;
+      if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
+        this.#queue.splice(0, this.#head);
+        this.#head = 0;
+      }
+      this.#metrics.queueDepth.set({ sink: this.sink.name }, this.depth);
+      for (const item of batch) item.done();
+      this.#releaseRoom();
+    }
+  }
+
+  #releaseRoom(): void {
+    while (this.#roomWaiters.length > 0 && this.hasRoom()) this.#roomWaiters.shift()?.();
+  }
+
+  async #exportWithRetry(batch: QueuedRecord[], signal: AbortSignal): Promise<void> {
+    const records = batch.map((item) => item.record);
+    for (;;) {
+      const started = performance.now();
+      const outcome = await this.sink.export(records);
+      this.#metrics.exportDuration.observe({ sink: this.sink.name }, (performance.now() - started) / 1000);
+      if (outcome.ok) {
+        this.#backoff.reset();
+        this.#metrics.records.inc({ sink: this.sink.name, outcome: 'exported' }, records.length);
+        return;
+      }
+      if (!outcome.retryable) {
+        this.#metrics.records.inc({ sink: this.sink.name, outcome: 'failed' }, records.length);
+        this.#log.error(
+          {
+            err: outcome.error.message,
+            records: records.length,
+            dedupeKeys: records.slice(0, 20).map((r) => r.dedupeKey),
+          },
+          'sink refused a batch permanently; it is not retried',
+        );
+        return;
+      }
+      this.#metrics.exportRetries.inc({ sink: this.sink.name });
+      const delay = Math.max(outcome.retryAfterMs ?? 0, this.#backoff.next());
+      this.#log.warn({ err: outcome.error.message, retryInMs: Math.round(delay) }, 'export failed; retrying');
+      await sleep(delay, signal);
+      if (signal.aborted) return;
+    }
+  }
+}

@@ -1,0 +1,36 @@
+/** Exponential backoff with full jitter: each delay is uniform in [min, current]; current doubles up to max. */
+export class Backoff {
+  readonly #min: number;
+  readonly #max: number;
+  #current: number;
+
+  constructor(minMs: number, maxMs: number) {
+    this.#min = minMs;
+    this.#max = Math.max(minMs, maxMs);
+    this.#current = minMs;
+  }
+
+  next(): number {
+    const ceiling = this.#current;
+    this.#current = Math.min(this.#max, this.#current * 2);
+    return this.#min + Math.random() * (ceiling - this.#min);
+  }
+
+  reset(): void {
+    this.#current = this.#min;
+  }
+}
+
+/** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

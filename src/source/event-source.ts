@@ -1,0 +1,345 @@
+import type { Logger } from '../telemetry/logger.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import { ApiError, type KubeClient, toApiError } from '../kube/kube-client.ts';
+import { MalformedEventError, lastSeenTime, normalizeEvent } from '../model/normalize.ts';
+import type { NormalizedEvent } from '../model/normalized-event.ts';
+import { Backoff, sleep } from './backoff.ts';
+import { isNewerThan } from './resource-version.ts';
+import { parseWatchFrame } from './watch-frame.ts';
+
+/** What the source hands to the pipeline, in stream order. */
+export type SourceItem =
+  | {
+      kind: 'event';
+      /** `LISTED` for objects of a (re-)list, where ADDED/MODIFIED cannot be told apart. */
+      notification: 'ADDED' | 'MODIFIED' | 'DELETED' | 'LISTED';
+      event: NormalizedEvent;
+      /** The cursor reached once this item is delivered; undefined inside a list. */
+      resourceVersion: string | undefined;
+    }
+  | { kind: 'cursor'; resourceVersion: string };
+
+export interface EventSourceOptions {
+  client: KubeClient;
+  api: 'core/v1' | 'events.k8s.io/v1';
+  /** Empty for all namespaces. */
+  namespace: string;
+  fieldSelector?: string;
+  labelSelector?: string;
+  pageSize?: number;
+  watchTimeoutMs?: number;
+  inactivityTimeoutMs?: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Resume point from the checkpoint; undefined on a first start. */
+  startResourceVersion?: string;
+  /** First start only: skip listed events whose last occurrence is older than this. */
+  backfillMaxAgeMs?: number;
+  /** Accepts items; resolves when the pipeline has room again (this is the back-pressure). */
+  deliver: (items: SourceItem[]) => Promise<void>;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** The API server answered 410: the resourceVersion or continue token is gone. */
+class GoneError extends Error {}
+
+/** The inactivity watchdog fired. */
+class InactivityError extends Error {}
+
+const MAX_LINE_LENGTH = 16 * 1024 * 1024;
+
+/**
+ * Lists and watches Events in one scope (all namespaces or one): paginated LIST, then WATCH
+ * from the list's resourceVersion; resumes from the last resourceVersion when a stream closes;
+ * re-lists on 410 and hands on only what is newer than what was already delivered. Holds no
+ * copy of the events: one page or one chunk of a stream at a time.
+ */
+export class EventSource {
+  readonly #o: EventSourceOptions;
+  readonly #log: Logger;
+  #resourceVersion: string | undefined;
+  #synced = false;
+  #lastActivity = Date.now();
+  #malformedSeen = new Set<string>();
+
+  constructor(options: EventSourceOptions) {
+    this.#o = options;
+    this.#resourceVersion = options.startResourceVersion;
+    this.#log = options.logger.child({ component: 'source', namespace: options.namespace || '*' });
+  }
+
+  /** The resourceVersion the next watch would start from. */
+  get resourceVersion(): string | undefined {
+    return this.#resourceVersion;
+  }
+
+  /** True once the first list finished or the first watch from a checkpoint was accepted. */
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  /** Milliseconds since data was last received from the API server. */
+  get idleMs(): number {
+    return Date.now() - this.#lastActivity;
+  }
+
+  #path(): string {
+    const base = this.#o.api === 'core/v1' ? '/api/v1' : '/apis/events.k8s.io/v1';
+    return this.#o.namespace ? `${base}/namespaces/${encodeURIComponent(this.#o.namespace)}/events` : `${base}/events`;
+  }
+
+  #query(params: Record<string, string | undefined>): string {
+    const query = new URLSearchParams();
+    if (this.#o.fieldSelector) query.set('fieldSelector', this.#o.fieldSelector);
+    if (this.#o.labelSelector) query.set('labelSelector', this.#o.labelSelector);
+    for (const [key, value] of Object.entries(params)) if (value !== undefined) query.set(key, value);
+    return `${this.#path()}?${query.toString()}`;
+  }
+
+  /** Runs until `signal` aborts. Never throws for API or stream failures: it backs off and retries. */
+  async run(signal: AbortSignal): Promise<void> {
+    const backoff = new Backoff(this.#o.minBackoffMs ?? 1000, this.#o.maxBackoffMs ?? 30_000);
+    let needList = this.#resourceVersion === undefined;
+    let firstStart = this.#resourceVersion === undefined;
+    while (!signal.aborted) {
+      try {
+        if (needList) {
+          await this.#list(signal, firstStart);
+          needList = false;
+          firstStart = false;
+        }
+        const received = await this.#watch(signal);
+        if (received > 0) backoff.reset();
+        if (!signal.aborted) this.#o.metrics.watchRestarts.inc({ cause: 'closed' });
+        // A stream that closed without delivering anything may mean a server in trouble: pace the reconnects.
+        if (received === 0) await sleep(backoff.next(), signal);
+      } catch (error) {
+        if (signal.aborted) break;
+        if (error instanceof GoneError) {
+          this.#o.metrics.watchRestarts.inc({ cause: 'expired' });
+          this.#log.info({ resourceVersion: this.#resourceVersion }, 'resourceVersion expired (410); re-listing');
+          needList = true;
+          continue;
+        }
+        if (error instanceof InactivityError) {
+          this.#o.metrics.watchRestarts.inc({ cause: 'inactivity' });
+          this.#log.warn({ idleMs: this.idleMs }, 'watch stream went silent; reconnecting');
+          continue;
+        }
+        const cause = error instanceof ApiError ? 'http' : 'error';
+        this.#o.metrics.watchRestarts.inc({ cause });
+        const delay = backoff.next();
+        this.#log.warn({ err: errorSummary(error), retryInMs: Math.round(delay) }, 'list/watch failed; backing off');
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  #touch(): void {
+    this.#lastActivity = Date.now();
+    this.#o.metrics.lastEventSeconds.set(this.#lastActivity / 1000);
+  }
+
+  #malformed(kind: string, detail: unknown): void {
+    this.#o.metrics.malformed.inc({ kind });
+    // Log each kind once at warn; later ones at debug, so a hostile stream cannot flood the logs.
+    if (!this.#malformedSeen.has(kind)) {
+      this.#malformedSeen.add(kind);
+      this.#log.warn({ kind, detail }, 'skipping malformed input from the API server');
+    } else {
+      this.#log.debug({ kind, detail }, 'skipping malformed input from the API server');
+    }
+  }
+
+  #normalize(raw: unknown): NormalizedEvent | undefined {
+    try {
+      return normalizeEvent(raw);
+    } catch (error) {
+      if (error instanceof MalformedEventError) {
+        this.#malformed(error.kind, error.message);
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * One complete paginated LIST. Listed objects are handed on only when newer than the
+   * cursor (the checkpoint, or what the last watch delivered); the pipeline's occurrence
+   * tracker removes what an interrupted earlier list already handed on.
+   */
+  async #list(signal: AbortSignal, firstStart: boolean): Promise<void> {
+    const cursor = this.#resourceVersion;
+    const cutoff =
+      firstStart && this.#o.backfillMaxAgeMs !== undefined ? Date.now() - this.#o.backfillMaxAgeMs : undefined;
+    let continueToken: string | undefined;
+    let listResourceVersion = '';
+    let pages = 0;
+    let handedOn = 0;
+    do {
+      const response = await this.#o.client.request(
+        this.#query({ limit: String(this.#o.pageSize ?? 500), continue: continueToken }),
+        { signal },
+      );
+      if (response.status === 410) {
+        await response.body?.cancel();
+        // The continue token expired mid-list: start over from the first page.
+        throw new GoneError('continue token expired');
+      }
+      if (!response.ok) throw await toApiError(response);
+      const text = await response.text();
+      this.#touch();
+      let page: { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] };
+      try {
+        page = JSON.parse(text);
+      } catch {
+        this.#malformed('invalid-list-json', text.slice(0, 200));
+        throw new Error('list page is not valid JSON');
+      }
+      pages += 1;
+      if (pages === 1) listResourceVersion = page.metadata?.resourceVersion ?? '';
+      continueToken = page.metadata?.continue || undefined;
+      const items: SourceItem[] = [];
+      for (const raw of Array.isArray(page.items) ? page.items : []) {
+        this.#o.metrics.notifications.inc({ type: 'LISTED' });
+        const event = this.#normalize(raw);
+        if (event === undefined) continue;
+        if (!isNewerThan(event.resourceVersion, cursor)) continue;
+        if (cutoff !== undefined) {
+          const seen = Date.parse(lastSeenTime(event) ?? event.creationTimestamp ?? '');
+          if (!Number.isNaN(seen) && seen < cutoff) continue;
+        }
+        items.push({ kind: 'event', notification: 'LISTED', event, resourceVersion: undefined });
+      }
+      handedOn += items.length;
+      if (items.length > 0) await this.#o.deliver(items);
+    } while (continueToken !== undefined && !signal.aborted);
+    if (signal.aborted) return;
+    if (listResourceVersion === '') throw new Error('list response carried no resourceVersion');
+    this.#resourceVersion = listResourceVersion;
+    await this.#o.deliver([{ kind: 'cursor', resourceVersion: listResourceVersion }]);
+    this.#synced = true;
+    this.#log.info({ pages, handedOn, resourceVersion: listResourceVersion, since: cursor }, 'list complete');
+  }
+
+  /** One watch stream from the current resourceVersion; resolves with the number of frames when it ends. */
+  async #watch(signal: AbortSignal): Promise<number> {
+    const watchTimeoutS = Math.max(1, Math.round((this.#o.watchTimeoutMs ?? 300_000) / 1000));
+    // Spread reconnects like client-go's reflector: a random timeout in [T, 2T).
+    const timeoutSeconds = String(watchTimeoutS + Math.floor(Math.random() * watchTimeoutS));
+    const stream = new AbortController();
+    const abortStream = () => stream.abort();
+    signal.addEventListener('abort', abortStream, { once: true });
+    const inactivityMs = this.#o.inactivityTimeoutMs ?? 180_000;
+    let inactive = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        inactive = true;
+        stream.abort();
+      }, inactivityMs);
+    };
+    const disarm = () => clearTimeout(timer);
+    let frames = 0;
+    try {
+      arm();
+      const response = await this.#o.client.request(
+        this.#query({
+          watch: 'true',
+          resourceVersion: this.#resourceVersion,
+          allowWatchBookmarks: 'true',
+          timeoutSeconds,
+        }),
+        { signal: stream.signal, timeoutMs: 0 },
+      );
+      if (response.status === 410) {
+        await response.body?.cancel();
+        throw new GoneError('watch answered 410');
+      }
+      if (!response.ok || response.body === null) throw await toApiError(response);
+      this.#synced = true;
+      const decoder = new TextDecoder('utf-8');
+      let buffered = '';
+      for await (const chunk of response.body) {
+        this.#touch();
+        buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+        if (buffered.length > MAX_LINE_LENGTH && buffered.indexOf('\n') === -1) {
+          this.#malformed('line-too-long', `${buffered.length} bytes without a newline`);
+          throw new Error('watch line exceeds the maximum length');
+        }
+        let newline = buffered.indexOf('\n');
+        if (newline === -1) continue;
+        const items: SourceItem[] = [];
+        let start = 0;
+        let streamError: unknown;
+        while (newline !== -1) {
+          const line = buffered.slice(start, newline).trim();
+          start = newline + 1;
+          newline = buffered.indexOf('\n', start);
+          if (line === '') continue;
+          frames += 1;
+          try {
+            this.#frame(line, items);
+          } catch (error) {
+            // An ERROR frame ends the stream, but what came before it in this chunk is still delivered.
+            streamError = error;
+            break;
+          }
+        }
+        buffered = buffered.slice(start);
+        if (items.length > 0) {
+          // The watchdog sleeps while the pipeline pushes back: a paused stream is not a dead one.
+          disarm();
+          await this.#o.deliver(items);
+          arm();
+        }
+        if (streamError !== undefined) throw streamError;
+      }
+      return frames;
+    } catch (error) {
+      if (inactive) throw new InactivityError('inactivity');
+      if (signal.aborted) return frames;
+      throw error;
+    } finally {
+      disarm();
+      signal.removeEventListener('abort', abortStream);
+      stream.abort();
+    }
+  }
+
+  #frame(line: string, items: SourceItem[]): void {
+    const frame = parseWatchFrame(line);
+    switch (frame.type) {
+      case 'MALFORMED':
+        this.#malformed(frame.kind, frame.detail);
+        return;
+      case 'BOOKMARK':
+        this.#o.metrics.notifications.inc({ type: 'BOOKMARK' });
+        this.#resourceVersion = frame.resourceVersion;
+        items.push({ kind: 'cursor', resourceVersion: frame.resourceVersion });
+        return;
+      case 'ERROR':
+        this.#o.metrics.notifications.inc({ type: 'ERROR' });
+        if (frame.code === 410) throw new GoneError(frame.message);
+        this.#malformed(`error-frame-${frame.code || 'unknown'}`, frame.message);
+        throw new ApiError(frame.code, frame.reason, `watch ERROR frame: ${frame.code} ${frame.reason} ${frame.message}`);
+      default: {
+        this.#o.metrics.notifications.inc({ type: frame.type });
+        const event = this.#normalize(frame.object);
+        if (event === undefined) return;
+        if (event.resourceVersion !== '') this.#resourceVersion = event.resourceVersion;
+        items.push({ kind: 'event', notification: frame.type, event, resourceVersion: event.resourceVersion || undefined });
+      }
+    }
+  }
+}
+
+function errorSummary(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as { cause?: unknown }).cause;
+    return cause instanceof Error ? `${error.message}: ${cause.message}` : error.message;
+  }
+  return String(error);
+}
