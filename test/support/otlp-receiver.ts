@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import protobuf from 'protobufjs';
+
+const root = protobuf.parse(readFileSync(new URL('./otlp-logs.proto', import.meta.url), 'utf8'), { keepCase: false }).root;
+const RequestType = root.lookupType('opentelemetry.proto.ExportLogsServiceRequest');
+const ResponseType = root.lookupType('opentelemetry.proto.ExportLogsServiceResponse');
+
+export type Attributes = Record<string, unknown>;
+
+/** One log record as received, in a shape common to protobuf and JSON requests. */
+export interface ReceivedLog {
+  resource: Attributes;
+  scope: { name: string; version: string };
+  timeUnixNano: string;
+  observedTimeUnixNano: string;
+  severityNumber: number;
+  severityText: string;
+  body: unknown;
+  eventName: string;
+  attributes: Attributes;
+}
+
+export interface ReceivedRequest {
+  contentType: string;
+  encoding: string;
+  headers: IncomingMessage['headers'];
+  resourceLogs: Array<{ resource: Attributes; logs: ReceivedLog[] }>;
+}
+
+function anyValue(value: Record<string, unknown> | undefined | null): unknown {
+  if (value === undefined || value === null) return undefined;
+  if ('stringValue' in value && value['stringValue'] !== undefined) return value['stringValue'];
+  if ('boolValue' in value && value['boolValue'] !== undefined) return value['boolValue'];
+  if ('intValue' in value && value['intValue'] !== undefined) return Number(value['intValue']);
+  if ('doubleValue' in value && value['doubleValue'] !== undefined) return Number(value['doubleValue']);
+  if ('arrayValue' in value && value['arrayValue']) {
+    return ((value['arrayValue'] as { values?: Array<Record<string, unknown>> }).values ?? []).map(anyValue);
+  }
+  if ('kvlistValue' in value && value['kvlistValue']) {
+    return attributes((value['kvlistValue'] as { values?: Array<Record<string, unknown>> }).values);
+  }
+  return undefined;
+}
+
+function attributes(list: Array<Record<string, unknown>> | undefined): Attributes {
+  const out: Attributes = {};
+  for (const kv of list ?? []) out[String(kv['key'])] = anyValue(kv['value'] as Record<string, unknown>);
+  return out;
+}
+
+/** Decodes an OTLP/HTTP logs request body (protobuf or JSON) into {@link ReceivedRequest} records. */
+export function decodeLogsRequest(body: Buffer, contentType: string): Array<{ resource: Attributes; logs: ReceivedLog[] }> {
+  const json = contentType.includes('json');
+  const message = json
+    ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>)
+    : (RequestType.toObject(RequestType.decode(body), { longs: String, bytes: String, defaults: false }) as Record<string, unknown>);
+  const out: Array<{ resource: Attributes; logs: ReceivedLog[] }> = [];
+  for (const rl of (message['resourceLogs'] as Array<Record<string, unknown>> | undefined) ?? []) {
+    const resource = attributes((rl['resource'] as { attributes?: Array<Record<string, unknown>> } | undefined)?.attributes);
+    const logs: ReceivedLog[] = [];
+    for (const sl of (rl['scopeLogs'] as Array<Record<string, unknown>> | undefined) ?? []) {
+      const scope = (sl['scope'] as { name?: string; version?: string } | undefined) ?? {};
+      for (const lr of (sl['logRecords'] as Array<Record<string, unknown>> | undefined) ?? []) {
+        logs.push({
+          resource,
+          scope: { name: scope.name ?? '', version: scope.version ?? '' },
+          timeUnixNano: String(lr['timeUnixNano'] ?? '0'),
+          observedTimeUnixNano: String(lr['observedTimeUnixNano'] ?? '0'),
+          severityNumber: Number(lr['severityNumber'] ?? 0),
+          severityText: String(lr['severityText'] ?? ''),
+          body: anyValue(lr['body'] as Record<string, unknown>),
+          eventName: String(lr['eventName'] ?? ''),
+          attributes: attributes(lr['attributes'] as Array<Record<string, unknown>>),
+        });
+      }
+    }
+    out.push({ resource, logs });
+  }
+  return out;
+}
+
+export type Behaviour =
+  | { kind: 'ok' }
+  | { kind: 'status'; status: number; retryAfterSeconds?: number }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'destroy' };
+
+/**
+ * An OTLP/HTTP logs receiver on loopback that decodes what it gets (protobuf or JSON,
+ * gzip or not) and can be told to fail: answer a status, answer slowly, drop the connection.
+ */
+export class OtlpReceiver {
+  readonly requests: ReceivedRequest[] = [];
+  /** Consumed one per request; when empty, requests succeed. */
+  readonly behaviours: Behaviour[] = [];
+  /** Applied to every request while set (e.g. a long outage). */
+  always: Behaviour | undefined;
+  #server: Server | undefined;
+  #sockets = new Set<Socket>();
+  url = '';
+  attempts = 0;
+
+  get logs(): ReceivedLog[] {
+    return this.requests.flatMap((r) => r.resourceLogs.flatMap((rl) => rl.logs));
+  }
+
+  async start(port = 0): Promise<string> {
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server.on('connection', (socket) => {
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => this.#server?.listen(port, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    this.attempts += 1;
+    const behaviour = this.always ?? this.behaviours.shift() ?? { kind: 'ok' };
+    if (behaviour.kind === 'destroy') {
+      req.socket.destroy();
+      return;
+    }
+    if (behaviour.kind === 'status') {
+      const headers: Record<string, string> = { 'content-type': 'text/plain' };
+      if (behaviour.retryAfterSeconds !== undefined) headers['retry-after'] = String(behaviour.retryAfterSeconds);
+      res.writeHead(behaviour.status, headers);
+      res.end('injected failure');
+      return;
+    }
+    if (behaviour.kind === 'delay') await new Promise((r) => setTimeout(r, behaviour.ms));
+    let body = Buffer.concat(chunks);
+    const encoding = String(req.headers['content-encoding'] ?? '');
+    if (encoding === 'gzip') body = gunzipSync(body);
+    const contentType = String(req.headers['content-type'] ?? '');
+    try {
+      this.requests.push({ contentType, encoding, headers: req.headers, resourceLogs: decodeLogsRequest(body, contentType) });
+    } catch (error) {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end(`cannot decode: ${(error as Error).message}`);
+      return;
+    }
+    if (contentType.includes('json')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    } else {
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+      res.end(Buffer.from(ResponseType.encode(ResponseType.create({})).finish()));
+    }
+  }
+}
+
+/** Polls `predicate` until it holds or `timeoutMs` passes; throws with `what` on timeout. */
+export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
