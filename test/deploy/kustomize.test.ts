@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { parseConfig } from '../../src/config/load-config.ts';
+import { type KubeObject, modelsValidator, openApiValidator } from './kube-schema.ts';
+import { assertRbac, assertSecureWorkload } from './manifest-assertions.ts';
+import { only, renderKustomize } from './manifests.ts';
+
+const { objects, renderer } = renderKustomize();
+
+describe(`kustomize base (deploy/, rendered by ${renderer})`, () => {
+  it('contains exactly the objects eventrouter needs', () => {
+    const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    assert.deepEqual(kinds, [
+      'ClusterRole/eventrouter',
+      'ClusterRoleBinding/eventrouter',
+      'ConfigMap/eventrouter-config',
+      'Deployment/eventrouter',
+      'Namespace/eventrouter',
+      'PodDisruptionBudget/eventrouter',
+      'Role/eventrouter',
+      'RoleBinding/eventrouter',
+      'Service/eventrouter-metrics',
+      'ServiceAccount/eventrouter',
+    ]);
+  });
+
+  it('puts every namespaced object in the eventrouter namespace', () => {
+    for (const object of objects) {
+      if (['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(object.kind)) continue;
+      assert.equal(object.metadata.namespace, 'eventrouter', `${object.kind}/${object.metadata.name}`);
+    }
+  });
+
+  it('validates every object against the kubernetes-models JSON Schemas', async () => {
+    const validator = modelsValidator();
+    for (const object of objects) {
+      assert.deepEqual(await validator.validate(object), [], `${object.kind}/${object.metadata.name}`);
+    }
+  });
+
+  const strict = openApiValidator();
+  it(
+    `validates every object strictly (unknown fields rejected) against ${strict?.source ?? 'the Kubernetes OpenAPI v3 spec'}`,
+    { skip: strict === undefined ? 'no k8s.io/kubernetes module with api/openapi-spec/v3 in a Go module cache (run scripts/e2e-build, or set KUBERNETES_OPENAPI_DIR)' : false },
+    async () => {
+      for (const object of objects) {
+        assert.deepEqual(await strict?.validate(object), [], `${object.kind}/${object.metadata.name}`);
+      }
+    },
+  );
+
+  it('the strict validator rejects a misspelled field (the check has teeth)', { skip: strict === undefined ? 'no OpenAPI spec' : false }, async () => {
+    const deployment = structuredClone(only(objects, 'Deployment'));
+    const pod = (deployment['spec'] as { template: { spec: { containers: { securityContext: Record<string, unknown> }[] } } }).template.spec;
+    const container = pod.containers[0];
+    assert.ok(container);
+    container.securityContext['readOnlyRootFileSystem'] = true;
+    const problems = (await strict?.validate(deployment)) ?? [];
+    assert.ok(problems.some((p) => p.includes('readOnlyRootFileSystem')), problems.join('\n'));
+  });
+
+  it('runs the pod non-root, read-only, without capabilities, with the RuntimeDefault seccomp profile', () => {
+    assertSecureWorkload(only(objects, 'Deployment'));
+  });
+
+  it('runs 2 replicas with probes, resources, downward-API env, the config and the writable volumes', () => {
+    const deployment = only(objects, 'Deployment') as KubeObject & { spec: DeploymentSpec };
+    assert.equal(deployment.spec.replicas, 2);
+    const pod = deployment.spec.template.spec;
+    assert.equal(pod.terminationGracePeriodSeconds, 30);
+    assert.equal(pod.serviceAccountName, 'eventrouter');
+    const container = pod.containers[0];
+    assert.ok(container);
+    assert.equal(container.image, 'ghcr.io/eventrouter/eventrouter:0.1.0');
+    const env = Object.fromEntries(container.env.map((e) => [e.name, e.value ?? e.valueFrom?.fieldRef?.fieldPath]));
+    assert.deepEqual(env, { POD_NAME: 'metadata.name', POD_NAMESPACE: 'metadata.namespace', EVENTROUTER_CONFIG: '/etc/eventrouter/config.yaml' });
+    assert.equal(container.livenessProbe.httpGet.path, '/healthz');
+    assert.equal(container.readinessProbe.httpGet.path, '/readyz');
+    assert.deepEqual(container.ports.map((p) => [p.name, p.containerPort]), [['metrics', 8080]]);
+    assert.deepEqual(container.resources, { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '1', memory: '256Mi' } });
+    const mounts = Object.fromEntries(container.volumeMounts.map((m) => [m.mountPath, m.name]));
+    assert.deepEqual(mounts, { '/etc/eventrouter': 'config', '/var/lib/eventrouter': 'state', '/tmp': 'tmp' });
+    const volumes = Object.fromEntries(pod.volumes.map((v) => [v.name, v.emptyDir !== undefined ? 'emptyDir' : v.configMap?.name]));
+    assert.deepEqual(volumes, { config: 'eventrouter-config', state: 'emptyDir', tmp: 'emptyDir' });
+  });
+
+  it('keeps one pod available through voluntary disruptions and exposes /metrics on a Service', () => {
+    const deployment = only(objects, 'Deployment') as KubeObject & { spec: DeploymentSpec };
+    const pdb = only(objects, 'PodDisruptionBudget') as KubeObject & { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } };
+    assert.equal(pdb.spec.minAvailable, 1);
+    assert.deepEqual(pdb.spec.selector.matchLabels, deployment.spec.selector.matchLabels);
+    const service = only(objects, 'Service') as KubeObject & { spec: { selector: Record<string, string>; ports: { name: string; port: number }[] } };
+    assert.deepEqual(service.spec.selector, deployment.spec.selector.matchLabels);
+    assert.deepEqual(service.spec.ports.map((p) => [p.name, p.port]), [['metrics', 8080]]);
+  });
+
+  it('grants exactly the RBAC verbs eventrouter needs', () => {
+    assertRbac(objects, { namespace: 'eventrouter', serviceAccount: 'eventrouter', leaseName: 'eventrouter', checkpointConfigMap: 'eventrouter-checkpoint' });
+  });
+
+  it("ships a config.yaml that passes the product's own validation", () => {
+    const configMap = only(objects, 'ConfigMap', 'eventrouter-config') as KubeObject & { data: Record<string, string> };
+    const text = configMap.data['config.yaml'];
+    assert.ok(text);
+    const config = parseConfig(parse(text), {});
+    assert.equal(config.leaderElection.enabled, true);
+    assert.equal(config.checkpoint.store, 'configmap');
+    assert.equal(config.checkpoint.configMapName, 'eventrouter-checkpoint');
+    assert.equal(config.leaderElection.leaseName, 'eventrouter');
+    assert.equal(config.server.listen, '0.0.0.0:8080');
+    assert.deepEqual(
+      config.sinks?.map((s) => [s.type, s.name, s.type === 'otlp' ? s.endpoint : undefined]),
+      [['otlp', 'collector', 'http://otel-collector.observability:4318']],
+    );
+    assert.ok(config.shutdownTimeout < 30_000, 'shutdownTimeout below terminationGracePeriodSeconds');
+  });
+});
+
+/** The parts of a Deployment spec these tests read. */
+export interface DeploymentSpec {
+  replicas: number;
+  selector: { matchLabels: Record<string, string> };
+  template: {
+    metadata: { labels: Record<string, string> };
+    spec: {
+      serviceAccountName: string;
+      terminationGracePeriodSeconds: number;
+      securityContext?: Record<string, unknown>;
+      containers: {
+        name: string;
+        image: string;
+        env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+        ports: { name: string; containerPort: number }[];
+        livenessProbe: { httpGet: { path: string; port: string | number } };
+        readinessProbe: { httpGet: { path: string; port: string | number } };
+        resources: unknown;
+        securityContext: Record<string, unknown>;
+        volumeMounts: { name: string; mountPath: string }[];
+      }[];
+      volumes: { name: string; emptyDir?: unknown; configMap?: { name: string } }[];
+    };
+  };
+}
