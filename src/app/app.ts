@@ -1,9 +1,14 @@
+import { hostname } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { Config } from '../config/schema.ts';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.ts';
 import { NoCheckpointStore } from '../checkpoint/checkpoint-store.ts';
+import { ConfigMapCheckpointStore } from '../checkpoint/configmap-checkpoint-store.ts';
 import { FileCheckpointStore } from '../checkpoint/file-checkpoint-store.ts';
+import { lookupClusterUid } from '../enrich/cluster-uid.ts';
+import { createOwnerEnricher } from '../enrich/owner-enricher.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
+import { LeaseElector } from '../leader/lease-elector.ts';
 import { Router, type Enricher } from '../router/router.ts';
 import { HttpServer, type HealthStatus } from '../server/http-server.ts';
 import { createSink } from '../sinks/sink-factory.ts';
@@ -17,8 +22,11 @@ export interface AppOptions {
   client: KubeClient;
   logger: Logger;
   metrics?: Metrics;
-  /** Replaces the sinks built from `config.sinks` (tests, the demo's live view). */
-  sinks?: Sink[];
+  /**
+   * Replaces the sinks built from `config.sinks` (tests, the demo). A function is called once
+   * per leadership term, since a sink that was shut down cannot be restarted.
+   */
+  sinks?: Sink[] | (() => Sink[]);
   extraSinks?: Sink[];
   checkpointStore?: CheckpointStore;
   enricher?: Enricher;
@@ -28,47 +36,86 @@ export interface AppOptions {
   serve?: boolean;
 }
 
-/** A running eventrouter: router, sinks and HTTP server, stopped together. */
+/**
+ * A running eventrouter: the HTTP server, and — while this replica leads (always, without
+ * leader election) — a router with its sinks. Each leadership term gets a fresh router that
+ * resumes from the shared checkpoint.
+ */
 export class App {
-  readonly router: Router;
   readonly metrics: Metrics;
   readonly config: Config;
+  readonly #o: AppOptions;
   readonly #server: HttpServer | undefined;
   readonly #logger: Logger;
+  readonly #checkpointStore: CheckpointStore;
+  /** One per App, so that its cache outlives leadership terms. */
+  readonly #enricher: Enricher | undefined;
+  #clusterUid: string | undefined;
+  #router: Router | undefined;
+  #elector: LeaseElector | undefined;
+  #electorRun: Promise<void> | undefined;
+  #abort = new AbortController();
+  #lastDrained = true;
+  #termQueue: Promise<unknown> = Promise.resolve();
   serverAddress: string | undefined;
 
   constructor(options: AppOptions) {
+    this.#o = options;
     this.config = options.config;
     this.#logger = options.logger;
     this.metrics = options.metrics ?? new Metrics();
-    const configs = options.config.sinks ?? [];
-    const sinks =
-      options.sinks ??
-      configs.map((sink) => createSink(sink, { scope: SCOPE, env: options.env ?? process.env, ...(options.stdout ? { stdout: options.stdout } : {}) }));
-    const lanes = [
-      ...sinks.map((sink, i) => ({ sink, ...(options.sinks === undefined && configs[i] ? { config: configs[i] } : {}) })),
-      ...(options.extraSinks ?? []).map((sink) => ({ sink })),
-    ];
-    this.router = new Router({
-      config: options.config,
-      client: options.client,
-      sinks: lanes,
-      checkpointStore: options.checkpointStore ?? checkpointStoreFor(options.config),
-      metrics: this.metrics,
-      logger: options.logger,
-      ...(options.enricher ? { enricher: options.enricher } : {}),
-      ...(options.env ? { env: options.env } : {}),
-    });
+    this.#checkpointStore = options.checkpointStore ?? checkpointStoreFor(options.config, options.client, options.env ?? process.env);
+    this.#enricher =
+      options.enricher ??
+      (options.config.enrich.owners ? createOwnerEnricher({ config: options.config, client: options.client, metrics: this.metrics, logger: options.logger }) : undefined);
     const serve = options.serve ?? options.config.server.listen !== '';
     this.#server = serve ? new HttpServer(options.config.server.listen, this.metrics, () => this.health()) : undefined;
   }
 
+  /** The router of the current leadership term (undefined on standby). */
+  get router(): Router {
+    if (this.#router === undefined) this.#router = this.#newRouter();
+    return this.#router;
+  }
+
+  get isLeader(): boolean {
+    return this.#elector === undefined ? true : this.#elector.isLeader;
+  }
+
+  #newRouter(): Router {
+    const configs = this.config.sinks ?? [];
+    const injected = typeof this.#o.sinks === 'function' ? this.#o.sinks() : this.#o.sinks;
+    const env = this.#o.env ?? process.env;
+    const sinks = injected ?? configs.map((sink) => createSink(sink, { scope: SCOPE, env, ...(this.#o.stdout ? { stdout: this.#o.stdout } : {}) }));
+    const lanes = [
+      // Injected sinks take the queue, batching and route settings of the config entry at their index.
+      ...sinks.map((sink, i) => ({ sink, ...(configs[i] ? { config: configs[i] } : {}) })),
+      ...(this.#o.extraSinks ?? []).map((sink) => ({ sink })),
+    ];
+    return new Router({
+      config: this.config,
+      client: this.#o.client,
+      sinks: lanes,
+      checkpointStore: this.#checkpointStore,
+      metrics: this.metrics,
+      logger: this.#logger,
+      ...(this.#enricher ? { enricher: this.#enricher } : {}),
+      ...(this.#clusterUid ? { clusterUid: this.#clusterUid } : {}),
+      env,
+    });
+  }
+
   health(): HealthStatus {
-    const idleMs = this.router.maxIdleMs;
-    // The watchdog reconnects after inactivityTimeout; twice that without data means it is stuck.
+    const leading = this.isLeader;
+    const router = this.#router;
+    if (!leading || router === undefined) {
+      return { alive: true, ready: true, details: { role: 'standby', holder: this.#elector?.holder ?? null } };
+    }
+    const idleMs = router.maxIdleMs;
+    // The watchdog reconnects after inactivityTimeout; far longer without data means it is stuck.
     const alive = idleMs < this.config.source.inactivityTimeout * 2 + 60_000;
-    const ready = this.router.synced;
-    return { alive, ready, details: { synced: ready, watchIdleSeconds: Math.round(idleMs / 1000), role: 'leader' } };
+    const ready = router.synced;
+    return { alive, ready, details: { role: 'leader', synced: ready, watchIdleSeconds: Math.round(idleMs / 1000) } };
   }
 
   async start(): Promise<void> {
@@ -76,24 +123,75 @@ export class App {
       this.serverAddress = await this.#server.start();
       this.#logger.info({ address: this.serverAddress }, 'serving /metrics, /healthz, /readyz');
     }
-    this.metrics.leader.set(1);
-    await this.router.start();
+    this.#clusterUid = await lookupClusterUid(this.#o.client, this.#logger);
+    const le = this.config.leaderElection;
+    if (!le.enabled) {
+      this.metrics.leader.set(1);
+      await this.router.start();
+      return;
+    }
+    const env = this.#o.env ?? process.env;
+    this.metrics.leader.set(0);
+    this.#elector = new LeaseElector({
+      client: this.#o.client,
+      namespace: le.leaseNamespace || podNamespace(env),
+      name: le.leaseName,
+      identity: le.identity || env['POD_NAME'] || hostname(),
+      leaseDurationMs: le.leaseDuration,
+      renewDeadlineMs: le.renewDeadline,
+      retryPeriodMs: le.retryPeriod,
+      logger: this.#logger,
+      onStartedLeading: () => this.#term(async () => {
+        this.metrics.leader.set(1);
+        this.#router = this.#newRouter();
+        await this.#router.start();
+      }),
+      onStoppedLeading: () => this.#term(async () => {
+        this.metrics.leader.set(0);
+        const router = this.#router;
+        this.#router = undefined;
+        // Stop exporting at once: the lease may expire soon and the standby must not overlap.
+        const deadline = this.#abort.signal.aborted ? this.config.shutdownTimeout : le.leaseDuration - le.renewDeadline;
+        if (router) this.#lastDrained = (await router.stop(deadline)).drained;
+      }),
+    });
+    this.#electorRun = this.#elector.run(this.#abort.signal);
   }
 
+  /** Serialises the start and stop of leadership terms. */
+  #term(step: () => Promise<void>): Promise<void> {
+    const next = this.#termQueue.then(step);
+    this.#termQueue = next.catch((error: Error) => this.#logger.error({ err: error.message }, 'leadership transition failed'));
+    return next;
+  }
+
+  /** Stops reading, drains the sinks within the deadline, writes the checkpoint, releases the Lease. */
   async stop(deadlineMs?: number): Promise<{ drained: boolean }> {
-    const result = await this.router.stop(deadlineMs);
+    let drained = true;
+    if (this.#elector) {
+      this.#abort.abort();
+      await this.#electorRun;
+      await this.#termQueue;
+      drained = this.#lastDrained;
+    } else if (this.#router) {
+      drained = (await this.#router.stop(deadlineMs)).drained;
+    }
     await this.#server?.stop();
-    return result;
+    return { drained };
   }
 }
 
-export function checkpointStoreFor(config: Config): CheckpointStore {
+function podNamespace(env: NodeJS.ProcessEnv): string {
+  return env['POD_NAMESPACE'] || 'default';
+}
+
+export function checkpointStoreFor(config: Config, client: KubeClient, env: NodeJS.ProcessEnv = process.env): CheckpointStore {
   switch (config.checkpoint.store) {
     case 'file':
       return new FileCheckpointStore(config.checkpoint.path);
     case 'none':
       return new NoCheckpointStore();
     case 'configmap':
-      throw new Error('checkpoint.store: configmap is not available in this build');
+      return new ConfigMapCheckpointStore(client, config.checkpoint.namespace || podNamespace(env), config.checkpoint.configMapName);
   }
 }

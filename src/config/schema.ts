@@ -107,7 +107,19 @@ export const configSchema = z
         path: z.string().default('/var/lib/eventrouter/checkpoint.json'),
         configMapName: z.string().default('eventrouter-checkpoint'),
         namespace: z.string().default(''),
-        interval: duration('5s'),
+        /** Least time between two checkpoint writes; default 0 (after every acknowledged batch) for file, 5s for configmap. */
+        interval: z
+          .string()
+          .optional()
+          .transform((text, ctx) => {
+            if (text === undefined) return undefined;
+            const ms = parseDuration(text);
+            if (ms === undefined) {
+              ctx.addIssue({ code: 'custom', message: `invalid duration "${text}" (use e.g. 500ms, 15s, 10m, 1h30m)` });
+              return z.NEVER;
+            }
+            return ms;
+          }),
       })
       .strict()
       .prefault({}),

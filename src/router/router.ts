@@ -174,7 +174,8 @@ export class Router {
     const namespaces = config.source.namespaces.length > 0 ? config.source.namespaces : [''];
     this.#scopes = namespaces.map((namespace) => {
       const start = resume?.scopes[namespace];
-      const tracker = new AckTracker(start);
+      // With no interval, every move of the cursor is written (coalesced): a crash re-sends at most one batch.
+      const tracker = new AckTracker(start, this.#checkpointIntervalMs === 0 ? () => void this.#saveSoon() : undefined);
       const scope: Scope = {
         namespace,
         tracker,
@@ -203,13 +204,35 @@ export class Router {
       resume ? 'resuming from checkpoint' : 'starting without a checkpoint',
     );
     this.#running = this.#scopes.map((scope) => scope.source.run(this.#abort.signal));
-    this.#checkpointTimer = setInterval(() => void this.saveCheckpoint(), config.checkpoint.interval);
+    this.#checkpointTimer = setInterval(() => void this.saveCheckpoint(), Math.max(100, this.#checkpointIntervalMs));
     this.#checkpointTimer.unref();
+  }
+
+  get #checkpointIntervalMs(): number {
+    const { checkpoint } = this.#o.config;
+    return checkpoint.interval ?? (checkpoint.store === 'configmap' ? 5000 : 0);
+  }
+
+  #savePending = false;
+  #saveQueued = false;
+
+  /** Coalesces writes: at most one in flight and one waiting. */
+  #saveSoon(): void {
+    if (this.#savePending) return;
+    this.#savePending = true;
+    queueMicrotask(() => {
+      this.#savePending = false;
+      void this.saveCheckpoint();
+    });
   }
 
   /** Writes the checkpoint if it moved since the last write. Never throws. */
   saveCheckpoint(): Promise<void> {
+    // At most one write in flight and one queued; the queued one writes the latest cursor.
+    if (this.#saveQueued) return this.#saving;
+    this.#saveQueued = true;
     this.#saving = this.#saving.then(async () => {
+      this.#saveQueued = false;
       const checkpoint = this.checkpoint();
       const key = JSON.stringify(checkpoint.scopes);
       if (key === this.#saved) return;

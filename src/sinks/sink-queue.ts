@@ -105,10 +105,13 @@ export class SinkQueue {
   }
 
   /** Stops the loop (an export in flight finishes or is abandoned); queued records stay unacknowledged. */
-  async stop(): Promise<void> {
+  async stop(graceMs = 1000): Promise<void> {
     this.#stopped.abort();
     this.#wake();
-    await this.#loop;
+    // An export that hangs past the grace period is abandoned: its records stay unacknowledged.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#loop, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
   }
 
   #wake(): void {

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import type { App } from '../../src/app/app.ts';
+import { FileCheckpointStore } from '../../src/checkpoint/file-checkpoint-store.ts';
+import type { EventRecord } from '../../src/model/event-record.ts';
+import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
+import { OtlpSink } from '../../src/sinks/otlp/otlp-sink.ts';
+import type { ExportOutcome, Sink } from '../../src/sinks/sink.ts';
+import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
+import { podEvent, startApp, testConfig } from '../support/harness.ts';
+import { OtlpReceiver, waitFor } from '../support/otlp-receiver.ts';
+
+const EVENTS = '/api/v1/events';
+const SCOPE = { name: 'eventrouter', version: 'test' };
+
+async function metric(app: App, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = await app.metrics.registry.getSingleMetric(name)!.get();
+  return m.values.filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val)).reduce((s, v) => s + v.value, 0);
+}
+
+/** A sink whose exports wait until `open()`; records what it acknowledged. */
+class GatedSink implements Sink {
+  readonly type = 'gated';
+  readonly name = 'gated';
+  readonly records: EventRecord[] = [];
+  #gate: Promise<void>;
+  #release!: () => void;
+  constructor() {
+    this.#gate = new Promise((r) => (this.#release = r));
+  }
+  open(): void {
+    this.#release();
+  }
+  async start(): Promise<void> {}
+  async export(records: readonly EventRecord[]): Promise<ExportOutcome> {
+    await this.#gate;
+    this.records.push(...records);
+    return { ok: true };
+  }
+  async shutdown(): Promise<void> {}
+}
+
+function duplicates(keys: string[]): string[] {
+  const seen = new Set<string>();
+  return keys.filter((k) => (seen.has(k) ? true : (seen.add(k), false)));
+}
+
+describe('delivery guarantees', () => {
+  let api: FakeApiServer;
+  let apps: App[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'eventrouter-delivery-'));
+  let n = 0;
+
+  afterEach(async () => {
+    for (const app of apps) await app.stop(1000).catch(() => undefined);
+    apps = [];
+    await api?.stop();
+  });
+
+  async function start(options: Parameters<typeof startApp>[0]): Promise<App> {
+    const app = await startApp(options);
+    apps.push(app);
+    return app;
+  }
+
+  it('resumes exactly where the last acknowledged export stopped after a graceful restart', async () => {
+    api = new FakeApiServer();
+    await api.start();
+    const store = new FileCheckpointStore(join(dir, `cp-${++n}.json`));
+    for (let i = 0; i < 40; i++) api.create(EVENTS, podEvent());
+    const first = new InMemorySink();
+    const a = await start({ apiUrl: api.url, sinks: [first], checkpointStore: store });
+    await waitFor(() => first.records.length === 40 && a.router.synced, 'the first run');
+    for (let i = 0; i < 10; i++) api.create(EVENTS, podEvent());
+    await waitFor(() => first.records.length === 50, 'watched events');
+    await a.stop();
+    apps = [];
+    const saved = JSON.parse(readFileSync(store.path, 'utf8'));
+    assert.equal(saved.scopes[''], api.resourceVersion, 'the checkpoint is the last delivered resourceVersion');
+    // Downtime: events happen, one recurring event repeats.
+    for (let i = 0; i < 15; i++) api.create(EVENTS, podEvent());
+    const name = first.records[0]!.event.name;
+    api.update(EVENTS, 'default', name, (e) => {
+      e['count'] = 2;
+      e['lastTimestamp'] = '2024-01-01T00:05:00Z';
+    });
+    const second = new InMemorySink();
+    await start({ apiUrl: api.url, sinks: [second], checkpointStore: store });
+    await waitFor(() => second.records.length >= 16, 'the downtime events');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(second.records.length, 16, 'only what happened while it was down');
+    assert.deepEqual(duplicates([...first.records, ...second.records].map((r) => r.dedupeKey)), []);
+    assert.equal(second.records.find((r) => r.event.name === name)?.attributes['k8s.event.count'], 2);
+  });
+
+  it('re-lists from the checkpoint when its resourceVersion was compacted away while down', async () => {
+    api = new FakeApiServer();
+    await api.start();
+    const store = new FileCheckpointStore(join(dir, `cp-${++n}.json`));
+    for (let i = 0; i < 25; i++) api.create(EVENTS, podEvent());
+    const first = new InMemorySink();
+    const a = await start({ apiUrl: api.url, sinks: [first], checkpointStore: store });
+    await waitFor(() => first.records.length === 25 && a.router.synced, 'the first run');
+    await a.stop();
+    apps = [];
+    for (let i = 0; i < 7; i++) api.create(EVENTS, podEvent());
+    api.compact();
+    const second = new InMemorySink();
+    const b = await start({ apiUrl: api.url, sinks: [second], checkpointStore: store });
+    await waitFor(() => second.records.length >= 7, 'the downtime events');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(second.records.length, 7);
+    assert.ok((await metric(b, 'eventrouter_watch_restarts_total', { cause: 'expired' })) >= 1);
+  });
+
+  it('stops reading the watch stream while a sink is blocked, then delivers everything', async () => {
+    api = new FakeApiServer();
+    await api.start();
+    const sink = new GatedSink();
+    const config = testConfig({ sinks: [{ name: 'gated', type: 'stdout', queueSize: 100, maxBatchSize: 50, batchTimeout: '10ms' }] });
+    const app = await startApp({ apiUrl: api.url, sinks: [sink], config });
+    apps.push(app);
+    await waitFor(() => app.router.synced && api.watcherCount > 0, 'a watch');
+    const produced = 4000;
+    const padding = 'p'.repeat(2000);
+    for (let i = 0; i < produced; i++) api.create(EVENTS, podEvent({ message: `${i} ${padding}` }));
+    await new Promise((r) => setTimeout(r, 500));
+    const received = await metric(app, 'eventrouter_notifications_total', { type: 'ADDED' });
+    const depth = app.router.sinkQueues[0]!.depth;
+    assert.ok(depth <= 100, `queue bounded: depth ${depth}`);
+    assert.ok(received < produced, `the source stopped reading: ${received} of ${produced} read while blocked`);
+    sink.open();
+    await waitFor(() => sink.records.length >= produced, 'every event after the sink recovers', 30_000);
+    assert.equal(sink.records.length, produced);
+    assert.deepEqual(duplicates(sink.records.map((r) => r.dedupeKey)), []);
+  });
+
+  describe('with an OTLP receiver that fails', () => {
+    let receiver: OtlpReceiver;
+    before(async () => {
+      receiver = new OtlpReceiver();
+      await receiver.start();
+    });
+    after(async () => receiver.stop());
+    afterEach(() => {
+      receiver.requests.length = 0;
+      receiver.behaviours.length = 0;
+      receiver.always = undefined;
+    });
+
+    function otlp(): OtlpSink {
+      return new OtlpSink({ name: 'otlp', endpoint: receiver.url, scope: SCOPE, env: {}, timeoutMs: 2000 });
+    }
+    const config = () => testConfig({ sinks: [{ name: 'otlp', type: 'otlp', endpoint: 'http://127.0.0.1:1', batchTimeout: '20ms', initialBackoff: '50ms', maxBackoff: '200ms', maxBatchSize: 20 }] });
+
+    it('retries through a 503 outage and loses nothing', async () => {
+      api = new FakeApiServer();
+      await api.start();
+      receiver.always = { kind: 'status', status: 503, retryAfterSeconds: 0 };
+      const app = await start({ apiUrl: api.url, sinks: [otlp()], config: config() });
+      for (let i = 0; i < 60; i++) api.create(EVENTS, podEvent());
+      await waitFor(() => receiver.attempts > 3, 'failed attempts');
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(receiver.logs.length, 0);
+      receiver.always = undefined;
+      await waitFor(() => receiver.logs.length >= 60, 'delivery after the outage');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(receiver.logs.length, 60);
+      assert.deepEqual(duplicates(receiver.logs.map((l) => `${l.attributes['k8s.event.uid']}/${l.attributes['k8s.event.count']}`)), []);
+      assert.ok((await metric(app, 'eventrouter_export_retries_total')) >= 1);
+    });
+
+    it('counts a batch refused with 400 as failed, does not retry it, and keeps delivering the rest', async () => {
+      api = new FakeApiServer();
+      await api.start();
+      const app = await start({ apiUrl: api.url, sinks: [otlp()], config: config() });
+      await waitFor(() => app.router.synced && api.watcherCount > 0, 'a watch');
+      receiver.behaviours.push({ kind: 'status', status: 400 });
+      for (let i = 0; i < 20; i++) api.create(EVENTS, podEvent());
+      await waitFor(() => receiver.attempts >= 1, 'the refused batch');
+      for (let i = 0; i < 20; i++) api.create(EVENTS, podEvent());
+      await waitFor(() => receiver.logs.length >= 20, 'the next batches');
+      await new Promise((r) => setTimeout(r, 200));
+      const failed = await metric(app, 'eventrouter_records_total', { outcome: 'failed' });
+      assert.ok(failed >= 1, 'the refused batch is counted');
+      assert.equal(receiver.logs.length + failed, 40, 'refused + delivered = produced');
+      assert.equal(app.router.checkpoint().scopes[''], api.resourceVersion, 'the checkpoint moves past a permanent failure');
+    });
+
+    it('survives a receiver that refuses connections, answers slowly, or drops the connection', async () => {
+      api = new FakeApiServer();
+      await api.start();
+      receiver.behaviours.push({ kind: 'destroy' }, { kind: 'delay', ms: 400 }, { kind: 'status', status: 502 });
+      const dead = new OtlpSink({ name: 'otlp', endpoint: 'http://127.0.0.1:9', scope: SCOPE, env: {}, timeoutMs: 500 });
+      const app = await start({ apiUrl: api.url, sinks: [otlp()], config: config() });
+      for (let i = 0; i < 50; i++) api.create(EVENTS, podEvent());
+      await waitFor(() => receiver.logs.length >= 50, 'every event', 30_000);
+      await new Promise((r) => setTimeout(r, 100));
+      const keys = receiver.logs.map((l) => `${l.attributes['k8s.event.uid']}/${l.attributes['k8s.event.count']}`);
+      assert.equal(new Set(keys).size, 50, 'every event delivered');
+      // A dropped connection may have been processed: a duplicate must carry its original's key.
+      assert.ok(keys.length - 50 <= 20, 'at most one batch re-sent');
+      const outcome = await dead.export([]);
+      assert.equal(outcome.ok, false);
+      assert.equal(outcome.ok === false && outcome.retryable, true, 'connection refused is retryable');
+      // The exporter's own transport retried these (destroyed, slow, 502): every request was attempted again.
+      assert.ok(receiver.attempts >= 4, `attempts: ${receiver.attempts}`);
+      void app;
+    });
+  });
+});
