@@ -15,15 +15,30 @@ const WORKLOAD_ORDER = [
   attr.ATTR_K8S_CRONJOB_NAME,
   attr.ATTR_K8S_JOB_NAME,
   attr.ATTR_K8S_POD_NAME,
+  attr.ATTR_K8S_CONTAINER_NAME,
 ] as const;
 
 const ANNOTATION_PREFIX = 'resource.opentelemetry.io/';
 
 /**
- * Sets `service.*` on a resource by the semantic conventions' Kubernetes rules, the way the
- * Collector's k8sattributes processor and the OpenTelemetry Operator do for the pod's own
- * telemetry: the `resource.opentelemetry.io/<attr>` annotation first, then the
- * `app.kubernetes.io/*` labels, then the workload name. Values already present are kept.
+ * Sets `service.*` on a resource by the semantic conventions' Kubernetes rules
+ * (non-normative "k8s-attributes"), the way the Collector's k8sattributes processor
+ * (`otel_annotations`, `service_attributes` with well-known labels) and the OpenTelemetry
+ * Operator do for the pod's own telemetry. Values already present are kept.
+ *
+ * - `service.name`: annotation `resource.opentelemetry.io/service.name`, label
+ *   `app.kubernetes.io/instance`, label `app.kubernetes.io/name`, then the first of
+ *   `k8s.deployment.name`, `k8s.replicaset.name`, `k8s.statefulset.name`, `k8s.daemonset.name`,
+ *   `k8s.cronjob.name`, `k8s.job.name`, `k8s.pod.name`, `k8s.container.name`.
+ * - `service.namespace`: annotation, then `k8s.namespace.name`.
+ * - `service.version`: annotation, then label `app.kubernetes.io/version`. The convention's last
+ *   step (tag/digest of the container image) is not taken: enrichment reads metadata only.
+ * - `service.instance.id`: annotation, then `<k8s.namespace.name>.<k8s.pod.name>.<k8s.container.name>`
+ *   (only for events about a container: a pod-level event has no container to name).
+ *
+ * Differences from the convention, documented in docs/correlation.md: the labels are always
+ * consulted (the convention asks tools to make them opt-in; DESIGN.md makes them the default),
+ * and for an event about a workload the workload's own labels/annotations stand in for the pod's.
  */
 export function applyServiceAttributes(resource: AttributeMap, metadata: WorkloadMetadata = {}): void {
   const annotations = metadata.annotations ?? {};

@@ -15,6 +15,8 @@ interface HistoryEntry {
 interface Watcher {
   collection: string;
   namespace: string;
+  /** Set when the watch is on another API version's view of the collection. */
+  view: ApiView | undefined;
   res: ServerResponse;
   bookmarks: boolean;
   timer: NodeJS.Timeout | undefined;
@@ -57,6 +59,24 @@ function parsePath(pathname: string): ApiPath | undefined {
   if (rest.length === 0) return undefined;
   return { collection: `${prefix}/${rest[0]}`, namespace: '', name: rest[1] && decodeURIComponent(rest[1]) };
 }
+
+/**
+ * A second API version served from the same stored objects, as the API server serves
+ * events.k8s.io/v1 Events from the core/v1 ones: one object, one resourceVersion, two shapes.
+ */
+interface ApiView {
+  /** The collection that holds the objects. */
+  storage: string;
+  apiVersion: string;
+  /** Stored shape → this version. */
+  out: (object: Obj) => Obj;
+  /** This version → stored shape. */
+  in: (object: Obj) => Obj;
+}
+
+const VIEWS: Record<string, ApiView> = {
+  '/apis/events.k8s.io/v1/events': { storage: '/api/v1/events', apiVersion: 'events.k8s.io/v1', out: toEventsV1, in: toCoreEvent },
+};
 
 function status(code: number, reason: string, message: string): Obj {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
@@ -138,13 +158,19 @@ export class FakeApiServer {
     this.#history.push(entry);
     for (const watcher of this.#watchers) {
       if (watcher.collection === collection && (watcher.namespace === '' || watcher.namespace === namespace)) {
-        watcher.res.write(`${JSON.stringify({ type, object })}\n`);
+        watcher.res.write(`${JSON.stringify({ type, object: watcher.view ? watcher.view.out(object) : object })}\n`);
       }
     }
   }
 
-  /** Creates an object in `collection` (e.g. `/api/v1/events`); fills uid, resourceVersion, creationTimestamp. */
+  /**
+   * Creates an object in `collection` (e.g. `/api/v1/events`); fills uid, resourceVersion,
+   * creationTimestamp. On a view (`/apis/events.k8s.io/v1/events`) the object is stored in its
+   * core/v1 shape and returned in the view's.
+   */
   create(collection: string, input: Record<string, unknown>): Obj {
+    const view = VIEWS[collection];
+    if (view !== undefined) return view.out(this.create(view.storage, view.in(input as Obj)));
     const object = structuredClone(input) as Obj;
     object.metadata = { ...(object.metadata ?? {}) };
     const md = object.metadata;
@@ -164,6 +190,17 @@ export class FakeApiServer {
 
   /** Replaces an object through `mutate` (a MODIFIED notification with a new resourceVersion). */
   update(collection: string, namespace: string, name: string, mutate: (object: Obj) => void): Obj {
+    const view = VIEWS[collection];
+    if (view !== undefined) {
+      const updated = this.update(view.storage, namespace, name, (stored) => {
+        const shown = view.out(stored);
+        mutate(shown);
+        const next = view.in(shown);
+        for (const key of Object.keys(stored)) delete stored[key];
+        Object.assign(stored, next);
+      });
+      return view.out(updated);
+    }
     const bucket = this.#bucket(collection);
     const current = bucket.get(`${namespace}/${name}`);
     if (current === undefined) throw new Error(`${collection} ${namespace}/${name} not found`);
@@ -177,6 +214,8 @@ export class FakeApiServer {
   }
 
   delete(collection: string, namespace: string, name: string): boolean {
+    const view = VIEWS[collection];
+    if (view !== undefined) return this.delete(view.storage, namespace, name);
     const bucket = this.#bucket(collection);
     const current = bucket.get(`${namespace}/${name}`);
     if (current === undefined) return false;
@@ -190,11 +229,16 @@ export class FakeApiServer {
   }
 
   get(collection: string, namespace: string, name: string): Obj | undefined {
+    const view = VIEWS[collection];
+    if (view !== undefined) {
+      const stored = this.get(view.storage, namespace, name);
+      return stored && view.out(stored);
+    }
     return this.#objects.get(collection)?.get(`${namespace}/${name}`);
   }
 
   count(collection: string): number {
-    return this.#objects.get(collection)?.size ?? 0;
+    return this.#objects.get(VIEWS[collection]?.storage ?? collection)?.size ?? 0;
   }
 
   /** Forgets history up to the current resourceVersion, as etcd compaction does. */
@@ -207,7 +251,7 @@ export class FakeApiServer {
   expireEvents(ttlMs = this.options.eventTtlMs ?? 3_600_000): number {
     const cutoff = Date.now() - ttlMs;
     let expired = 0;
-    for (const collection of ['/api/v1/events', '/apis/events.k8s.io/v1/events']) {
+    for (const collection of ['/api/v1/events']) {
       for (const [key, object] of [...(this.#objects.get(collection) ?? [])]) {
         if (Date.parse(String(object.metadata['creationTimestamp'])) < cutoff) {
           const [namespace = '', name = ''] = key.split('/');
@@ -241,7 +285,7 @@ export class FakeApiServer {
   #bookmark(): void {
     for (const watcher of this.#watchers) {
       if (!watcher.bookmarks) continue;
-      const object = { kind: 'Event', apiVersion: 'v1', metadata: { resourceVersion: String(this.#rv) } };
+      const object = { kind: 'Event', apiVersion: watcher.view?.apiVersion ?? 'v1', metadata: { resourceVersion: String(this.#rv) } };
       watcher.res.write(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
     }
   }
@@ -270,9 +314,10 @@ export class FakeApiServer {
     }
     const path = parsePath(url.pathname);
     if (path === undefined) return this.#send(res, 404, status(404, 'NotFound', `no route for ${url.pathname}`));
+    const view = VIEWS[path.collection];
     if (method === 'GET' && path.name === undefined) {
-      if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') return this.#watch(path, url.searchParams, res);
-      return this.#list(path, url.searchParams, res);
+      if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') return this.#watch(path, url.searchParams, res, view);
+      return this.#list(path, url.searchParams, res, view);
     }
     if (method === 'GET' && path.name !== undefined) {
       const object = this.get(path.collection, path.namespace, path.name);
@@ -285,6 +330,7 @@ export class FakeApiServer {
     req.on('end', () => this.#write(method, path, body, res));
   }
 
+  /** Writes through a view: the public methods convert, so the HTTP layer only passes the view's collection on. */
   #write(method: string, path: ApiPath, body: string, res: ServerResponse): void {
     let input: Obj | undefined;
     try {
@@ -330,20 +376,23 @@ export class FakeApiServer {
     return this.#send(res, 405, status(405, 'MethodNotAllowed', `${method} not supported here`));
   }
 
-  #matching(path: ApiPath, query: URLSearchParams): Obj[] {
-    const bucket = this.#objects.get(path.collection);
+  /** Objects of the collection (in the view's shape when `view` is set) that the namespace and fieldSelector select. */
+  #matching(path: ApiPath, query: URLSearchParams, view?: ApiView): Obj[] {
+    const bucket = this.#objects.get(view?.storage ?? path.collection);
     if (bucket === undefined) return [];
     const field = parseFieldSelector(query.get('fieldSelector'));
     const items: Obj[] = [];
-    for (const [key, object] of bucket) {
+    for (const [key, stored] of bucket) {
       if (path.namespace && !key.startsWith(`${path.namespace}/`)) continue;
+      const object = view ? view.out(stored) : stored;
       if (!field(object)) continue;
       items.push(object);
     }
     return items;
   }
 
-  #list(path: ApiPath, query: URLSearchParams, res: ServerResponse): void {
+  #list(path: ApiPath, query: URLSearchParams, res: ServerResponse, view?: ApiView): void {
+    const storage = view?.storage ?? path.collection;
     const limit = Number(query.get('limit') ?? 0);
     const token = query.get('continue');
     let listRv = this.#rv;
@@ -361,10 +410,10 @@ export class FakeApiServer {
       }
     }
     // etcd returns keys in order; a continued page starts after the last key of the previous one.
-    const all = this.#matching(path, query)
+    const all = this.#matching(path, query, view)
       .map((object) => ({ key: `${object.metadata['namespace'] ?? ''}/${object.metadata['name']}`, object }))
       // A continued page shows the snapshot of the first: objects created after it are left out.
-      .filter((entry) => entry.key > after && (this.#createdRv.get(`${path.collection}|${entry.key}`) ?? 0) <= listRv)
+      .filter((entry) => entry.key > after && (this.#createdRv.get(`${storage}|${entry.key}`) ?? 0) <= listRv)
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const page = limit > 0 ? all.slice(0, limit) : all;
     const more = limit > 0 && all.length > limit;
@@ -378,7 +427,8 @@ export class FakeApiServer {
     this.#send(res, 200, { kind: `${kindOf(kind)}List`, apiVersion: apiVersionOf(path.collection), metadata, items: page.map((e) => e.object) });
   }
 
-  #watch(path: ApiPath, query: URLSearchParams, res: ServerResponse): void {
+  #watch(path: ApiPath, query: URLSearchParams, res: ServerResponse, view?: ApiView): void {
+    const storage = view?.storage ?? path.collection;
     const rvParam = query.get('resourceVersion') ?? '';
     const from = rvParam === '' || rvParam === '0' ? undefined : Number(rvParam);
     if (from !== undefined && (Number.isNaN(from) || from < this.#compacted)) {
@@ -391,21 +441,23 @@ export class FakeApiServer {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders();
     const watcher: Watcher = {
-      collection: path.collection,
+      collection: storage,
       namespace: path.namespace,
+      view,
       res,
       bookmarks: query.get('allowWatchBookmarks') === 'true',
       timer: undefined,
     };
     const field = parseFieldSelector(query.get('fieldSelector'));
     if (from === undefined) {
-      for (const object of this.#matching(path, query)) res.write(`${JSON.stringify({ type: 'ADDED', object })}\n`);
+      for (const object of this.#matching(path, query, view)) res.write(`${JSON.stringify({ type: 'ADDED', object })}\n`);
     } else {
       for (const entry of this.#history) {
-        if (entry.rv <= from || entry.collection !== path.collection) continue;
+        if (entry.rv <= from || entry.collection !== storage) continue;
         if (path.namespace && entry.namespace !== path.namespace) continue;
-        if (!field(entry.object)) continue;
-        res.write(`${JSON.stringify({ type: entry.type, object: entry.object })}\n`);
+        const object = view ? view.out(entry.object) : entry.object;
+        if (!field(object)) continue;
+        res.write(`${JSON.stringify({ type: entry.type, object })}\n`);
       }
     }
     const requested = Number(query.get('timeoutSeconds') ?? 1800);
@@ -461,4 +513,34 @@ function mergePatch(target: Record<string, unknown>, patch: Record<string, unkno
       mergePatch(target[key] as Record<string, unknown>, value as Record<string, unknown>);
     } else target[key] = value;
   }
+}
+
+/** core/v1 field → events.k8s.io/v1 field, as the API server's conversion renames them. */
+const EVENTS_V1_RENAMES: ReadonlyArray<readonly [core: string, eventsV1: string]> = [
+  ['involvedObject', 'regarding'],
+  ['message', 'note'],
+  ['source', 'deprecatedSource'],
+  ['firstTimestamp', 'deprecatedFirstTimestamp'],
+  ['lastTimestamp', 'deprecatedLastTimestamp'],
+  ['count', 'deprecatedCount'],
+  ['reportingComponent', 'reportingController'],
+];
+/** Fields with the same name in both versions. */
+const EVENTS_V1_SAME = ['related', 'reason', 'type', 'action', 'eventTime', 'series', 'reportingInstance'];
+
+function convertEvent(from: Obj, apiVersion: string, renames: ReadonlyArray<readonly [string, string]>): Obj {
+  const out: Obj = { kind: 'Event', apiVersion, metadata: structuredClone(from.metadata) };
+  for (const [source, target] of renames) if (from[source] !== undefined) out[target] = structuredClone(from[source]);
+  for (const key of EVENTS_V1_SAME) if (from[key] !== undefined) out[key] = structuredClone(from[key]);
+  return out;
+}
+
+/** A stored core/v1 Event as events.k8s.io/v1 serves it. */
+export function toEventsV1(core: Obj): Obj {
+  return convertEvent(core, 'events.k8s.io/v1', EVENTS_V1_RENAMES);
+}
+
+/** An events.k8s.io/v1 Event in its core/v1 (storage) shape. */
+export function toCoreEvent(eventsV1: Obj): Obj {
+  return convertEvent(eventsV1, 'v1', EVENTS_V1_RENAMES.map(([core, v1]) => [v1, core] as const));
 }

@@ -1,0 +1,405 @@
+import { LRUCache } from 'lru-cache';
+import type { Config } from '../config/schema.ts';
+import { ApiError, type KubeClient } from '../kube/kube-client.ts';
+import type { AttributeMap, EventRecord } from '../model/event-record.ts';
+import type { Enricher } from '../router/router.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import { globMatcher } from './glob.ts';
+import { getObject } from './object-metadata.ts';
+import type { WorkloadMetadata } from './service-attributes.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+/** A kind the owner chain knows: where to GET it and how semconv names its attributes. */
+interface KindInfo {
+  /** API groups an ownerReference / involvedObject may name it with. */
+  groups: readonly string[];
+  /** Collection path prefix, e.g. `/apis/apps/v1`. */
+  prefix: string;
+  plural: string;
+  /** `name`/`uid` attribute names: `k8s.<key>.name`. */
+  nameAttr: string;
+  uidAttr: string;
+  /** `k8s.<key>.label.` / `k8s.<key>.annotation.` prefixes. */
+  labelPrefix: string;
+  annotationPrefix: string;
+  /** Whether a controller of this kind is itself usually controlled (ReplicaSet → Deployment, Job → CronJob). */
+  hasOwner: boolean;
+}
+
+function kind(key: string, groups: readonly string[], prefix: string, plural: string, hasOwner = false): KindInfo {
+  return {
+    groups,
+    prefix,
+    plural,
+    nameAttr: `k8s.${key}.name`,
+    uidAttr: `k8s.${key}.uid`,
+    labelPrefix: `k8s.${key}.label.`,
+    annotationPrefix: `k8s.${key}.annotation.`,
+    hasOwner,
+  };
+}
+
+const KINDS: Record<string, KindInfo> = {
+  Pod: kind('pod', [''], '/api/v1', 'pods'),
+  ReplicaSet: kind('replicaset', ['apps', 'extensions'], '/apis/apps/v1', 'replicasets', true),
+  Deployment: kind('deployment', ['apps', 'extensions'], '/apis/apps/v1', 'deployments'),
+  StatefulSet: kind('statefulset', ['apps'], '/apis/apps/v1', 'statefulsets'),
+  DaemonSet: kind('daemonset', ['apps', 'extensions'], '/apis/apps/v1', 'daemonsets'),
+  Job: kind('job', ['batch'], '/apis/batch/v1', 'jobs', true),
+  CronJob: kind('cronjob', ['batch'], '/apis/batch/v1', 'cronjobs'),
+  ReplicationController: kind('replicationcontroller', [''], '/api/v1', 'replicationcontrollers'),
+};
+
+/** Deeper chains than this are a loop or a custom controller stack: stop. */
+const MAX_DEPTH = 5;
+/** Transient failures (5xx, timeouts) are remembered this long at most, so an API outage is not hammered. */
+const ERROR_TTL_MS = 5_000;
+
+interface OwnerRef {
+  kind: string;
+  name: string;
+  uid: string | undefined;
+  apiVersion: string | undefined;
+}
+
+/** What is kept of a fetched object: no spec, no status, no managedFields. */
+interface ObjectInfo {
+  uid: string | undefined;
+  labels: Record<string, string> | undefined;
+  annotations: Record<string, string> | undefined;
+  controller: OwnerRef | undefined;
+  /** Pods only: `spec.nodeName`. */
+  nodeName: string | undefined;
+}
+
+type LookupOutcome = 'not_found' | 'forbidden' | 'error';
+interface Missing {
+  missing: LookupOutcome;
+}
+type Lookup = ObjectInfo | Missing;
+
+/** The enrichment of one involved object: attribute pairs flattened `[k0, v0, k1, v1, ...]`. */
+interface Resolved {
+  attrs: string[];
+  /** The same value, settled once, so that a cache hit allocates no promise. */
+  promise: Promise<WorkloadMetadata | undefined>;
+}
+
+/** A resolution in progress; waiters read what it has found so far when their deadline passes. */
+interface Pending {
+  attrs: string[];
+  metadata: WorkloadMetadata | undefined;
+  /** False when a lookup failed transiently: the result is then not cached. */
+  complete: boolean;
+  /** How long the result may be cached: the shortest remaining TTL of what it was built from. */
+  ttl: number;
+  done: Promise<void>;
+}
+
+export interface OwnerEnricherOptions {
+  client: KubeClient;
+  metrics: Metrics;
+  logger: Logger;
+  /** Objects (and resolved chains) kept. Default 10 000. */
+  cacheSize?: number;
+  /** How long a fetched object, or a 404/403, is trusted. Default 5 min. */
+  cacheTtlMs?: number;
+  /** API requests per second for enrichment. Default 20. */
+  qps?: number;
+  /** How long a record waits for its lookups before it goes out with what is known. Default 2 s. */
+  deadlineMs?: number;
+  /** Label keys (globs) copied to `k8s.<kind>.label.<key>`. */
+  labels?: readonly string[];
+  /** Annotation keys (globs) copied to `k8s.<kind>.annotation.<key>`. */
+  annotations?: readonly string[];
+  /** Per-request timeout. Default 10 s. */
+  requestTimeoutMs?: number;
+}
+
+const NONE: Promise<WorkloadMetadata | undefined> = Promise.resolve(undefined);
+
+function groupOf(apiVersion: string | undefined): string | undefined {
+  if (apiVersion === undefined) return undefined;
+  const slash = apiVersion.indexOf('/');
+  return slash === -1 ? '' : apiVersion.slice(0, slash);
+}
+
+function kindFor(kindName: string | undefined, apiVersion: string | undefined): KindInfo | undefined {
+  if (kindName === undefined) return undefined;
+  const info = KINDS[kindName];
+  if (info === undefined) return undefined;
+  // A CRD may reuse a built-in kind name in another group.
+  const group = groupOf(apiVersion);
+  return group === undefined || info.groups.includes(group) ? info : undefined;
+}
+
+function stringMap(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const out: Record<string, string> = {};
+  let any = false;
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v === 'string') {
+      out[key] = v;
+      any = true;
+    }
+  }
+  return any ? out : undefined;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** Keeps what enrichment needs of an object (full or PartialObjectMetadata). */
+function toInfo(raw: unknown): ObjectInfo {
+  const obj = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const metadata = (typeof obj['metadata'] === 'object' && obj['metadata'] !== null ? obj['metadata'] : {}) as Record<string, unknown>;
+  const spec = (typeof obj['spec'] === 'object' && obj['spec'] !== null ? obj['spec'] : {}) as Record<string, unknown>;
+  let controller: OwnerRef | undefined;
+  const owners = metadata['ownerReferences'];
+  if (Array.isArray(owners)) {
+    for (const owner of owners as Array<Record<string, unknown>>) {
+      const ownerKind = str(owner?.['kind']);
+      const name = str(owner?.['name']);
+      if (owner?.['controller'] === true && ownerKind !== undefined && name !== undefined) {
+        controller = { kind: ownerKind, name, uid: str(owner['uid']), apiVersion: str(owner['apiVersion']) };
+        break;
+      }
+    }
+  }
+  return {
+    uid: str(metadata['uid']),
+    labels: stringMap(metadata['labels']),
+    annotations: stringMap(metadata['annotations']),
+    controller,
+    nodeName: str(spec['nodeName']),
+  };
+}
+
+/** Sets attribute pairs that the resource does not have yet (event-derived values win). */
+function apply(resource: AttributeMap, attrs: readonly string[]): void {
+  for (let i = 0; i < attrs.length; i += 2) {
+    const key = attrs[i] as string;
+    if (resource[key] === undefined) resource[key] = attrs[i + 1] as string;
+  }
+}
+
+/**
+ * Adds the owner chain of an event's involved object to its resource, the way the Collector's
+ * k8sattributes processor describes a pod: Pod → ReplicaSet → Deployment, Pod → Job → CronJob,
+ * Pod → StatefulSet / DaemonSet / ReplicationController; events about a ReplicaSet or a Job get
+ * their Deployment / CronJob. Returns the labels and annotations that decide `service.*`: the
+ * pod's, or the top workload's for an event about a workload.
+ *
+ * Objects are read one GET at a time (metadata only, except Pods whose `spec.nodeName` is
+ * wanted), behind a bounded LRU cache with a TTL that also remembers 404 and 403, with one
+ * request in flight per object, a token-bucket rate limit, and a per-record deadline after
+ * which the record goes out with what is known. A resolved chain is cached per involved object,
+ * so the hot path of a warm cache is a map lookup and a few property writes.
+ */
+export class OwnerEnricher implements Enricher {
+  readonly #client: KubeClient;
+  readonly #metrics: Metrics;
+  readonly #log: Logger;
+  readonly #ttl: number;
+  readonly #deadline: number;
+  readonly #requestTimeout: number;
+  readonly #bucket: TokenBucket;
+  readonly #objects: LRUCache<string, Lookup>;
+  readonly #resolved: LRUCache<string, Resolved>;
+  readonly #inflight = new Map<string, Promise<Lookup>>();
+  readonly #pending = new Map<string, Pending>();
+  readonly #labelMatch: ((key: string) => boolean) | undefined;
+  readonly #annotationMatch: ((key: string) => boolean) | undefined;
+  readonly #forbiddenWarned = new Set<string>();
+
+  constructor(options: OwnerEnricherOptions) {
+    this.#client = options.client;
+    this.#metrics = options.metrics;
+    this.#log = options.logger.child({ component: 'enrich' });
+    this.#ttl = options.cacheTtlMs ?? 300_000;
+    this.#deadline = options.deadlineMs ?? 2000;
+    this.#requestTimeout = options.requestTimeoutMs ?? 10_000;
+    this.#bucket = new TokenBucket(options.qps ?? 20);
+    const max = options.cacheSize ?? 10_000;
+    this.#objects = new LRUCache<string, Lookup>({ max, ttl: this.#ttl });
+    this.#resolved = new LRUCache<string, Resolved>({ max, ttl: this.#ttl });
+    this.#labelMatch = globMatcher(options.labels ?? []);
+    this.#annotationMatch = globMatcher(options.annotations ?? []);
+  }
+
+  /** Objects and chains currently cached (for tests and diagnostics). */
+  get cacheSizes(): { objects: number; resolved: number } {
+    return { objects: this.#objects.size, resolved: this.#resolved.size };
+  }
+
+  enrich(record: EventRecord): Promise<WorkloadMetadata | undefined> {
+    const ref = record.event.regarding;
+    const info = kindFor(ref.kind, ref.apiVersion);
+    if (info === undefined || ref.name === undefined) return NONE;
+    // uids are unique across the cluster; without one, the name identifies the object.
+    const namespace = ref.namespace ?? record.event.namespace;
+    const key = ref.uid ?? `${ref.kind}/${namespace}/${ref.name}`;
+    const hit = this.#resolved.get(key);
+    if (hit !== undefined) {
+      apply(record.resource, hit.attrs);
+      return hit.promise;
+    }
+    return this.#miss(record.resource, key, info, namespace, ref.name, ref.uid);
+  }
+
+  #miss(resource: AttributeMap, key: string, info: KindInfo, namespace: string, name: string, uid: string | undefined): Promise<WorkloadMetadata | undefined> {
+    let pending = this.#pending.get(key);
+    if (pending === undefined) {
+      const started: Pending = { attrs: [], metadata: undefined, complete: true, ttl: this.#ttl, done: Promise.resolve() };
+      started.done = this.#resolve(started, info, namespace, name, uid)
+        .catch((error: Error) => {
+          started.complete = false;
+          this.#log.debug({ err: error.message, object: key }, 'owner lookup failed');
+        })
+        .then(() => {
+          this.#pending.delete(key);
+          if (started.complete && started.ttl > 0) {
+            this.#resolved.set(key, { attrs: started.attrs, promise: Promise.resolve(started.metadata) }, { ttl: started.ttl });
+          }
+        });
+      this.#pending.set(key, started);
+      pending = started;
+    }
+    const current = pending;
+    return new Promise((resolve) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        this.#metrics.enrichLookups.inc({ outcome: 'deadline' });
+        // What is known so far: the lookups go on in the background and fill the cache.
+        apply(resource, current.attrs);
+        resolve(current.metadata);
+      }, this.#deadline);
+      void current.done.then(() => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        apply(resource, current.attrs);
+        resolve(current.metadata);
+      });
+    });
+  }
+
+  async #resolve(out: Pending, info: KindInfo, namespace: string, name: string, uid: string | undefined): Promise<void> {
+    const self = await this.#lookup(out, info, namespace, name);
+    // A same-named successor (a StatefulSet pod re-created) is another object: its owners are not the event's.
+    if (self === undefined || (uid !== undefined && self.uid !== undefined && self.uid !== uid)) return;
+    const aboutPod = info === KINDS['Pod'];
+    if (aboutPod) {
+      if (self.uid !== undefined) out.attrs.push(info.uidAttr, self.uid);
+      if (self.nodeName !== undefined) out.attrs.push('k8s.node.name', self.nodeName);
+    }
+    this.#pushMetadata(out, info, self);
+    out.metadata = { ...(self.labels ? { labels: self.labels } : {}), ...(self.annotations ? { annotations: self.annotations } : {}) };
+    let owner = self.controller;
+    for (let depth = 0; owner !== undefined && depth < MAX_DEPTH; depth++) {
+      const ownerInfo = kindFor(owner.kind, owner.apiVersion);
+      if (ownerInfo === undefined) break;
+      out.attrs.push(ownerInfo.nameAttr, owner.name);
+      if (owner.uid !== undefined) out.attrs.push(ownerInfo.uidAttr, owner.uid);
+      // The ownerReference names the owner; it is read only to climb further, to take the
+      // top workload's labels for an event about a workload, or to copy its labels/annotations.
+      const needed = ownerInfo.hasOwner || !aboutPod || this.#labelMatch !== undefined || this.#annotationMatch !== undefined;
+      if (!needed) break;
+      const parent = await this.#lookup(out, ownerInfo, namespace, owner.name);
+      if (parent === undefined || (owner.uid !== undefined && parent.uid !== undefined && parent.uid !== owner.uid)) break;
+      this.#pushMetadata(out, ownerInfo, parent);
+      if (!aboutPod) {
+        out.metadata = { ...(parent.labels ? { labels: parent.labels } : {}), ...(parent.annotations ? { annotations: parent.annotations } : {}) };
+      }
+      owner = parent.controller;
+    }
+  }
+
+  /** Opt-in labels and annotations as `k8s.<kind>.label.<key>` / `k8s.<kind>.annotation.<key>`. */
+  #pushMetadata(out: Pending, info: KindInfo, object: ObjectInfo): void {
+    if (this.#labelMatch !== undefined && object.labels !== undefined) {
+      for (const [key, value] of Object.entries(object.labels)) if (this.#labelMatch(key)) out.attrs.push(info.labelPrefix + key, value);
+    }
+    if (this.#annotationMatch !== undefined && object.annotations !== undefined) {
+      for (const [key, value] of Object.entries(object.annotations)) {
+        if (this.#annotationMatch(key)) out.attrs.push(info.annotationPrefix + key, value);
+      }
+    }
+  }
+
+  /** The object from the cache, else from the API (one request in flight per object). */
+  async #lookup(out: Pending, info: KindInfo, namespace: string, name: string): Promise<ObjectInfo | undefined> {
+    const path = `${info.prefix}/namespaces/${encodeURIComponent(namespace)}/${info.plural}/${encodeURIComponent(name)}`;
+    let entry = this.#objects.get(path);
+    if (entry !== undefined) {
+      out.ttl = Math.min(out.ttl, this.#objects.getRemainingTTL(path));
+    } else {
+      let inflight = this.#inflight.get(path);
+      if (inflight === undefined) {
+        inflight = this.#fetch(path, info);
+        this.#inflight.set(path, inflight);
+      }
+      entry = await inflight;
+    }
+    if ('missing' in entry) {
+      if (entry.missing === 'error') out.complete = false;
+      return undefined;
+    }
+    return entry;
+  }
+
+  async #fetch(path: string, info: KindInfo): Promise<Lookup> {
+    try {
+      await this.#bucket.acquire();
+      const raw = await getObject(this.#client, path, { metadataOnly: info !== KINDS['Pod'], timeoutMs: this.#requestTimeout });
+      const object = toInfo(raw);
+      this.#metrics.enrichLookups.inc({ outcome: 'ok' });
+      this.#objects.set(path, object);
+      return object;
+    } catch (error) {
+      const status = error instanceof ApiError ? error.status : undefined;
+      const missing: Missing = { missing: status === 404 ? 'not_found' : status === 403 ? 'forbidden' : 'error' };
+      this.#metrics.enrichLookups.inc({ outcome: missing.missing });
+      if (missing.missing === 'forbidden' && !this.#forbiddenWarned.has(info.plural)) {
+        this.#forbiddenWarned.add(info.plural);
+        this.#log.warn(
+          { resource: info.plural, path },
+          `no permission to get ${info.plural}; events go out without that enrichment (grant get on ${info.plural} to the service account)`,
+        );
+      } else if (missing.missing === 'error') {
+        this.#log.debug({ err: (error as Error).message, path }, 'owner lookup failed');
+      }
+      this.#objects.set(path, missing, { ttl: missing.missing === 'error' ? Math.min(this.#ttl, ERROR_TTL_MS) : this.#ttl });
+      return missing;
+    } finally {
+      this.#inflight.delete(path);
+    }
+  }
+}
+
+export interface OwnerEnricherFactoryOptions {
+  config: Config;
+  client: KubeClient;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** The enricher that `enrich.*` configures. */
+export function createOwnerEnricher({ config, client, metrics, logger }: OwnerEnricherFactoryOptions): OwnerEnricher {
+  const e = config.enrich;
+  return new OwnerEnricher({
+    client,
+    metrics,
+    logger,
+    cacheSize: e.cacheSize,
+    cacheTtlMs: e.cacheTtl,
+    qps: e.qps,
+    deadlineMs: e.deadline,
+    labels: e.labels,
+    annotations: e.annotations,
+  });
+}
