@@ -3,6 +3,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './config-error.ts';
 import { type Config, configSchema } from './schema.ts';
+import { ruleProblems } from '../route/rule-matcher.ts';
 
 /** `sinks[1].protocol` from `['sinks', 1, 'protocol']`. */
 export function keyPath(path: readonly PropertyKey[]): string {
@@ -52,6 +53,10 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
     names.add(sink.name);
   });
   if (config.sinks.length === 0) problems.push('sinks: at least one sink is required');
+  problems.push(...ruleProblems(config.drop, 'drop'));
+  config.sinks.forEach((sink, i) => {
+    problems.push(...ruleProblems(sink.match, `sinks[${i}].match`), ...ruleProblems(sink.drop, `sinks[${i}].drop`));
+  });
   if (config.leaderElection.enabled && config.checkpoint.store === 'file') {
     problems.push('checkpoint.store: leader election needs a store both replicas share (configmap), not "file"');
   }

@@ -88,6 +88,7 @@ export class Router {
           ...(sc?.type === 'otlp' ? { minBackoffMs: sc.initialBackoff, maxBackoffMs: sc.maxBackoff } : {}),
           metrics: options.metrics,
           logger: options.logger,
+          afterAck: () => (this.#checkpointIntervalMs === 0 ? this.saveCheckpoint() : Promise.resolve()),
         }),
         route: new Route(sc?.match ?? [], sc?.drop ?? []),
       };

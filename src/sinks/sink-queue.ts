@@ -23,6 +23,11 @@ export interface SinkQueueOptions {
   maxBackoffMs?: number;
   metrics: Metrics;
   logger: Logger;
+  /**
+   * Awaited after each acknowledged batch before the next export: the router makes it the
+   * checkpoint write, so that a crash re-sends at most the batch that was in flight.
+   */
+  afterAck?: () => Promise<void>;
 }
 
 /**
@@ -41,6 +46,7 @@ export class SinkQueue {
   readonly #backoff: Backoff;
   readonly #metrics: Metrics;
   readonly #log: Logger;
+  readonly #afterAck: (() => Promise<void>) | undefined;
   #wakeLoop: (() => void) | undefined;
   #roomWaiters: Array<() => void> = [];
   #idleWaiters: Array<() => void> = [];
@@ -57,6 +63,7 @@ export class SinkQueue {
     this.#backoff = new Backoff(options.minBackoffMs ?? 1000, options.maxBackoffMs ?? 30_000);
     this.#metrics = options.metrics;
     this.#log = options.logger.child({ component: 'sink', sink: options.sink.name });
+    this.#afterAck = options.afterAck;
   }
 
   /** Records queued and in flight. */
@@ -161,6 +168,7 @@ export class SinkQueue {
       this.#metrics.queueDepth.set({ sink: this.sink.name }, this.depth);
       for (const item of batch) item.done();
       this.#releaseRoom();
+      if (this.#afterAck) await this.#afterAck();
     }
   }
 

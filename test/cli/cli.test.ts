@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
+import { FIXTURES_DIR } from '../support/fixtures.ts';
+import { podEvent } from '../support/harness.ts';
+import { OtlpReceiver, waitFor } from '../support/otlp-receiver.ts';
+
+const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'eventrouter-cli-'));
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: dir, ...extra };
+  return env;
+}
+
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function start(args: string[], env: NodeJS.ProcessEnv = baseEnv()): { child: ChildProcess; done: Promise<Result> } {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d) => (stdout += d));
+  child.stderr?.on('data', (d) => (stderr += d));
+  const done = new Promise<Result>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+function run(args: string[], env?: NodeJS.ProcessEnv): Promise<Result> {
+  return start(args, env).done;
+}
+
+function writeConfig(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('eventrouter CLI', () => {
+  it('prints its version and help', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    const version = await run(['--version']);
+    assert.equal(version.code, 0);
+    assert.equal(version.stdout.trim(), pkg.version);
+    const help = await run(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /eventrouter demo/);
+    assert.match(help.stdout, /replay FILE/);
+  });
+
+  it('exits 2 and names every invalid key of a config file', async () => {
+    const path = writeConfig('bad.yaml', [
+      'source:',
+      '  api: core/v2',
+      '  pageSize: -3',
+      'sinks:',
+      '  - name: a',
+      '    type: otlp',
+      '    protocol: carrier-pigeon',
+      '  - name: a',
+      '    type: stdout',
+      '    match: [{ reason: "/([/" }]',
+      'bogus: 1',
+    ].join('\n'));
+    const result = await run(['--config', path]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /source\.api:/);
+    assert.match(result.stderr, /source\.pageSize:/);
+    assert.match(result.stderr, /sinks\[0\]\.protocol:/);
+    assert.match(result.stderr, /bogus: unknown key/);
+    const dupes = await run(['--config', writeConfig('dupes.yaml', 'sinks:\n  - {name: a, type: stdout}\n  - {name: a, type: stdout, match: [{reason: "/([/"}]}\n')]);
+    assert.equal(dupes.code, 2);
+    assert.match(dupes.stderr, /sinks\[1\]\.name: duplicate sink name "a"/);
+    assert.match(dupes.stderr, /sinks\[1\]\.match\[0\]\.reason:/);
+  });
+
+  it('exits 2 on YAML that does not parse, on a missing file, and on an unknown command', async () => {
+    assert.equal((await run(['--config', writeConfig('broken.yaml', 'source: [unclosed\n')])).code, 2);
+    assert.equal((await run(['--config', join(dir, 'missing.yaml')])).code, 2);
+    const unknown = await run(['frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command/);
+  });
+
+  it('reads the config from EVENTROUTER_CONFIG', async () => {
+    const path = writeConfig('env.yaml', 'clusterName: from-env\nsinks: [{name: out, type: stdout}]\n');
+    const result = await run(['config', 'check'], baseEnv({ EVENTROUTER_CONFIG: path }));
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(JSON.parse(result.stdout).clusterName, 'from-env');
+  });
+
+  it('prints a JSON Schema of the config', async () => {
+    const result = await run(['config', 'schema']);
+    assert.equal(result.code, 0);
+    const schema = JSON.parse(result.stdout);
+    assert.ok(schema.properties.source.properties.api);
+    assert.ok(schema.properties.sinks);
+  });
+
+  it('replays a kubectl dump through the mapping to stdout, one JSON object per event', async () => {
+    const result = await run(['replay', join(FIXTURES_DIR, 'troubleshoot-supportbundle-default-eventlist.json')]);
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 5);
+    for (const line of lines) {
+      assert.equal(line.eventName, 'k8s.event');
+      assert.ok(line.resource['k8s.namespace.name']);
+      assert.ok(line.attributes['k8s.event.uid']);
+    }
+    const yaml = await run(['replay', join(FIXTURES_DIR, 'openshift-mustgather-aws-default-eventlist.yaml')]);
+    assert.equal(yaml.code, 0, yaml.stderr);
+    assert.equal(yaml.stdout.trim().split('\n').length, 72);
+  });
+
+  it('runs the demo against the simulated cluster and shows events within seconds', async () => {
+    const result = await run(['demo', '--duration', '3s', '--interval', '200ms']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /ScalingReplicaSet/);
+    assert.match(result.stdout, /BackOff/);
+    assert.match(result.stdout, /FailedScheduling/);
+    const exported = /(\d+) records exported/.exec(result.stdout);
+    assert.ok(exported && Number(exported[1]) > 20, result.stdout.slice(-300));
+  });
+
+  describe('against a cluster, by signal', () => {
+    let api: FakeApiServer;
+    let receiver: OtlpReceiver;
+    let env: NodeJS.ProcessEnv;
+    let config: string;
+    const checkpoint = join(dir, 'checkpoint.json');
+
+    before(async () => {
+      api = new FakeApiServer();
+      await api.start();
+      receiver = new OtlpReceiver();
+      await receiver.start();
+      const kubeconfig = writeConfig('kubeconfig', [
+        'apiVersion: v1',
+        'kind: Config',
+        // client-node refuses plain http unless TLS verification is explicitly off.
+        `clusters: [{name: sim, cluster: {server: "${api.url}", insecure-skip-tls-verify: true}}]`,
+        'users: [{name: sim, user: {}}]',
+        'contexts: [{name: sim, context: {cluster: sim, user: sim}}]',
+        'current-context: sim',
+      ].join('\n'));
+      config = writeConfig('run.yaml', [
+        'clusterName: cli-test',
+        `checkpoint: {store: file, path: "${checkpoint}"}`,
+        'source: {minBackoff: 50ms, maxBackoff: 500ms}',
+        'server: {listen: "127.0.0.1:0"}',
+        `sinks: [{name: otlp, type: otlp, endpoint: "${receiver.url}", batchTimeout: 50ms, maxBatchSize: 25}]`,
+      ].join('\n'));
+      env = baseEnv({ KUBECONFIG: kubeconfig, EVENTROUTER_LOG_LEVEL: 'warn' });
+    });
+    after(async () => {
+      for (const child of children) child.kill('SIGKILL');
+      await api.stop();
+      await receiver.stop();
+    });
+
+    const keys = () => receiver.logs.map((l) => `${l.attributes['k8s.event.uid']}/${l.attributes['k8s.event.count']}`);
+
+    it('drains, writes the checkpoint and exits 0 on SIGTERM; the next start sends only what is new', async () => {
+      for (let i = 0; i < 100; i++) api.create('/api/v1/events', podEvent());
+      const first = start(['--config', config], env);
+      await waitFor(() => receiver.logs.length >= 100, 'the first 100 events');
+      for (let i = 0; i < 50; i++) api.create('/api/v1/events', podEvent());
+      await waitFor(() => receiver.logs.length >= 150, 'the watched events');
+      first.child.kill('SIGTERM');
+      const result = await first.done;
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(JSON.parse(readFileSync(checkpoint, 'utf8')).scopes[''], api.resourceVersion);
+      for (let i = 0; i < 30; i++) api.create('/api/v1/events', podEvent());
+      const second = start(['--config', config], env);
+      await waitFor(() => receiver.logs.length >= 180, 'the events of the downtime');
+      await new Promise((r) => setTimeout(r, 300));
+      second.child.kill('SIGINT');
+      assert.equal((await second.done).code, 0);
+      assert.equal(receiver.logs.length, 180);
+      assert.equal(new Set(keys()).size, 180, 'no duplicates across a graceful restart');
+    });
+
+    it('after SIGKILL mid-stream re-sends at most one batch, each duplicate with its original key', async () => {
+      const before = receiver.logs.length;
+      const producer = setInterval(() => {
+        for (let i = 0; i < 20; i++) api.create('/api/v1/events', podEvent());
+      }, 20);
+      const victim = start(['--config', config], env);
+      await waitFor(() => receiver.logs.length >= before + 200, 'a stream in flight');
+      victim.child.kill('SIGKILL');
+      await victim.done;
+      clearInterval(producer);
+      const produced = api.count('/api/v1/events');
+      const survivor = start(['--config', config], env);
+      await waitFor(() => new Set(keys()).size >= produced, 'every event after the restart', 30_000);
+      survivor.child.kill('SIGTERM');
+      assert.equal((await survivor.done).code, 0);
+      const all = keys();
+      const unique = new Set(all);
+      assert.equal(unique.size, produced, 'nothing lost');
+      assert.ok(all.length - unique.size <= 25, `duplicates ${all.length - unique.size} > one batch (25)`);
+    });
+  });
+});
