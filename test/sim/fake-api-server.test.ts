@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
+import { podEvent } from '../support/harness.ts';
+
+const EVENTS = '/api/v1/events';
+
+async function get(url: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.json() };
+}
+
+/** Reads a watch stream until it closes or `max` frames arrived. */
+async function watch(url: string, max: number, timeoutMs = 3000): Promise<{ status: number; frames: any[] }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  const frames: any[] = [];
+  let text = '';
+  try {
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      text += Buffer.from(chunk).toString();
+      let nl;
+      while ((nl = text.indexOf('\n')) !== -1) {
+        frames.push(JSON.parse(text.slice(0, nl)));
+        text = text.slice(nl + 1);
+      }
+      if (frames.length >= max) break;
+    }
+  } catch (error) {
+    if ((error as Error).name !== 'TimeoutError' && (error as Error).name !== 'AbortError') throw error;
+  }
+  return { status: res.status, frames };
+}
+
+describe('fake API server (behaves like kube-apiserver for Events)', () => {
+  const api = new FakeApiServer({ maxWatchSeconds: 1 });
+  before(async () => {
+    await api.start();
+  });
+  after(async () => api.stop());
+
+  it('gives every write a new, increasing resourceVersion, and the list the current one', async () => {
+    const a = api.create(EVENTS, podEvent());
+    const b = api.create(EVENTS, podEvent());
+    const c = api.update(EVENTS, 'default', String(a.metadata['name']), (e) => (e['count'] = 2));
+    const rvs = [a, b, c].map((o) => Number(o.metadata['resourceVersion']));
+    assert.ok(rvs[0]! < rvs[1]! && rvs[1]! < rvs[2]!);
+    const list = await get(`${api.url}${EVENTS}`);
+    assert.equal(list.body.metadata.resourceVersion, String(rvs[2]));
+    assert.equal(list.body.kind, 'EventList');
+  });
+
+  it('paginates with limit and continue, each item once, in key order', async () => {
+    for (let i = 0; i < 23; i++) api.create(EVENTS, podEvent({}, 'paged'));
+    const names: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    let firstRv: string | undefined;
+    do {
+      const page = await get(`${api.url}/api/v1/namespaces/paged/events?limit=10${token ? `&continue=${token}` : ''}`);
+      assert.equal(page.status, 200);
+      firstRv ??= page.body.metadata.resourceVersion;
+      assert.equal(page.body.metadata.resourceVersion, firstRv, 'every page is of the same snapshot');
+      names.push(...page.body.items.map((i: any) => i.metadata.name));
+      token = page.body.metadata.continue;
+      pages += 1;
+      // An object created mid-list is not in the snapshot.
+      if (pages === 1) api.create(EVENTS, podEvent({}, 'paged'));
+    } while (token);
+    assert.equal(pages, 3);
+    assert.equal(names.length, 23);
+    assert.deepEqual([...names].sort(), names);
+  });
+
+  it('answers 410 Expired for a continue token older than the last compaction', async () => {
+    const page = await get(`${api.url}${EVENTS}?limit=1`);
+    api.create(EVENTS, podEvent());
+    api.compact();
+    const next = await get(`${api.url}${EVENTS}?limit=1&continue=${page.body.metadata.continue}`);
+    assert.equal(next.status, 410);
+    assert.equal(next.body.reason, 'Expired');
+  });
+
+  it('replays history after the watch resourceVersion, then streams live, and closes at timeoutSeconds', async () => {
+    const start = api.resourceVersion;
+    const e1 = api.create(EVENTS, podEvent());
+    api.update(EVENTS, 'default', String(e1.metadata['name']), (e) => (e['count'] = 5));
+    setTimeout(() => api.delete(EVENTS, 'default', String(e1.metadata['name'])), 100);
+    const t0 = Date.now();
+    const { frames } = await watch(`${api.url}${EVENTS}?watch=true&resourceVersion=${start}&timeoutSeconds=1`, 100);
+    assert.deepEqual(frames.map((f) => f.type), ['ADDED', 'MODIFIED', 'DELETED']);
+    assert.equal(frames[1].object.count, 5);
+    assert.ok(Date.now() - t0 >= 900, 'the server closed the stream after timeoutSeconds');
+  });
+
+  it('refuses a compacted resourceVersion with an in-stream ERROR 410 Expired, or an HTTP 410', async () => {
+    const old = api.resourceVersion;
+    api.create(EVENTS, podEvent());
+    api.compact();
+    const { status, frames } = await watch(`${api.url}${EVENTS}?watch=true&resourceVersion=${old}`, 5);
+    assert.equal(status, 200);
+    assert.equal(frames.length, 1);
+    assert.equal(frames[0].type, 'ERROR');
+    assert.equal(frames[0].object.code, 410);
+    assert.equal(frames[0].object.reason, 'Expired');
+    const strict = new FakeApiServer({ expiredAs: 'status' });
+    await strict.start();
+    strict.create(EVENTS, podEvent());
+    strict.compact();
+    const res = await fetch(`${strict.url}${EVENTS}?watch=true&resourceVersion=1`);
+    assert.equal(res.status, 410);
+    await res.body?.cancel();
+    await strict.stop();
+  });
+
+  it('sends bookmarks only to watchers that allow them', async () => {
+    const bookmarking = new FakeApiServer({ bookmarkIntervalMs: 100 });
+    await bookmarking.start();
+    const rv = bookmarking.resourceVersion;
+    const [withBookmarks, without] = await Promise.all([
+      watch(`${bookmarking.url}${EVENTS}?watch=true&resourceVersion=${rv}&allowWatchBookmarks=true`, 2, 1000),
+      watch(`${bookmarking.url}${EVENTS}?watch=true&resourceVersion=${rv}`, 2, 500),
+    ]);
+    assert.ok(withBookmarks.frames.length >= 1 && withBookmarks.frames.every((f) => f.type === 'BOOKMARK'));
+    assert.equal(without.frames.length, 0);
+    await bookmarking.stop();
+  });
+
+  it('rejects a PUT with a stale resourceVersion (optimistic concurrency)', async () => {
+    const cm = api.create('/api/v1/configmaps', { metadata: { name: 'cm', namespace: 'x' }, data: { a: '1' } });
+    const url = `${api.url}/api/v1/namespaces/x/configmaps/cm`;
+    const put = (rv: unknown) => fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: 'cm', namespace: 'x', resourceVersion: rv }, data: { a: '2' } }) });
+    assert.equal((await put(cm.metadata['resourceVersion'])).status, 200);
+    assert.equal((await put(cm.metadata['resourceVersion'])).status, 409);
+  });
+});
