@@ -23,7 +23,8 @@ export interface OtlpSinkOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const GRPC_RETRYABLE = new Set([1, 4, 8, 10, 11, 14, 15]);
+/** gRPC INVALID_ARGUMENT: the only status that says the data itself was refused. */
+const GRPC_INVALID_ARGUMENT = 3;
 
 /** The protocol of an OTLP sink whose config leaves it unset, per the OTEL_* spec. */
 export function protocolFromEnv(env: NodeJS.ProcessEnv): OtlpProtocol {
@@ -106,7 +107,7 @@ export class OtlpSink implements Sink {
   #isRetryable(error: Error): boolean {
     const code = (error as { code?: unknown }).code;
     if (typeof code !== 'number') return true;
-    if (this.protocol === 'grpc') return GRPC_RETRYABLE.has(code) || code === 7 || code === 16;
+    if (this.protocol === 'grpc') return code !== GRPC_INVALID_ARGUMENT;
     if (!(error instanceof OTLPExporterError)) return true;
     return !(code === 400 || code === 413 || code === 415 || code === 422);
   }
