@@ -86,7 +86,12 @@ export class App {
     const configs = this.config.sinks ?? [];
     const injected = typeof this.#o.sinks === 'function' ? this.#o.sinks() : this.#o.sinks;
     const env = this.#o.env ?? process.env;
-    const sinks = injected ?? configs.map((sink) => createSink(sink, { scope: SCOPE, env, ...(this.#o.stdout ? { stdout: this.#o.stdout } : {}) }));
+    const firstOtlp = configs.findIndex((sink) => sink.type === 'otlp');
+    const sinks =
+      injected ??
+      configs.map((sink, index) =>
+        createSink(sink, { scope: SCOPE, env, index, useOtlpEnv: index === firstOtlp, ...(this.#o.stdout ? { stdout: this.#o.stdout } : {}) }),
+      );
     const lanes = [
       // Injected sinks take the queue, batching and route settings of the config entry at their index.
       ...sinks.map((sink, i) => ({ sink, ...(configs[i] ? { config: configs[i] } : {}) })),

@@ -79,6 +79,12 @@ async function run(config: Config, logger: Logger): Promise<number> {
   return drained ? 0 : 0;
 }
 
+function buildSinks(config: Config) {
+  const sinks = config.sinks ?? [];
+  const firstOtlp = sinks.findIndex((sink) => sink.type === 'otlp');
+  return sinks.map((sink, index) => createSink(sink, { scope: SCOPE, index, useOtlpEnv: index === firstOtlp }));
+}
+
 /** With no sinks configured: OTLP if an endpoint is set in the environment, else the given fallback only. */
 function hasOtlpEnv(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT']);
@@ -92,7 +98,7 @@ async function demo(config: Config, configured: boolean, logger: Logger, duratio
   const live = new LiveViewSink();
   const exportToOtlp = configured || hasOtlpEnv(process.env);
   const demoConfig: Config = { ...config, checkpoint: { ...config.checkpoint, store: 'none' }, server: { listen: configured ? config.server.listen : '' } };
-  const sinks = exportToOtlp ? (config.sinks ?? []).map((s) => createSink(s, { scope: SCOPE })) : [];
+  const sinks = exportToOtlp ? buildSinks(config) : [];
   const app = new App({ config: demoConfig, client: KubeClient.fromServer(url), logger, sinks, extraSinks: [live] });
   write(`eventrouter ${VERSION} demo: simulated cluster at ${url}; exporting to ${exportToOtlp ? (config.sinks ?? []).map((s) => `${s.type}/${s.name}`).join(', ') + ' and ' : ''}this terminal. Ctrl-C to stop.\n`);
   await app.start();
@@ -116,7 +122,7 @@ async function replay(file: string, config: Config, configured: boolean, logger:
   }
   const sinks =
     configured || hasOtlpEnv(process.env)
-      ? (config.sinks ?? []).map((s) => createSink(s, { scope: SCOPE }))
+      ? buildSinks(config)
       : [new StdoutSink({ name: 'stdout' })];
   const app = new App({ config: { ...config, checkpoint: { ...config.checkpoint, store: 'none' } }, client: KubeClient.fromServer('http://127.0.0.1:1'), logger, sinks, serve: false });
   await app.router.startSinks();

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './config-error.ts';
@@ -54,6 +54,24 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
   });
   if (config.sinks.length === 0) problems.push('sinks: at least one sink is required');
   problems.push(...ruleProblems(config.drop, 'drop'));
+  config.sinks.forEach((sink, i) => {
+    if (sink.type !== 'otlp') return;
+    for (const [name, value] of Object.entries(sink.headers)) {
+      if (typeof value === 'object' && 'env' in value && env[value.env] === undefined) {
+        problems.push(`sinks[${i}].headers.${name}.env: environment variable ${value.env} is not set`);
+      }
+      if (typeof value === 'object' && 'file' in value && !existsSync(value.file)) {
+        problems.push(`sinks[${i}].headers.${name}.file: ${value.file} does not exist`);
+      }
+    }
+    for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+      const file = sink.tls?.[key];
+      if (file !== undefined && !existsSync(file)) problems.push(`sinks[${i}].tls.${key}: ${file} does not exist`);
+    }
+    if ((sink.tls?.certFile === undefined) !== (sink.tls?.keyFile === undefined)) {
+      problems.push(`sinks[${i}].tls: certFile and keyFile go together (mTLS)`);
+    }
+  });
   config.sinks.forEach((sink, i) => {
     problems.push(...ruleProblems(sink.match, `sinks[${i}].match`), ...ruleProblems(sink.drop, `sinks[${i}].drop`));
   });

@@ -31,6 +31,21 @@ export const ruleSchema = z
   })
   .strict();
 
+/** A header value: literal, or read at start-up from an environment variable or a file (keep secrets out of the ConfigMap). */
+export const headerValueSchema = z.union([
+  z.string(),
+  z.object({ env: z.string().min(1) }).strict(),
+  z.object({ file: z.string().min(1) }).strict(),
+]);
+
+/** At most `limit` records per (involved object, reason) per `interval`; the next one that passes carries the suppressed count. */
+export const throttleSchema = z
+  .object({
+    limit: z.number().int().min(1),
+    interval: duration('1m'),
+  })
+  .strict();
+
 const sinkCommon = {
   name: z.string().min(1).regex(/^[a-zA-Z0-9_.-]+$/, 'use letters, digits, "_", "-" and "."'),
   match: z.array(ruleSchema).default([]),
@@ -39,6 +54,7 @@ const sinkCommon = {
   queueSize: z.number().int().min(1).default(10_000),
   maxBatchSize: z.number().int().min(1).default(1000),
   batchTimeout: duration('1s'),
+  throttle: throttleSchema.optional(),
 };
 
 export const otlpSinkSchema = z
@@ -48,8 +64,21 @@ export const otlpSinkSchema = z
     /** Base URL (`http://collector:4318`) or, for http, the full `/v1/logs` URL. Default: OTEL_EXPORTER_OTLP_* env. */
     endpoint: z.string().url().optional(),
     protocol: z.enum(['http/protobuf', 'http/json', 'grpc']).optional(),
-    headers: z.record(z.string(), z.string()).default({}),
+    headers: z.record(z.string(), headerValueSchema).default({}),
     compression: z.enum(['gzip', 'none']).optional(),
+    /** TLS towards the receiver; the OTEL_EXPORTER_OTLP_*CERTIFICATE/KEY variables also apply to the first OTLP sink. */
+    tls: z
+      .object({
+        caFile: z.string().optional(),
+        certFile: z.string().optional(),
+        keyFile: z.string().optional(),
+        /** Accept any server certificate (testing only). */
+        insecureSkipVerify: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    /** gRPC without TLS (for an `http://` endpoint this is implied). */
+    insecure: z.boolean().optional(),
     timeout: duration('10s'),
     /** First retry delay; doubles up to maxBackoff, with jitter. */
     initialBackoff: duration('1s'),
@@ -61,7 +90,8 @@ export const stdoutSinkSchema = z
   .object({
     ...sinkCommon,
     type: z.literal('stdout'),
-    format: z.enum(['json']).default('json'),
+    /** `json`: one object per record; `classic`: the heptio/mintel eventrouter line {"verb","event","old_event"}. */
+    format: z.enum(['json', 'classic']).default('json'),
   })
   .strict();
 

@@ -22,4 +22,8 @@ export interface EventRecord {
   /** `uid/count`: identifies one occurrence; a re-delivered record carries the same key. */
   dedupeKey: string;
   event: NormalizedEvent;
+  /** The Event object as received, kept only when a sink needs it (stdout `classic`). */
+  raw?: unknown;
+  /** The previous version of the Event object, for `classic` UPDATED lines. */
+  oldRaw?: unknown;
 }

@@ -9,6 +9,8 @@ import { type MapOptions, mapEvent } from '../model/map-event.ts';
 import { MalformedEventError, normalizeEvent } from '../model/normalize.ts';
 import { OccurrenceTracker } from '../model/occurrence-tracker.ts';
 import { Route } from '../route/rule-matcher.ts';
+import { Throttle } from '../route/throttle.ts';
+import { LRUCache } from 'lru-cache';
 import { SinkQueue } from '../sinks/sink-queue.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { EventSource, type SourceItem } from '../source/event-source.ts';
@@ -45,6 +47,7 @@ interface Scope {
 interface SinkLane {
   queue: SinkQueue;
   route: Route;
+  throttle: Throttle | undefined;
 }
 
 /** Records outstanding across all sinks before the source waits (bounds memory with a slow sink). */
@@ -71,6 +74,8 @@ export class Router {
   #saved = '';
   #saving: Promise<void> = Promise.resolve();
   #reasons = new Set<string>();
+  /** Last version of each event, kept only for the classic format's `old_event`. */
+  readonly #previousRaw: LRUCache<string, object> | undefined;
   #namespaces = new Set<string>();
 
   constructor(options: RouterOptions) {
@@ -91,9 +96,12 @@ export class Router {
           afterAck: () => (this.#checkpointIntervalMs === 0 ? this.saveCheckpoint() : Promise.resolve()),
         }),
         route: new Route(sc?.match ?? [], sc?.drop ?? []),
+        throttle: sc?.throttle ? new Throttle(sc.throttle.limit, sc.throttle.interval) : undefined,
       };
     });
     this.#drop = new Route([], config.drop);
+    const classic = options.sinks.some(({ config: sc }) => sc?.type === 'stdout' && sc.format === 'classic');
+    this.#previousRaw = classic ? new LRUCache({ max: 10_000 }) : undefined;
     const baseResource = resourceAttributesEnvDetector.detect().attributes as AttributeMap | undefined;
     this.#mapOptions = {
       ...(config.clusterName ? { clusterName: config.clusterName } : {}),
@@ -146,7 +154,7 @@ export class Router {
     const items: SourceItem[] = [];
     for (const raw of objects) {
       try {
-        items.push({ kind: 'event', notification: 'LISTED', event: normalizeEvent(raw), resourceVersion: undefined });
+        items.push({ kind: 'event', notification: 'LISTED', event: normalizeEvent(raw), raw, resourceVersion: undefined });
       } catch (error) {
         malformed += 1;
         this.#o.metrics.malformed.inc({ kind: error instanceof MalformedEventError ? error.kind : 'unknown' });
@@ -332,16 +340,32 @@ export class Router {
         continue;
       }
       this.#count(record);
-      const targets: SinkLane[] = [];
+      if (this.#previousRaw !== undefined) {
+        record.raw = item.raw;
+        const key = item.event.uid || `${item.event.namespace}/${item.event.name}`;
+        const old = this.#previousRaw.get(key);
+        if (old !== undefined) record.oldRaw = old;
+        if (typeof item.raw === 'object' && item.raw !== null) this.#previousRaw.set(key, item.raw);
+      }
+      const targets: Array<{ lane: SinkLane; record: EventRecord }> = [];
       for (const lane of this.#lanes) {
-        if (lane.route.accepts(record)) targets.push(lane);
-        else this.#o.metrics.records.inc({ sink: lane.queue.sink.name, outcome: 'filtered' });
+        if (!lane.route.accepts(record)) {
+          this.#o.metrics.records.inc({ sink: lane.queue.sink.name, outcome: 'filtered' });
+          continue;
+        }
+        if (lane.throttle === undefined) {
+          targets.push({ lane, record });
+          continue;
+        }
+        const passed = lane.throttle.admit(record);
+        if (passed === undefined) this.#o.metrics.records.inc({ sink: lane.queue.sink.name, outcome: 'throttled' });
+        else targets.push({ lane, record: passed });
       }
       const entry = scope.tracker.add(item.resourceVersion, targets.length);
       const done = () => scope.tracker.ack(entry);
-      for (const lane of targets) {
-        if (!lane.queue.hasRoom()) await lane.queue.room();
-        lane.queue.push({ record, done });
+      for (const target of targets) {
+        if (!target.lane.queue.hasRoom()) await target.lane.queue.room();
+        target.lane.queue.push({ record: target.record, done });
       }
     }
     const oldest = Math.min(Date.now(), ...this.#scopes.map((s) => s.tracker.oldestPendingAt ?? Date.now()));

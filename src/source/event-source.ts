@@ -14,6 +14,8 @@ export type SourceItem =
       /** `LISTED` for objects of a (re-)list, where ADDED/MODIFIED cannot be told apart. */
       notification: 'ADDED' | 'MODIFIED' | 'DELETED' | 'LISTED';
       event: NormalizedEvent;
+      /** The object as received (not copied). */
+      raw: unknown;
       /** The cursor reached once this item is delivered; undefined inside a list. */
       resourceVersion: string | undefined;
     }
@@ -210,7 +212,7 @@ export class EventSource {
           const seen = Date.parse(lastSeenTime(event) ?? event.creationTimestamp ?? '');
           if (!Number.isNaN(seen) && seen < cutoff) continue;
         }
-        items.push({ kind: 'event', notification: 'LISTED', event, resourceVersion: undefined });
+        items.push({ kind: 'event', notification: 'LISTED', event, raw, resourceVersion: undefined });
       }
       handedOn += items.length;
       if (items.length > 0) await this.#o.deliver(items);
@@ -330,7 +332,7 @@ export class EventSource {
         const event = this.#normalize(frame.object);
         if (event === undefined) return;
         if (event.resourceVersion !== '') this.#resourceVersion = event.resourceVersion;
-        items.push({ kind: 'event', notification: frame.type, event, resourceVersion: event.resourceVersion || undefined });
+        items.push({ kind: 'event', notification: frame.type, event, raw: frame.object, resourceVersion: event.resourceVersion || undefined });
       }
     }
   }

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
@@ -52,6 +54,15 @@ function attributes(list: Array<Record<string, unknown>> | undefined): Attribute
 }
 
 /** Decodes an OTLP/HTTP logs request body (protobuf or JSON) into {@link ReceivedRequest} records. */
+/** Decodes a protobuf ExportLogsServiceRequest (e.g. the body of a gRPC call). */
+export function decodeProtobufLogs(body: Buffer) {
+  return decodeLogsRequest(body, 'application/x-protobuf');
+}
+
+export function encodeEmptyLogsResponse(): Buffer {
+  return Buffer.from(ResponseType.encode(ResponseType.create({})).finish());
+}
+
 export function decodeLogsRequest(body: Buffer, contentType: string): Array<{ resource: Attributes; logs: ReceivedLog[] }> {
   const json = contentType.includes('json');
   const message = json
@@ -107,14 +118,24 @@ export class OtlpReceiver {
     return this.requests.flatMap((r) => r.resourceLogs.flatMap((rl) => rl.logs));
   }
 
-  async start(port = 0): Promise<string> {
-    this.#server = createServer((req, res) => void this.#handle(req, res));
+  /** Client certificate subjects (CN) seen on TLS connections. */
+  readonly clientCertificates: string[] = [];
+
+  async start(port = 0, tls?: HttpsOptions): Promise<string> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      if (tls) {
+        const cert = (req.socket as TLSSocket).getPeerCertificate?.();
+        if (cert && cert.subject) this.clientCertificates.push(String(cert.subject.CN));
+      }
+      void this.#handle(req, res);
+    };
+    this.#server = tls ? createHttpsServer(tls, handler) : createServer(handler);
     this.#server.on('connection', (socket) => {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
     });
     await new Promise<void>((resolve) => this.#server?.listen(port, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.url = `${tls ? 'https' : 'http'}://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
     return this.url;
   }
 

@@ -4,6 +4,8 @@ import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-log
 import { ExportResultCode, type ExportResult, type InstrumentationScope } from '@opentelemetry/core';
 import { CompressionAlgorithm, OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import { credentials as grpcCredentials } from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
 import type { EventRecord } from '../../model/event-record.ts';
 import type { ExportOutcome, Sink } from '../sink.ts';
 import { toReadableLogRecords } from './resource-grouping.ts';
@@ -21,6 +23,28 @@ export interface OtlpSinkOptions {
   timeoutMs?: number;
   scope: InstrumentationScope;
   env?: NodeJS.ProcessEnv;
+  /** TLS files (PEM) and switches. */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string; insecureSkipVerify?: boolean };
+  /** gRPC without TLS. */
+  insecure?: boolean;
+  /**
+   * Whether the OTEL_EXPORTER_OTLP_* variables apply (default true). Only the first OTLP sink
+   * takes them: a second sink must not inherit, say, the first one's auth header.
+   */
+  useEnv?: boolean;
+}
+
+const OTLP_ENV = /^OTEL_EXPORTER_OTLP_/;
+
+/** Runs `build` with the OTEL_EXPORTER_OTLP_* variables hidden (the exporters read them when constructed). */
+function withoutOtlpEnv<T>(build: () => T): T {
+  const saved = Object.entries(process.env).filter(([key]) => OTLP_ENV.test(key));
+  for (const [key] of saved) delete process.env[key];
+  try {
+    return build();
+  } finally {
+    for (const [key, value] of saved) process.env[key] = value;
+  }
 }
 
 /** gRPC INVALID_ARGUMENT: the only status that says the data itself was refused. */
@@ -56,7 +80,7 @@ export class OtlpSink implements Sink {
   constructor(options: OtlpSinkOptions) {
     this.name = options.name;
     this.#scope = options.scope;
-    this.protocol = options.protocol ?? protocolFromEnv(options.env ?? process.env);
+    this.protocol = options.protocol ?? (options.useEnv === false ? 'http/protobuf' : protocolFromEnv(options.env ?? process.env));
     const headers = options.headers && Object.keys(options.headers).length > 0 ? options.headers : undefined;
     const compression =
       options.compression === undefined
@@ -64,24 +88,41 @@ export class OtlpSink implements Sink {
         : options.compression === 'gzip'
           ? CompressionAlgorithm.GZIP
           : CompressionAlgorithm.NONE;
+    const tls = options.tls;
+    const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file));
+    const ca = read(tls?.caFile);
+    const cert = read(tls?.certFile);
+    const key = read(tls?.keyFile);
+    const agentOptions =
+      ca || cert || key || tls?.insecureSkipVerify
+        ? {
+            keepAlive: true,
+            ...(ca ? { ca } : {}),
+            ...(cert ? { cert } : {}),
+            ...(key ? { key } : {}),
+            ...(tls?.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
+          }
+        : undefined;
     const common = {
       ...(headers ? { headers } : {}),
       ...(compression ? { compression } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMillis: options.timeoutMs } : {}),
     };
-    if (this.protocol === 'grpc') {
-      this.#exporter = new GrpcLogExporter({
-        ...(options.endpoint ? { url: options.endpoint } : {}),
-        ...(compression ? { compression } : {}),
-        ...(options.timeoutMs !== undefined ? { timeoutMillis: options.timeoutMs } : {}),
-      });
-    } else {
+    const build = (): LogRecordExporter => {
+      if (this.protocol === 'grpc') {
+        const secure = !(options.insecure ?? options.endpoint?.startsWith('http://') ?? false);
+        const channel = ca || cert || key || options.insecure !== undefined ? (secure ? grpcCredentials.createSsl(ca ?? null, key ?? null, cert ?? null) : grpcCredentials.createInsecure()) : undefined;
+        return new GrpcLogExporter({
+          ...common,
+          ...(options.endpoint ? { url: options.endpoint } : {}),
+          ...(channel ? { credentials: channel } : {}),
+        } as ConstructorParameters<typeof GrpcLogExporter>[0]);
+      }
       const url = options.endpoint ? { url: httpLogsUrl(options.endpoint) } : {};
-      this.#exporter =
-        this.protocol === 'http/json'
-          ? new JsonLogExporter({ ...common, ...url })
-          : new ProtoLogExporter({ ...common, ...url });
-    }
+      const config = { ...common, ...url, ...(agentOptions ? { httpAgentOptions: agentOptions } : {}) };
+      return this.protocol === 'http/json' ? new JsonLogExporter(config) : new ProtoLogExporter(config);
+    };
+    this.#exporter = options.useEnv === false ? withoutOtlpEnv(build) : build();
   }
 
   async start(): Promise<void> {}

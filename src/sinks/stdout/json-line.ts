@@ -15,3 +15,14 @@ export function toJsonLine(record: EventRecord): string {
     attributes: record.attributes,
   });
 }
+
+/**
+ * The heptio/mintel eventrouter stdout line, so EFK pipelines that parse it keep working:
+ * `{"verb":"ADDED"|"UPDATED","event":{...},"old_event":{...}}` with the Event objects as the
+ * API server sent them (`old_event` on updates, when the previous version is known).
+ */
+export function toClassicLine(record: EventRecord): string {
+  const line: Record<string, unknown> = { verb: record.verb, event: record.raw ?? null };
+  if (record.verb !== 'ADDED' && record.oldRaw !== undefined) line['old_event'] = record.oldRaw;
+  return JSON.stringify(line);
+}

@@ -1,11 +1,11 @@
 import type { Writable } from 'node:stream';
 import type { EventRecord } from '../../model/event-record.ts';
 import type { ExportOutcome, Sink } from '../sink.ts';
-import { toJsonLine } from './json-line.ts';
+import { toClassicLine, toJsonLine } from './json-line.ts';
 
 export interface StdoutSinkOptions {
   name: string;
-  format?: 'json';
+  format?: 'json' | 'classic';
   /** Defaults to process.stdout. */
   stream?: Writable;
 }
@@ -15,9 +15,11 @@ export class StdoutSink implements Sink {
   readonly type = 'stdout';
   readonly name: string;
   readonly #stream: Writable;
+  readonly #format: (record: EventRecord) => string;
 
   constructor(options: StdoutSinkOptions) {
     this.name = options.name;
+    this.#format = options.format === 'classic' ? toClassicLine : toJsonLine;
     this.#stream = options.stream ?? process.stdout;
   }
 
@@ -25,7 +27,7 @@ export class StdoutSink implements Sink {
 
   export(records: readonly EventRecord[]): Promise<ExportOutcome> {
     let text = '';
-    for (const record of records) text += `${toJsonLine(record)}\n`;
+    for (const record of records) text += `${this.#format(record)}\n`;
     return new Promise((resolve) => {
       this.#stream.write(text, (error) => {
         resolve(error ? { ok: false, retryable: true, error } : { ok: true });
