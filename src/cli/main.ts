@@ -109,6 +109,10 @@ async function demo(config: Config, configured: boolean, logger: Logger, duratio
   await app.stop(10_000);
   await api.stop();
   write(`\n${live.count} records exported from ${api.count('/api/v1/events')} simulated events.`);
+  const records = await app.metrics.records.get();
+  for (const value of records.values) {
+    if (value.labels.sink !== 'live-view') write(`  sink ${String(value.labels.sink)}: ${value.value} ${String(value.labels.outcome)}`);
+  }
   return 0;
 }
 
