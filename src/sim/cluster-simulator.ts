@@ -167,6 +167,19 @@ export class ClusterSimulator {
     return this.#api.create(collection, object) as SimObject;
   }
 
+  /** A pod owned (controller: true) by `owner`, as its controller would create it. */
+  #pod(name: string, namespace: string, owner: SimObject, options: { labels?: Record<string, string>; annotations?: Record<string, string>; node?: string; container?: string; image?: string } = {}): SimObject {
+    const metadata: Record<string, unknown> = {
+      name,
+      namespace,
+      ownerReferences: [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata['name'], uid: owner.metadata['uid'], controller: true }],
+    };
+    if (options.labels) metadata['labels'] = options.labels;
+    if (options.annotations) metadata['annotations'] = options.annotations;
+    const spec = options.node ? { nodeName: options.node, containers: [{ name: options.container ?? 'main', image: options.image ?? '' }] } : undefined;
+    return this.#create('/api/v1/pods', { apiVersion: 'v1', kind: 'Pod', metadata, ...(spec ? { spec } : {}) });
+  }
+
   /** The objects every story needs: namespaces, nodes, the kube-system namespace (cluster uid). */
   setup(): void {
     for (const ns of ['kube-system', 'default', 'shop', 'ml', 'reports']) this.#ensureNamespace(ns);
@@ -202,17 +215,7 @@ export class ClusterSimulator {
     for (let i = 0; i < 2; i++) {
       const podName = `${rsName}-${this.#suffix(5)}`;
       const node = this.#node();
-      const pod = this.#create('/api/v1/pods', {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          name: podName,
-          namespace,
-          labels,
-          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: rs.metadata['uid'], controller: true }],
-        },
-        spec: { nodeName: node, containers: [{ name: app, image: `registry.example.com/${app}:${version}` }] },
-      });
+      const pod = this.#pod(podName, namespace, rs, { labels, node, container: app, image: `registry.example.com/${app}:${version}` });
       this.event(this.#ref(rs), 'Normal', 'SuccessfulCreate', `Created pod: ${podName}`, 'replicaset-controller');
       this.#schedulerEvent(this.#ref(pod), 'Scheduled', `Successfully assigned ${namespace}/${podName} to ${node}`);
       const container = this.#ref(pod, `spec.containers{${app}}`);
@@ -240,17 +243,8 @@ export class ClusterSimulator {
     });
     const podName = `${rsName}-${this.#suffix(5)}`;
     const node = this.#node();
-    const pod = this.#create('/api/v1/pods', {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: podName,
-        namespace,
-        labels,
-        annotations: { 'resource.opentelemetry.io/service.name': `${app}-api` },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: rs.metadata['uid'], controller: true }],
-      },
-    });
+    const pod = this.#pod(podName, namespace, rs, { labels, annotations: { 'resource.opentelemetry.io/service.name': `${app}-api` }, node, container: app });
+
     const container = this.#ref(pod, `spec.containers{${app}}`);
     this.event(container, 'Warning', 'Unhealthy', 'Liveness probe failed: Get "http://10.244.1.17:8080/healthz": dial tcp 10.244.1.17:8080: connect: connection refused', 'kubelet', node);
     this.#recurring.push(
