@@ -272,9 +272,10 @@ export class FakeApiServer {
     this.#watchers.clear();
   }
 
-  /** Writes a raw line into every open watch stream (for malformed-input tests). */
-  injectRaw(line: string): void {
-    for (const watcher of this.#watchers) watcher.res.write(`${line}\n`);
+  /** Writes a raw line (text or bytes, e.g. invalid UTF-8) into every open watch stream, for malformed-input tests. */
+  injectRaw(line: string | Buffer): void {
+    const bytes = Buffer.concat([typeof line === 'string' ? Buffer.from(line) : line, Buffer.from('\n')]);
+    for (const watcher of this.#watchers) watcher.res.write(bytes);
   }
 
   /** Answers the next `times` requests that `match` with `status`. */

@@ -175,6 +175,12 @@ describe('pipeline: fake API server → router → OTLP receiver', () => {
     app = await startApp({ apiUrl: api.url, sinks: [sink] });
     await waitFor(() => app!.router.synced && api.watcherCount > 0, 'a watch');
     api.create(EVENTS, podEvent());
+    // Invalid UTF-8 inside a JSON string: decoded with U+FFFD, the event still flows.
+    const bytes = Buffer.from(JSON.stringify({ type: 'ADDED', object: podEvent({ message: 'bad:XX' }) }));
+    const at = bytes.indexOf('XX');
+    bytes[at] = 0xc3;
+    bytes[at + 1] = 0x28;
+    api.injectRaw(bytes);
     api.injectRaw('{"type":"ADDED","object":');
     api.injectRaw('not json at all \u00ff\u0000');
     api.injectRaw('{"type":"SURPRISE","object":{}}');
@@ -186,9 +192,10 @@ describe('pipeline: fake API server → router → OTLP receiver', () => {
     await waitFor(() => api.watcherCount > 0, 'the watch to come back');
     api.create(EVENTS, podEvent({ message: 'x'.repeat(2 * 1024 * 1024) }));
     api.create(EVENTS, podEvent());
-    await waitFor(() => sink.records.length >= 4, 'the valid events');
-    assert.equal(sink.records.length, 4);
-    assert.ok(sink.records[2]!.attributes['eventrouter.body.truncated']);
+    await waitFor(() => sink.records.length >= 5, 'the valid events');
+    assert.equal(sink.records.length, 5);
+    assert.equal(sink.records[1]!.body, 'bad:\ufffd(');
+    assert.ok(sink.records[3]!.attributes['eventrouter.body.truncated']);
     assert.equal(await counter(app, 'eventrouter_malformed_total', { kind: 'invalid-json' }), 2);
     assert.equal(await counter(app, 'eventrouter_malformed_total', { kind: 'unknown-type' }), 1);
     assert.equal(await counter(app, 'eventrouter_malformed_total', { kind: 'wrong-kind' }), 1);
