@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
 
 /** A Kubernetes object as read from a manifest. */
 export interface KubeObject {
@@ -18,6 +17,49 @@ export interface KubeValidator {
   validate(object: KubeObject): Promise<string[]>;
 }
 
+/**
+ * The devDependencies these validators need (`ajv`, `kubernetes-models`) are imported
+ * dynamically, so that a checkout without them still type-checks and the tests skip with
+ * this message instead of failing to load.
+ */
+export const MISSING_DEPENDENCY = 'devDependencies missing: npm install --save-dev ajv kubernetes-models';
+
+async function importOptional(specifier: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return (await import(specifier)) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
+}
+
+/** Is the package installed? (Resolving does not load it.) */
+export function resolvable(specifier: string): boolean {
+  try {
+    import.meta.resolve(specifier);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The parts of ajv's API used here (declared locally: ajv is an optional devDependency). */
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+interface ValidateFunction {
+  (data: unknown): boolean;
+  errors?: AjvError[] | null;
+}
+interface AjvInstance {
+  addSchema(schema: object): unknown;
+  compile(schema: object): ValidateFunction;
+}
+type AjvConstructor = new (options: object) => AjvInstance;
+
 /** `kubernetes-models/apps/v1/Deployment` from `apps/v1` + `Deployment`. */
 function modelSpecifier(apiVersion: string, kind: string): string {
   return `kubernetes-models/${apiVersion}/${kind}`;
@@ -33,7 +75,8 @@ interface Model {
  * accept unknown fields (a typo such as `readOnlyRootFileSystem` passes); see
  * {@link openApiValidator} for the strict check.
  */
-export function modelsValidator(): KubeValidator {
+export async function modelsValidator(): Promise<KubeValidator | undefined> {
+  if (!resolvable('kubernetes-models/v1/Namespace')) return undefined;
   return {
     source: 'kubernetes-models (npm)',
     async validate(object) {
@@ -136,11 +179,15 @@ function specFile(apiVersion: string): string {
 
 /**
  * Strict validation with ajv against the upstream Kubernetes OpenAPI v3 spec: types,
- * required fields, and unknown fields rejected. Undefined when no spec is found.
+ * required fields, and unknown fields rejected. Undefined when no spec is found or ajv is
+ * not installed.
  */
-export function openApiValidator(): KubeValidator | undefined {
+export async function openApiValidator(): Promise<KubeValidator | undefined> {
   const spec = findOpenApiSpec();
   if (spec === undefined) return undefined;
+  const ajvModule = await importOptional('ajv');
+  if (ajvModule === undefined) return undefined;
+  const Ajv = (ajvModule['Ajv'] ?? ajvModule['default']) as AjvConstructor;
   // OpenAPI 3.0 schemas: keep `nullable`, ignore the x-kubernetes-* extensions and the
   // formats (int32, int-or-string, ...) that are not JSON Schema formats.
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, validateSchema: false });
@@ -186,4 +233,10 @@ export function openApiValidator(): KubeValidator | undefined {
       });
     },
   };
+}
+
+/** Why {@link openApiValidator} returned undefined. */
+export function strictSkipReason(): string {
+  if (!resolvable('ajv')) return MISSING_DEPENDENCY;
+  return 'no Kubernetes OpenAPI v3 spec: no k8s.io/kubernetes@vX.Y.Z/api/openapi-spec/v3 in a Go module cache (scripts/e2e-build downloads it), and KUBERNETES_OPENAPI_DIR unset';
 }
