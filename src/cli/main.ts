@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
 import { App } from '../app/app.ts';
 import { SCOPE, VERSION } from '../app/version.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfig } from '../config/load-config.ts';
-import { configSchema, type Config } from '../config/schema.ts';
+import type { Config } from '../config/schema.ts';
+import { configJsonSchema, configReferenceMarkdown } from '../config/json-schema.ts';
 import { KubeClient } from '../kube/kube-client.ts';
 import { ClusterSimulator } from '../sim/cluster-simulator.ts';
 import { FakeApiServer } from '../sim/fake-api-server.ts';
@@ -26,6 +26,7 @@ Usage:
                                         send a 'kubectl get events -o json|yaml' dump through the sinks
   eventrouter config check [--config FILE]  validate a config file and print the effective config
   eventrouter config schema             print the config's JSON Schema (for editors)
+  eventrouter config reference          print the configuration reference (Markdown)
 
 Options:
   -c, --config FILE    YAML config (default: $EVENTROUTER_CONFIG; none: built-in defaults)
@@ -169,7 +170,11 @@ export async function main(argv: string[]): Promise<number> {
   const configPath = values.config ?? (process.env['EVENTROUTER_CONFIG'] || undefined);
   try {
     if (command === 'config' && rest[0] === 'schema') {
-      write(JSON.stringify(z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }), null, 2));
+      write(JSON.stringify(configJsonSchema(), null, 2));
+      return 0;
+    }
+    if (command === 'config' && rest[0] === 'reference') {
+      write(configReferenceMarkdown());
       return 0;
     }
     const config = loadConfig(configPath);
@@ -190,7 +195,7 @@ export async function main(argv: string[]): Promise<number> {
         if (rest[0] === undefined) throw new UsageError('replay needs a FILE');
         return await replay(rest[0], config, configPath !== undefined, logger);
       case 'config':
-        if (rest[0] !== 'check') throw new UsageError(`unknown config sub-command "${rest[0] ?? ''}" (check | schema)`);
+        if (rest[0] !== 'check') throw new UsageError(`unknown config sub-command "${rest[0] ?? ''}" (check | schema | reference)`);
         write(JSON.stringify(config, null, 2));
         return 0;
       default:

@@ -75,6 +75,9 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
   config.sinks.forEach((sink, i) => {
     problems.push(...ruleProblems(sink.match, `sinks[${i}].match`), ...ruleProblems(sink.drop, `sinks[${i}].drop`));
   });
+  if (config.leaderElection.renewDeadline >= config.leaderElection.leaseDuration) {
+    problems.push('leaderElection.renewDeadline: must be shorter than leaderElection.leaseDuration');
+  }
   if (config.leaderElection.enabled && config.checkpoint.store === 'file') {
     problems.push('checkpoint.store: leader election needs a store both replicas share (configmap), not "file"');
   }
