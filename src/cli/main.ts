@@ -76,8 +76,10 @@ async function run(config: Config, logger: Logger): Promise<number> {
   app.metrics.withDefaultMetrics();
   await app.start();
   await untilSignal(logger);
-  const { drained } = await app.stop();
-  return drained ? 0 : 0;
+  // Exit 0 even when the deadline cut the drain short: the checkpoint covers exactly what was
+  // acknowledged, so the next start re-sends the rest.
+  await app.stop();
+  return 0;
 }
 
 function buildSinks(config: Config) {

@@ -1,6 +1,8 @@
 import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { fetch, type Response } from 'undici';
 
+const DISPATCHER_MAX_AGE_MS = 10 * 60_000;
+
 /** A non-2xx answer of the API server, with its Status `reason` when it sent one. */
 export class ApiError extends Error {
   readonly status: number;
@@ -32,6 +34,12 @@ export interface RequestOptions {
 export class KubeClient {
   readonly kubeConfig: KubeConfig;
   readonly server: string;
+  /**
+   * client-node builds a new connection pool for every request; reusing one keeps TLS
+   * connections to the API server alive across lookups. Rebuilt now and then so rotated
+   * client certificates are picked up.
+   */
+  #dispatcher: { value: unknown; createdAt: number } | undefined;
 
   constructor(kubeConfig: KubeConfig) {
     const cluster = kubeConfig.getCurrentCluster();
@@ -69,11 +77,15 @@ export class KubeClient {
     const signals = [options.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter(
       (s): s is AbortSignal => s !== undefined,
     );
+    const now = Date.now();
+    if (this.#dispatcher === undefined || now - this.#dispatcher.createdAt > DISPATCHER_MAX_AGE_MS) {
+      this.#dispatcher = { value: ctx.getDispatcher(), createdAt: now };
+    }
     return fetch(this.server + path, {
       method,
       headers,
       body,
-      dispatcher: ctx.getDispatcher() as never,
+      dispatcher: this.#dispatcher.value as never,
       signal: signals.length > 0 ? AbortSignal.any(signals) : null,
     });
   }
