@@ -1,0 +1,206 @@
+/**
+ * The simulated API server of the benchmarks, run as its own process (`fork`ed by run.ts,
+ * commanded over IPC). Event LIST and WATCH are served here from an {@link EventGenerator}
+ * with back-pressure (`res.write` → `drain`); every other request (the kube-system Namespace,
+ * Pods, ReplicaSets, Deployments for enrichment) is proxied to an in-process
+ * {@link FakeApiServer}. Why not FakeApiServer for Events too: its `create()` costs ~140 µs per
+ * event and its LIST sorts the whole collection for every page (~0.4 s per page at 50,000
+ * events), so it, not the router, would be what the bench measures at 200,000 events.
+ *
+ * IPC in:  {cmd:'load', count} | {cmd:'stream', count} | {cmd:'steady', rate, durationMs} | {cmd:'stop'}
+ * IPC out: {type:'ready', url} | {type:'watch', resourceVersion} | {type:'loaded'|'streamed'|'steady-done', produced}
+ */
+import { type IncomingMessage, type ServerResponse, Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FakeApiServer } from '../src/sim/fake-api-server.ts';
+import { EventGenerator } from './lib/event-generator.ts';
+
+interface Options {
+  replicas: number;
+  seed: string;
+  /** Create Deployment → ReplicaSet → Pod objects for every involved Pod (owner enrichment). */
+  owners: boolean;
+}
+
+const options: Options = { replicas: 8, seed: 's', owners: false, ...JSON.parse(process.argv[2] ?? '{}') };
+const BASE_RV = 5_000_000;
+const generator = new EventGenerator({ replicas: options.replicas, seed: options.seed });
+/** Creation time (ms) of event i; events exist for i < produced. */
+const createdAt: number[] = [];
+let produced = 0;
+
+interface Watcher {
+  res: ServerResponse;
+  next: number;
+  waiting: boolean;
+}
+const watchers = new Set<Watcher>();
+
+const send = (message: unknown) => process.send?.(message);
+
+function produce(count: number, at = Date.now()): void {
+  for (let k = 0; k < count; k++) createdAt.push(at);
+  produced += count;
+  for (const w of watchers) pump(w);
+}
+
+/** Writes what the watcher has not seen yet, in chunks, until the socket pushes back. */
+function pump(w: Watcher): void {
+  if (w.waiting) return;
+  while (w.next < produced) {
+    let chunk = '';
+    const end = Math.min(produced, w.next + 128);
+    for (let i = w.next; i < end; i++) chunk += generator.watchLine(i, BASE_RV + i + 1, createdAt[i] as number);
+    w.next = end;
+    if (!w.res.write(chunk)) {
+      w.waiting = true;
+      w.res.once('drain', () => {
+        w.waiting = false;
+        pump(w);
+      });
+      return;
+    }
+  }
+}
+
+function list(url: URL, res: ServerResponse): void {
+  const limit = Number(url.searchParams.get('limit') ?? 0) || Number.MAX_SAFE_INTEGER;
+  const token = url.searchParams.get('continue');
+  let snapshot = produced;
+  let offset = 0;
+  if (token) ({ snapshot, offset } = JSON.parse(Buffer.from(token, 'base64url').toString()) as { snapshot: number; offset: number });
+  const end = Math.min(snapshot, offset + limit);
+  const metadata: Record<string, unknown> = { resourceVersion: String(BASE_RV + snapshot) };
+  if (end < snapshot) {
+    metadata['continue'] = Buffer.from(JSON.stringify({ snapshot, offset: end })).toString('base64url');
+    metadata['remainingItemCount'] = snapshot - end;
+  }
+  const items: string[] = [];
+  for (let i = offset; i < end; i++) items.push(generator.objectJson(i, BASE_RV + i + 1, createdAt[i] as number));
+  const body = `{"kind":"EventList","apiVersion":"v1","metadata":${JSON.stringify(metadata)},"items":[${items.join(',')}]}`;
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function watch(url: URL, res: ServerResponse): void {
+  const rv = Number(url.searchParams.get('resourceVersion') ?? 0);
+  const next = rv > BASE_RV ? Math.min(produced, rv - BASE_RV) : produced;
+  res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+  res.flushHeaders();
+  const watcher: Watcher = { res, next, waiting: false };
+  watchers.add(watcher);
+  const timeout = setTimeout(() => res.end(), Number(url.searchParams.get('timeoutSeconds') ?? 1800) * 1000);
+  res.on('close', () => {
+    clearTimeout(timeout);
+    watchers.delete(watcher);
+  });
+  send({ type: 'watch', resourceVersion: url.searchParams.get('resourceVersion') });
+  pump(watcher);
+}
+
+const fake = new FakeApiServer();
+const fakeUrl = new URL(await fake.start());
+const agent = new Agent({ keepAlive: true });
+
+function proxy(req: IncomingMessage, res: ServerResponse): void {
+  const upstream = request(
+    { host: fakeUrl.hostname, port: fakeUrl.port, path: req.url, method: req.method, headers: req.headers, agent },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    },
+  );
+  upstream.on('error', () => res.destroy());
+  req.pipe(upstream);
+}
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (req.method === 'GET' && url.pathname === '/api/v1/events') {
+    if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') return watch(url, res);
+    return list(url, res);
+  }
+  proxy(req, res);
+});
+server.keepAliveTimeout = 30_000;
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+
+fake.create('/api/v1/namespaces', { metadata: { name: 'kube-system' } });
+if (options.owners) createOwners();
+
+function createOwners(): void {
+  const created = new Set<string>();
+  const once = (collection: string, namespace: string, name: string, make: () => Record<string, unknown>) => {
+    const key = `${collection}|${namespace}/${name}`;
+    if (created.has(key)) return;
+    created.add(key);
+    fake.create(collection, make());
+  };
+  for (const pod of generator.involvedObjects('Pod')) {
+    // A Deployment pod is named <deployment>-<pod-template-hash>-<suffix>; others get no owner.
+    const parts = pod.name.replace(/-r\d+$/, '').split('-');
+    const owner: Record<string, unknown>[] = [];
+    if (parts.length >= 3) {
+      const rs = parts.slice(0, -1).join('-');
+      const deployment = parts.slice(0, -2).join('-');
+      const labels = { 'app.kubernetes.io/name': deployment, 'app.kubernetes.io/version': '1.0.0' };
+      once('/apis/apps/v1/deployments', pod.namespace, deployment, () => ({
+        apiVersion: 'apps/v1', kind: 'Deployment',
+        metadata: { name: deployment, namespace: pod.namespace, uid: `dep-${pod.namespace}-${deployment}`, labels },
+      }));
+      once('/apis/apps/v1/replicasets', pod.namespace, rs, () => ({
+        apiVersion: 'apps/v1', kind: 'ReplicaSet',
+        metadata: {
+          name: rs, namespace: pod.namespace, uid: `rs-${pod.namespace}-${rs}`, labels,
+          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, uid: `dep-${pod.namespace}-${deployment}`, controller: true }],
+        },
+      }));
+      owner.push({ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs, uid: `rs-${pod.namespace}-${rs}`, controller: true });
+    }
+    once('/api/v1/pods', pod.namespace, pod.name, () => ({
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid, ownerReferences: owner, labels: { app: parts[0] ?? pod.name } },
+      spec: { nodeName: 'node-1', containers: [{ name: 'app', image: 'app:1' }] },
+    }));
+  }
+}
+
+let steadyTimer: NodeJS.Timeout | undefined;
+
+process.on('message', (message: { cmd: string; count?: number; rate?: number; durationMs?: number }) => {
+  switch (message.cmd) {
+    case 'load':
+      produce(message.count ?? 0);
+      send({ type: 'loaded', produced });
+      return;
+    case 'stream':
+      produce(message.count ?? 0);
+      send({ type: 'streamed', produced });
+      return;
+    case 'steady': {
+      // Events are created (stamped and written) every 5 ms, keeping the average rate exact.
+      const rate = message.rate ?? 1000;
+      const total = Math.round((rate * (message.durationMs ?? 0)) / 1000);
+      const start = Date.now();
+      const first = produced;
+      steadyTimer = setInterval(() => {
+        const due = Math.min(total, Math.floor(((Date.now() - start) * rate) / 1000));
+        if (due > produced - first) produce(due - (produced - first));
+        if (produced - first >= total) {
+          clearInterval(steadyTimer);
+          send({ type: 'steady-done', produced });
+        }
+      }, 5);
+      return;
+    }
+    case 'stop':
+      clearInterval(steadyTimer);
+      for (const w of watchers) w.res.end();
+      server.closeAllConnections();
+      server.close();
+      void fake.stop().then(() => process.exit(0));
+      return;
+  }
+});
+
+send({ type: 'ready', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, templates: generator.templateCount });
