@@ -48,10 +48,32 @@ async function assertSchemaValid(objects: KubeObject[]): Promise<void> {
   }
 }
 
-/** Every `a.b.c` key path of the object sections of a JSON Schema (not inside arrays). */
-function schemaKeyPaths(schema: Record<string, unknown>, prefix = ''): string[] {
-  const properties = (schema['properties'] ?? {}) as Record<string, Record<string, unknown>>;
-  return Object.entries(properties).flatMap(([key, sub]) => [`${prefix}${key}`, ...(sub['type'] === 'object' ? schemaKeyPaths(sub, `${prefix}${key}.`) : [])]);
+type JsonSchema = Record<string, unknown>;
+
+/** The object variants of a schema: itself, or its oneOf/anyOf members. */
+function variants(schema: JsonSchema): JsonSchema[] {
+  const members = [...((schema['oneOf'] ?? []) as JsonSchema[]), ...((schema['anyOf'] ?? []) as JsonSchema[])];
+  return members.length > 0 ? members.flatMap(variants) : [schema];
+}
+
+/**
+ * Every `a.b.c` key path of a JSON Schema: nested objects, and the items of `sinks` (each
+ * sink type's options); not the route rules (`match`, `drop`: documented by their own key).
+ */
+function schemaKeyPaths(schema: JsonSchema, prefix = ''): string[] {
+  return variants(schema).flatMap((variant) => {
+    const properties = (variant['properties'] ?? {}) as Record<string, JsonSchema>;
+    return Object.entries(properties).flatMap(([key, sub]) => {
+      const items = sub['items'] as JsonSchema | undefined;
+      const nested =
+        sub['type'] === 'object' || sub['properties'] !== undefined
+          ? schemaKeyPaths(sub, `${prefix}${key}.`)
+          : key === 'sinks' && items !== undefined
+            ? schemaKeyPaths(items, `${prefix}${key}[].`)
+            : [];
+      return [`${prefix}${key}`, ...nested];
+    });
+  });
 }
 
 describe('helm chart values (deploy/helm/eventrouter)', () => {
@@ -60,9 +82,11 @@ describe('helm chart values (deploy/helm/eventrouter)', () => {
 
   it('lists every config key of src/config/schema.ts in values.yaml (set, or commented out when it has no default)', () => {
     const jsonSchema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-    const missing = schemaKeyPaths(jsonSchema).filter((path) => {
+    const paths = [...new Set(schemaKeyPaths(jsonSchema))];
+    assert.ok(paths.includes('sinks[].endpoint') && paths.includes('source.emit.modified'), paths.join(' '));
+    const missing = paths.filter((path) => {
       const key = path.split('.').at(-1) ?? path;
-      return !new RegExp(`^\\s*(# )?${key}:`, 'm').test(valuesText);
+      return !new RegExp(`^\\s*(#\\s*)?(- )?${key}:`, 'm').test(valuesText);
     });
     assert.deepEqual(missing, []);
   });
