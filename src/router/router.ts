@@ -77,7 +77,6 @@ export class Router {
   /** Last version of each event, kept only for the classic format's `old_event`. */
   readonly #previousRaw: LRUCache<string, object> | undefined;
   #namespaces = new Set<string>();
-  #eventCounters = new Map<string, ReturnType<Metrics['events']['labels']>>();
 
   constructor(options: RouterOptions) {
     this.#o = options;
@@ -320,16 +319,7 @@ export class Router {
       if (this.#namespaces.size < MAX_NAMESPACES) this.#namespaces.add(namespace);
       else namespace = 'other';
     }
-    // One labelled child per label set, looked up by a string key: `inc(labels)` validates and hashes the labels per record.
-    const type = event.type ?? '';
-    const kind = event.regarding.kind ?? '';
-    const key = `${type}\u0000${reason}\u0000${kind}\u0000${namespace}`;
-    let counter = this.#eventCounters.get(key);
-    if (counter === undefined) {
-      counter = this.#o.metrics.events.labels({ type, reason, kind, namespace });
-      this.#eventCounters.set(key, counter);
-    }
-    counter.inc();
+    this.#o.metrics.events.inc({ type: event.type ?? '', reason, kind: event.regarding.kind ?? '', namespace });
   }
 
   async #deliver(scope: Scope, items: SourceItem[]): Promise<void> {

@@ -45,8 +45,6 @@ export class SinkQueue {
   readonly #batchTimeoutMs: number;
   readonly #backoff: Backoff;
   readonly #metrics: Metrics;
-  /** The labelled child, looked up once: `set(labels, v)` hashes the labels on every record. */
-  readonly #depthGauge: ReturnType<Metrics['queueDepth']['labels']>;
   readonly #log: Logger;
   readonly #afterAck: (() => Promise<void>) | undefined;
   #wakeLoop: (() => void) | undefined;
@@ -64,7 +62,6 @@ export class SinkQueue {
     this.#batchTimeoutMs = options.batchTimeoutMs ?? 1000;
     this.#backoff = new Backoff(options.minBackoffMs ?? 1000, options.maxBackoffMs ?? 30_000);
     this.#metrics = options.metrics;
-    this.#depthGauge = options.metrics.queueDepth.labels({ sink: options.sink.name });
     this.#log = options.logger.child({ component: 'sink', sink: options.sink.name });
     this.#afterAck = options.afterAck;
   }
@@ -88,7 +85,7 @@ export class SinkQueue {
     item.at = Date.now();
     this.#queue.push(item);
     const depth = this.depth;
-    this.#depthGauge.set(depth);
+    this.#metrics.queueDepth.set({ sink: this.sink.name }, depth);
     if (depth === 1 || depth - this.#inFlight === this.#maxBatch || this.#flushing) this.#wake();
   }
 
@@ -168,7 +165,7 @@ export class SinkQueue {
         this.#queue.splice(0, this.#head);
         this.#head = 0;
       }
-      this.#depthGauge.set(this.depth);
+      this.#metrics.queueDepth.set({ sink: this.sink.name }, this.depth);
       for (const item of batch) item.done();
       this.#releaseRoom();
       if (this.#afterAck) await this.#afterAck();

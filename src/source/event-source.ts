@@ -138,18 +138,6 @@ export class EventSource {
     }
   }
 
-  readonly #notificationCounters = new Map<string, ReturnType<Metrics['notifications']['labels']>>();
-
-  /** The labelled child per notification type, looked up once (`inc(labels)` hashes the labels per frame). */
-  #notificationCounter(type: string): ReturnType<Metrics['notifications']['labels']> {
-    let counter = this.#notificationCounters.get(type);
-    if (counter === undefined) {
-      counter = this.#o.metrics.notifications.labels({ type });
-      this.#notificationCounters.set(type, counter);
-    }
-    return counter;
-  }
-
   #touch(): void {
     this.#lastActivity = Date.now();
     this.#o.metrics.lastEventSeconds.set(this.#lastActivity / 1000);
@@ -216,7 +204,7 @@ export class EventSource {
       continueToken = page.metadata?.continue || undefined;
       const items: SourceItem[] = [];
       for (const raw of Array.isArray(page.items) ? page.items : []) {
-        this.#notificationCounter('LISTED').inc();
+        this.#o.metrics.notifications.inc({ type: 'LISTED' });
         const event = this.#normalize(raw);
         if (event === undefined) continue;
         if (!isNewerThan(event.resourceVersion, cursor)) continue;
@@ -340,7 +328,7 @@ export class EventSource {
         this.#malformed(`error-frame-${frame.code || 'unknown'}`, frame.message);
         throw new ApiError(frame.code, frame.reason, `watch ERROR frame: ${frame.code} ${frame.reason} ${frame.message}`);
       default: {
-        this.#notificationCounter(frame.type).inc();
+        this.#o.metrics.notifications.inc({ type: frame.type });
         const event = this.#normalize(frame.object);
         if (event === undefined) return;
         if (event.resourceVersion !== '') this.#resourceVersion = event.resourceVersion;
