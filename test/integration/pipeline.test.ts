@@ -127,7 +127,8 @@ describe('pipeline: fake API server → router → OTLP receiver', () => {
     const { keys, duplicates } = uniqueKeys(sink);
     assert.equal(keys.length, produced);
     assert.deepEqual(duplicates, []);
-    assert.ok((await counter(app, 'eventrouter_watch_restarts_total', { cause: 'closed' })) >= 5);
+    // Each server-side close is a restart (seen as a clean end, or as a reset when the socket goes first).
+    assert.ok((await counter(app, 'eventrouter_watch_restarts_total')) >= 5);
   });
 
   for (const expiredAs of ['frame', 'status'] as const) {
