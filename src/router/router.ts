@@ -370,6 +370,11 @@ export class Router {
     }
     const oldest = Math.min(Date.now(), ...this.#scopes.map((s) => s.tracker.oldestPendingAt ?? Date.now()));
     this.#o.metrics.checkpointLagSeconds.set((Date.now() - oldest) / 1000);
+    const received = scope.source?.resourceVersion;
+    const committed = scope.tracker.committed;
+    if (received !== undefined && committed !== undefined && /^\d+$/.test(received) && /^\d+$/.test(committed)) {
+      this.#o.metrics.checkpointLagResourceVersions.set({ scope: scope.namespace || '*' }, Number(received) - Number(committed));
+    }
     if (scope.tracker.size >= MAX_IN_FLIGHT) await scope.tracker.waitBelow(MAX_IN_FLIGHT);
   }
 }

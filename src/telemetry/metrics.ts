@@ -66,6 +66,12 @@ export class Metrics {
     help: 'Age of the oldest record received but not yet acknowledged by every sink.',
     registers: [this.registry],
   });
+  readonly checkpointLagResourceVersions = new Gauge({
+    name: 'eventrouter_checkpoint_lag_resource_versions',
+    help: 'Last resourceVersion received minus the checkpoint, per scope (numeric resourceVersions only).',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
   readonly checkpointWrites = new Counter({
     name: 'eventrouter_checkpoint_writes_total',
     help: 'Checkpoint writes by outcome.',
