@@ -333,7 +333,14 @@ export class Router {
         scope.tracker.add(item.resourceVersion, 0);
         continue;
       }
-      const metadata = this.#o.enricher === undefined ? undefined : await this.#o.enricher.enrich(record);
+      let metadata: WorkloadMetadata | undefined;
+      try {
+        metadata = this.#o.enricher === undefined ? undefined : await this.#o.enricher.enrich(record);
+      } catch (error) {
+        // Enrichment is best effort: the record goes out with what the event itself says.
+        this.#o.metrics.enrichLookups.inc({ outcome: 'error' });
+        this.#log.debug({ err: (error as Error).message }, 'enrichment failed');
+      }
       if (this.#o.config.enrich.serviceName) applyServiceAttributes(record.resource, metadata);
       if (this.#o.config.drop.length > 0 && !this.#drop.accepts(record)) {
         scope.tracker.add(item.resourceVersion, 0);

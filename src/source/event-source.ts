@@ -295,6 +295,14 @@ export class EventSource {
           // The watchdog sleeps while the pipeline pushes back: a paused stream is not a dead one.
           disarm();
           await this.#o.deliver(items);
+          // Only what the pipeline accepted moves the resume point: a failed delivery is re-read.
+          for (let i = items.length - 1; i >= 0; i--) {
+            const rv = items[i]?.resourceVersion;
+            if (rv !== undefined) {
+              this.#resourceVersion = rv;
+              break;
+            }
+          }
           arm();
         }
         if (streamError !== undefined) throw streamError;
@@ -319,7 +327,6 @@ export class EventSource {
         return;
       case 'BOOKMARK':
         this.#o.metrics.notifications.inc({ type: 'BOOKMARK' });
-        this.#resourceVersion = frame.resourceVersion;
         items.push({ kind: 'cursor', resourceVersion: frame.resourceVersion });
         return;
       case 'ERROR':
@@ -331,7 +338,6 @@ export class EventSource {
         this.#o.metrics.notifications.inc({ type: frame.type });
         const event = this.#normalize(frame.object);
         if (event === undefined) return;
-        if (event.resourceVersion !== '') this.#resourceVersion = event.resourceVersion;
         items.push({ kind: 'event', notification: frame.type, event, raw: frame.object, resourceVersion: event.resourceVersion || undefined });
       }
     }
