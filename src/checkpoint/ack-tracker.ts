@@ -1,7 +1,15 @@
 /** One item the source handed on, waiting for every sink it was routed to. */
+/** How far an unfinished LIST got: every object up to `after` (by key) of the snapshot at `resourceVersion`. */
+export interface ListProgress {
+  resourceVersion: string;
+  after: string;
+}
+
 export interface TrackedEntry {
   /** The cursor reached once this entry and all before it are acknowledged; undefined inside a list. */
   readonly resourceVersion: string | undefined;
+  /** Set on the entry that ends a page of a LIST. */
+  readonly listProgress?: ListProgress | undefined;
   pending: number;
   readonly receivedAt: number;
 }
@@ -15,6 +23,7 @@ export class AckTracker {
   #entries: TrackedEntry[] = [];
   #head = 0;
   #committed: string | undefined;
+  #listProgress: ListProgress | undefined;
   #waiters: Array<{ below: number; resolve: () => void }> = [];
   #onCommit: ((resourceVersion: string) => void) | undefined;
 
@@ -28,6 +37,11 @@ export class AckTracker {
     return this.#committed;
   }
 
+  /** Progress of a LIST whose acknowledged part ends mid-way (cleared when the list's cursor commits). */
+  get listProgress(): ListProgress | undefined {
+    return this.#listProgress;
+  }
+
   /** Entries not yet passed by the cursor. */
   get size(): number {
     return this.#entries.length - this.#head;
@@ -38,8 +52,8 @@ export class AckTracker {
     return this.#entries[this.#head]?.receivedAt;
   }
 
-  add(resourceVersion: string | undefined, pending: number, now = Date.now()): TrackedEntry {
-    const entry: TrackedEntry = { resourceVersion, pending, receivedAt: now };
+  add(resourceVersion: string | undefined, pending: number, now = Date.now(), listProgress?: ListProgress): TrackedEntry {
+    const entry: TrackedEntry = { resourceVersion, pending, receivedAt: now, listProgress };
     this.#entries.push(entry);
     if (pending === 0) this.#advance();
     return entry;
@@ -64,6 +78,10 @@ export class AckTracker {
       this.#head += 1;
       if (entry.resourceVersion !== undefined) {
         this.#committed = entry.resourceVersion;
+        this.#listProgress = undefined;
+        moved = true;
+      } else if (entry.listProgress !== undefined) {
+        this.#listProgress = entry.listProgress;
         moved = true;
       }
     }
@@ -71,7 +89,7 @@ export class AckTracker {
       this.#entries = this.#entries.slice(this.#head);
       this.#head = 0;
     }
-    if (moved && this.#committed !== undefined) this.#onCommit?.(this.#committed);
+    if (moved) this.#onCommit?.(this.#committed ?? '');
     if (this.#waiters.length > 0) {
       const size = this.size;
       this.#waiters = this.#waiters.filter((w) => {

@@ -3,6 +3,8 @@ export interface Checkpoint {
   version: 1;
   api: string;
   scopes: Record<string, string>;
+  /** Scopes whose first LIST was interrupted: how far it was acknowledged, so a restart skips that part. */
+  listing?: Record<string, { resourceVersion: string; after: string }>;
   updatedAt: string;
 }
 

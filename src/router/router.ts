@@ -130,10 +130,14 @@ export class Router {
   /** The committed cursor of every scope. */
   checkpoint(): Checkpoint {
     const scopes: Record<string, string> = {};
+    const listing: Record<string, { resourceVersion: string; after: string }> = {};
     for (const scope of this.#scopes) {
       if (scope.tracker.committed !== undefined) scopes[scope.namespace] = scope.tracker.committed;
+      if (scope.tracker.listProgress !== undefined) listing[scope.namespace] = scope.tracker.listProgress;
     }
-    return { version: 1, api: this.#o.config.source.api, scopes, updatedAt: new Date().toISOString() };
+    const checkpoint: Checkpoint = { version: 1, api: this.#o.config.source.api, scopes, updatedAt: new Date().toISOString() };
+    if (Object.keys(listing).length > 0) checkpoint.listing = listing;
+    return checkpoint;
   }
 
   /** Starts the sinks only, for {@link Router.ingest} without watching a cluster (replay). */
@@ -177,7 +181,7 @@ export class Router {
       this.#log.warn({ checkpointApi: resume.api }, 'checkpoint was written for another API; ignoring it');
       resume = undefined;
     }
-    this.#saved = JSON.stringify(resume?.scopes ?? {});
+    this.#saved = JSON.stringify([resume?.scopes ?? {}, resume?.listing]);
     await this.startSinks();
     const backfill = config.source.backfill === 'all' ? undefined : parseDuration(config.source.backfill);
     const namespaces = config.source.namespaces.length > 0 ? config.source.namespaces : [''];
@@ -200,6 +204,7 @@ export class Router {
           minBackoffMs: config.source.minBackoff,
           maxBackoffMs: config.source.maxBackoff,
           ...(start !== undefined ? { startResourceVersion: start } : {}),
+          ...(resume?.listing?.[namespace] !== undefined ? { resumeList: resume.listing[namespace] } : {}),
           ...(backfill !== undefined ? { backfillMaxAgeMs: backfill } : {}),
           deliver: (items) => this.#deliver(scope, items),
           metrics: this.#o.metrics,
@@ -243,7 +248,7 @@ export class Router {
     this.#saving = this.#saving.then(async () => {
       this.#saveQueued = false;
       const checkpoint = this.checkpoint();
-      const key = JSON.stringify(checkpoint.scopes);
+      const key = JSON.stringify([checkpoint.scopes, checkpoint.listing]);
       if (key === this.#saved) return;
       try {
         await this.#o.checkpointStore.save(checkpoint);
@@ -326,6 +331,10 @@ export class Router {
     for (const item of items) {
       if (item.kind === 'cursor') {
         scope.tracker.add(item.resourceVersion, 0);
+        continue;
+      }
+      if (item.kind === 'list-progress') {
+        scope.tracker.add(undefined, 0, Date.now(), { resourceVersion: item.resourceVersion, after: item.after });
         continue;
       }
       const record = this.#toRecord(item);

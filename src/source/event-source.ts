@@ -19,7 +19,9 @@ export type SourceItem =
       /** The cursor reached once this item is delivered; undefined inside a list. */
       resourceVersion: string | undefined;
     }
-  | { kind: 'cursor'; resourceVersion: string };
+  | { kind: 'cursor'; resourceVersion: string }
+  /** End of a LIST page: everything up to `after` (by key) of the snapshot at `resourceVersion` was handed on. */
+  | { kind: 'list-progress'; resourceVersion: string; after: string };
 
 export interface EventSourceOptions {
   client: KubeClient;
@@ -35,6 +37,8 @@ export interface EventSourceOptions {
   maxBackoffMs?: number;
   /** Resume point from the checkpoint; undefined on a first start. */
   startResourceVersion?: string;
+  /** An interrupted first LIST of an earlier run: what it got through is skipped. */
+  resumeList?: { resourceVersion: string; after: string };
   /** First start only: skip listed events whose last occurrence is older than this. */
   backfillMaxAgeMs?: number;
   /** Accepts items; resolves when the pipeline has room again (this is the back-pressure). */
@@ -61,6 +65,7 @@ export class EventSource {
   readonly #o: EventSourceOptions;
   readonly #log: Logger;
   #resourceVersion: string | undefined;
+  #resumeList: { resourceVersion: string; after: string } | undefined;
   #synced = false;
   #lastActivity = Date.now();
   #malformedSeen = new Set<string>();
@@ -68,6 +73,7 @@ export class EventSource {
   constructor(options: EventSourceOptions) {
     this.#o = options;
     this.#resourceVersion = options.startResourceVersion;
+    this.#resumeList = options.resumeList;
     this.#log = options.logger.child({ component: 'source', namespace: options.namespace || '*' });
   }
 
@@ -203,11 +209,16 @@ export class EventSource {
       if (pages === 1) listResourceVersion = page.metadata?.resourceVersion ?? '';
       continueToken = page.metadata?.continue || undefined;
       const items: SourceItem[] = [];
+      const resume = this.#resumeList;
+      let lastKey = '';
       for (const raw of Array.isArray(page.items) ? page.items : []) {
         this.#o.metrics.notifications.inc({ type: 'LISTED' });
         const event = this.#normalize(raw);
         if (event === undefined) continue;
+        lastKey = `${event.namespace}/${event.name}`;
         if (!isNewerThan(event.resourceVersion, cursor)) continue;
+        // Already handed on and acknowledged by the interrupted list of an earlier run.
+        if (resume !== undefined && lastKey <= resume.after && !isNewerThan(event.resourceVersion, resume.resourceVersion)) continue;
         if (cutoff !== undefined) {
           const seen = Date.parse(lastSeenTime(event) ?? event.creationTimestamp ?? '');
           if (!Number.isNaN(seen) && seen < cutoff) continue;
@@ -215,11 +226,15 @@ export class EventSource {
         items.push({ kind: 'event', notification: 'LISTED', event, raw, resourceVersion: undefined });
       }
       handedOn += items.length;
+      if (lastKey !== '' && continueToken !== undefined) {
+        items.push({ kind: 'list-progress', resourceVersion: listResourceVersion, after: lastKey });
+      }
       if (items.length > 0) await this.#o.deliver(items);
     } while (continueToken !== undefined && !signal.aborted);
     if (signal.aborted) return;
     if (listResourceVersion === '') throw new Error('list response carried no resourceVersion');
     this.#resourceVersion = listResourceVersion;
+    this.#resumeList = undefined;
     await this.#o.deliver([{ kind: 'cursor', resourceVersion: listResourceVersion }]);
     this.#synced = true;
     this.#log.info({ pages, handedOn, resourceVersion: listResourceVersion, since: cursor }, 'list complete');

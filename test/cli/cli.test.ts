@@ -195,6 +195,49 @@ describe('eventrouter CLI', () => {
       assert.equal(new Set(keys()).size, 180, 'no duplicates across a graceful restart');
     });
 
+    it('after SIGKILL in the middle of the first LIST resumes after the acknowledged pages', async () => {
+      const listApi = new FakeApiServer();
+      await listApi.start();
+      const listReceiver = new OtlpReceiver();
+      await listReceiver.start();
+      try {
+        for (let i = 0; i < 3000; i++) listApi.create('/api/v1/events', podEvent({}, `ns-${i % 30}`));
+        const kubeconfig = writeConfig('kubeconfig-list', [
+          'apiVersion: v1',
+          'kind: Config',
+          `clusters: [{name: sim, cluster: {server: "${listApi.url}", insecure-skip-tls-verify: true}}]`,
+          'users: [{name: sim, user: {}}]',
+          'contexts: [{name: sim, context: {cluster: sim, user: sim}}]',
+          'current-context: sim',
+        ].join('\n'));
+        const listConfig = writeConfig('list.yaml', [
+          `checkpoint: {store: file, path: "${join(dir, 'list-checkpoint.json')}"}`,
+          'source: {pageSize: 50, minBackoff: 50ms}',
+          'server: {listen: ""}',
+          'enrich: {owners: false}',
+          `sinks: [{name: otlp, type: otlp, endpoint: "${listReceiver.url}", batchTimeout: 20ms, maxBatchSize: 25}]`,
+        ].join('\n'));
+        const listEnv = baseEnv({ KUBECONFIG: kubeconfig, EVENTROUTER_LOG_LEVEL: 'warn' });
+        const listKeys = () => listReceiver.logs.map((l) => `${l.attributes['k8s.event.uid']}/${l.attributes['k8s.event.count']}`);
+        const victim = start(['--config', listConfig], listEnv);
+        await waitFor(() => listReceiver.logs.length >= 1000, 'a third of the list');
+        victim.child.kill('SIGKILL');
+        await victim.done;
+        const checkpoint = JSON.parse(readFileSync(join(dir, 'list-checkpoint.json'), 'utf8'));
+        assert.ok(checkpoint.listing?.[''], 'the checkpoint records how far the list got');
+        const survivor = start(['--config', listConfig], listEnv);
+        await waitFor(() => new Set(listKeys()).size >= 3000, 'the rest of the list', 60_000);
+        survivor.child.kill('SIGTERM');
+        assert.equal((await survivor.done).code, 0);
+        const all = listKeys();
+        assert.equal(new Set(all).size, 3000, 'nothing lost');
+        assert.ok(all.length - 3000 <= 50 + 25, `duplicates ${all.length - 3000} > one page and one batch`);
+      } finally {
+        await listApi.stop();
+        await listReceiver.stop();
+      }
+    });
+
     it('after SIGKILL mid-stream re-sends at most one batch, each duplicate with its original key', async () => {
       const before = receiver.logs.length;
       const producer = setInterval(() => {
