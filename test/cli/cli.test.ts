@@ -195,6 +195,19 @@ describe('eventrouter CLI', () => {
       assert.equal(new Set(keys()).size, 180, 'no duplicates across a graceful restart');
     });
 
+    it('honours a SIGTERM that arrives while it is still starting: drains and exits 0', async () => {
+      const early = start(['--config', config], { ...env, EVENTROUTER_LOG_LEVEL: 'trace' });
+      let stderr = '';
+      early.child.stderr?.on('data', (d) => (stderr += d));
+      // Signal as soon as the handlers are in place, while the router's modules are still loading.
+      await waitFor(() => stderr.includes('signal handlers installed'), 'the signal handlers', 10_000);
+      assert.ok(!stderr.includes('serving') && !stderr.includes('starting without'), 'still starting');
+      early.child.kill('SIGTERM');
+      const result = await early.done;
+      assert.equal(result.signal, null, 'not killed by the signal');
+      assert.equal(result.code, 0, result.stderr);
+    });
+
     it('after SIGKILL in the middle of the first LIST resumes after the acknowledged pages', async () => {
       const listApi = new FakeApiServer();
       await listApi.start();

@@ -1,0 +1,216 @@
+import { writeSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { App } from '../app/app.ts';
+import { SCOPE, VERSION } from '../app/version.ts';
+import { ConfigError } from '../config/config-error.ts';
+import { loadConfig } from '../config/load-config.ts';
+import type { Config } from '../config/schema.ts';
+import { configJsonSchema, configReferenceMarkdown } from '../config/json-schema.ts';
+import { KubeClient } from '../kube/kube-client.ts';
+import { ClusterSimulator } from '../sim/cluster-simulator.ts';
+import { FakeApiServer } from '../sim/fake-api-server.ts';
+import { LiveViewSink } from '../sim/live-view-sink.ts';
+import { StdoutSink } from '../sinks/stdout/stdout-sink.ts';
+import { createSink } from '../sinks/sink-factory.ts';
+import { createLogger, type Logger } from '../telemetry/logger.ts';
+import { parseDuration } from '../util/duration.ts';
+import { readEventDump } from './read-dump.ts';
+import { nextSignal, onSignal } from './signals.ts';
+
+const HELP = `eventrouter ${VERSION} — Kubernetes Events as OpenTelemetry logs over OTLP
+
+Usage:
+  eventrouter [run] [--config FILE]     watch the cluster's Events and export them
+  eventrouter demo [--duration 30s]     run the real pipeline against a simulated cluster
+  eventrouter replay FILE [--config FILE]
+                                        send a 'kubectl get events -o json|yaml' dump through the sinks
+  eventrouter config check [--config FILE]  validate a config file and print the effective config
+  eventrouter config schema             print the config's JSON Schema (for editors)
+  eventrouter config reference          print the configuration reference (Markdown)
+
+Options:
+  -c, --config FILE    YAML config (default: $EVENTROUTER_CONFIG; none: built-in defaults)
+      --duration D     demo: stop after D (e.g. 30s, 2m); default: until Ctrl-C
+      --interval D     demo: time between simulated cluster steps (default 1s)
+      --log-level L    trace|debug|info|warn|error (default: config log.level, demo: warn)
+  -h, --help           this help
+  -v, --version        the version
+
+Kubernetes access: in-cluster service account, else $KUBECONFIG or ~/.kube/config.
+OTLP: the standard OTEL_EXPORTER_OTLP_* variables configure the default OTLP sink.
+Exit codes: 0 done, 1 runtime failure, 2 invalid configuration or usage.`;
+
+class UsageError extends Error {}
+
+function write(text: string): void {
+  writeSync(1, `${text}\n`);
+}
+
+function fail(text: string): void {
+  writeSync(2, `${text}\n`);
+}
+
+/** Resolves when SIGTERM or SIGINT arrives (or arrived during start-up); a second one exits at once. */
+function untilSignal(logger: Logger): Promise<string> {
+  return nextSignal().then((signal) => {
+    logger.info({ signal }, 'shutting down');
+    onSignal(() => process.exit(1));
+    return signal;
+  });
+}
+
+async function run(config: Config, logger: Logger): Promise<number> {
+  let client: KubeClient;
+  try {
+    client = KubeClient.fromEnvironment();
+  } catch (error) {
+    logger.error({ err: (error as Error).message }, 'no Kubernetes credentials: not in a pod, and no usable KUBECONFIG or ~/.kube/config');
+    return 1;
+  }
+  const app = new App({ config, client, logger });
+  app.metrics.withDefaultMetrics();
+  // Listen before starting: a SIGTERM during start-up is honoured once the start completes.
+  const stopping = untilSignal(logger);
+  await app.start();
+  await stopping;
+  // Exit 0 even when the deadline cut the drain short: the checkpoint covers exactly what was
+  // acknowledged, so the next start re-sends the rest.
+  await app.stop();
+  return 0;
+}
+
+function buildSinks(config: Config) {
+  const sinks = config.sinks ?? [];
+  const firstOtlp = sinks.findIndex((sink) => sink.type === 'otlp');
+  return sinks.map((sink, index) => createSink(sink, { scope: SCOPE, index, useOtlpEnv: index === firstOtlp }));
+}
+
+/** With no sinks configured: OTLP if an endpoint is set in the environment, else the given fallback only. */
+function hasOtlpEnv(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT']);
+}
+
+async function demo(config: Config, configured: boolean, logger: Logger, durationMs: number | undefined, intervalMs: number): Promise<number> {
+  const api = new FakeApiServer({ autoCompactMs: 300_000 });
+  const url = await api.start();
+  const simulator = new ClusterSimulator(api);
+  simulator.setup();
+  const live = new LiveViewSink();
+  const exportToOtlp = configured || hasOtlpEnv(process.env);
+  const demoConfig: Config = { ...config, checkpoint: { ...config.checkpoint, store: 'none' }, server: { listen: configured ? config.server.listen : '' } };
+  const sinks = exportToOtlp ? buildSinks(config) : [];
+  const app = new App({ config: demoConfig, client: KubeClient.fromServer(url), logger, sinks, extraSinks: [live] });
+  write(`eventrouter ${VERSION} demo: simulated cluster at ${url}; exporting to ${exportToOtlp ? (config.sinks ?? []).map((s) => `${s.type}/${s.name}`).join(', ') + ' and ' : ''}this terminal. Ctrl-C to stop.\n`);
+  await app.start();
+  simulator.start(intervalMs);
+  const stop = durationMs === undefined ? untilSignal(logger) : Promise.race([untilSignal(logger), new Promise((r) => setTimeout(r, durationMs))]);
+  await stop;
+  simulator.stop();
+  await app.stop(10_000);
+  await api.stop();
+  write(`\n${live.count} records exported from ${api.count('/api/v1/events')} simulated events.`);
+  const records = await app.metrics.records.get();
+  for (const value of records.values) {
+    if (value.labels.sink !== 'live-view') write(`  sink ${String(value.labels.sink)}: ${value.value} ${String(value.labels.outcome)}`);
+  }
+  return 0;
+}
+
+async function replay(file: string, config: Config, configured: boolean, logger: Logger): Promise<number> {
+  let objects: unknown[];
+  try {
+    objects = readEventDump(file);
+  } catch (error) {
+    fail(`eventrouter: cannot read ${file}: ${(error as Error).message}`);
+    return 2;
+  }
+  const sinks =
+    configured || hasOtlpEnv(process.env)
+      ? buildSinks(config)
+      : [new StdoutSink({ name: 'stdout' })];
+  const app = new App({ config: { ...config, checkpoint: { ...config.checkpoint, store: 'none' } }, client: KubeClient.fromServer('http://127.0.0.1:1'), logger, sinks, serve: false });
+  await app.router.startSinks();
+  const { accepted, malformed } = await app.router.ingest(objects);
+  const { drained } = await app.stop();
+  logger.info({ file, accepted, malformed, drained }, 'replay finished');
+  fail(`eventrouter: replayed ${accepted} events from ${file}${malformed ? ` (${malformed} malformed, skipped)` : ''}`);
+  return drained ? 0 : 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        duration: { type: 'string' },
+        interval: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    fail(`eventrouter: ${(error as Error).message}\nRun 'eventrouter --help' for usage.`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    write(HELP);
+    return 0;
+  }
+  if (values.version) {
+    write(VERSION);
+    return 0;
+  }
+  const [command = 'run', ...rest] = positionals;
+  const configPath = values.config ?? (process.env['EVENTROUTER_CONFIG'] || undefined);
+  try {
+    if (command === 'config' && rest[0] === 'schema') {
+      write(JSON.stringify(configJsonSchema(), null, 2));
+      return 0;
+    }
+    if (command === 'config' && rest[0] === 'reference') {
+      write(configReferenceMarkdown());
+      return 0;
+    }
+    const config = loadConfig(configPath);
+    const level = values['log-level'] ?? (command === 'demo' && !configPath ? 'warn' : config.log.level);
+    const logger = createLogger(level);
+    switch (command) {
+      case 'run':
+        if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+        return await run(config, logger);
+      case 'demo': {
+        const durationMs = values.duration === undefined ? undefined : parseDuration(values.duration);
+        if (values.duration !== undefined && durationMs === undefined) throw new UsageError(`--duration: invalid duration "${values.duration}"`);
+        const intervalMs = values.interval === undefined ? 1000 : parseDuration(values.interval);
+        if (intervalMs === undefined || intervalMs <= 0) throw new UsageError(`--interval: invalid duration "${values.interval}"`);
+        return await demo(config, configPath !== undefined, logger, durationMs, intervalMs);
+      }
+      case 'replay':
+        if (rest[0] === undefined) throw new UsageError('replay needs a FILE');
+        return await replay(rest[0], config, configPath !== undefined, logger);
+      case 'config':
+        if (rest[0] !== 'check') throw new UsageError(`unknown config sub-command "${rest[0] ?? ''}" (check | schema | reference)`);
+        write(JSON.stringify(config, null, 2));
+        return 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      fail(`eventrouter: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof UsageError) {
+      fail(`eventrouter: ${error.message}\nRun 'eventrouter --help' for usage.`);
+      return 2;
+    }
+    fail(`eventrouter: ${(error as Error).stack ?? String(error)}`);
+    return 1;
+  }
+}
+
