@@ -15,7 +15,8 @@ import { createSink } from '../sinks/sink-factory.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
-import { SCOPE } from './version.ts';
+import { SCOPE, VERSION } from './version.ts';
+import { OtlpMetricsExport } from '../telemetry/otlp-metrics-export.ts';
 
 export interface AppOptions {
   config: Config;
@@ -58,6 +59,7 @@ export class App {
   #lastDrained = true;
   #termQueue: Promise<unknown> = Promise.resolve();
   serverAddress: string | undefined;
+  #selfMetrics: OtlpMetricsExport | undefined;
 
   constructor(options: AppOptions) {
     this.#o = options;
@@ -124,6 +126,16 @@ export class App {
   }
 
   async start(): Promise<void> {
+    const { selfMetrics } = this.config;
+    if (selfMetrics.otlpEndpoint !== '') {
+      this.#selfMetrics = new OtlpMetricsExport({
+        metrics: this.metrics,
+        endpoint: selfMetrics.otlpEndpoint,
+        intervalMs: selfMetrics.interval,
+        version: VERSION,
+        ...(this.#o.env ? { env: this.#o.env } : {}),
+      });
+    }
     if (this.#server) {
       this.serverAddress = await this.#server.start();
       this.#logger.info({ address: this.serverAddress }, 'serving /metrics, /healthz, /readyz');
@@ -182,6 +194,7 @@ export class App {
       drained = (await this.#router.stop(deadlineMs)).drained;
     }
     await this.#server?.stop();
+    await this.#selfMetrics?.shutdown().catch((error: Error) => this.#logger.warn({ err: error.message }, 'could not flush the router\'s own metrics'));
     return { drained };
   }
 }

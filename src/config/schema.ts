@@ -186,6 +186,14 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    selfMetrics: z
+      .object({
+        /** OTLP/HTTP base URL to push the router's own metrics to; empty: /metrics only. */
+        otlpEndpoint: z.string().default(''),
+        interval: duration('60s'),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
       .strict()
