@@ -3,6 +3,7 @@
  * ServiceAccount token), the real Collector's file-exporter output, and the eventrouter CLI
  * run as a child process. Needs the environment of `scripts/e2e-cluster env`.
  */
+import type { ReceivedLog } from '../support/otlp-receiver.ts';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -291,18 +292,8 @@ export async function createSimpleEvents(namespace: string, tag: string, n: numb
 
 export type Attrs = Record<string, string | number | boolean | unknown>;
 
-/** One log record as the real Collector wrote it (file exporter, OTLP/JSON). */
-export interface OtelRecord {
-  resource: Attrs;
-  scope: { name: string; version: string };
-  timeUnixNano: string;
-  observedTimeUnixNano: string;
-  severityNumber: number;
-  severityText: string;
-  body: unknown;
-  eventName: string;
-  attributes: Attrs;
-}
+/** One log record as the real Collector wrote it (file exporter, OTLP/JSON): the shape the loopback receiver decodes to. */
+export type OtelRecord = ReceivedLog;
 
 export function anyValue(value: any): unknown {
   if (value === undefined || value === null) return undefined;
