@@ -91,7 +91,8 @@ function hasOtlpEnv(env: NodeJS.ProcessEnv): boolean {
 }
 
 async function demo(config: Config, configured: boolean, logger: Logger, durationMs: number | undefined, intervalMs: number): Promise<number> {
-  const api = new FakeApiServer({ autoCompactMs: 300_000 });
+  // Like a real API server: etcd compacts every 5 minutes, events expire after an hour.
+  const api = new FakeApiServer({ autoCompactMs: 300_000, eventTtlMs: 3_600_000 });
   const url = await api.start();
   const simulator = new ClusterSimulator(api);
   simulator.setup();
