@@ -26,7 +26,7 @@ export const DESCRIPTIONS: Record<string, string> = {
   'checkpoint.path': 'File of the file store (mount a volume there).',
   'checkpoint.configMapName': 'ConfigMap of the configmap store.',
   'checkpoint.namespace': 'Namespace of the ConfigMap; default the pod namespace (POD_NAMESPACE).',
-  'checkpoint.interval': 'Least time between checkpoint writes; default: after every acknowledged batch (file), 5s (configmap).',
+  'checkpoint.interval': 'Least time between checkpoint writes; default: after every acknowledged batch (file), 1s (configmap: one small API write a second at most).',
   leaderElection: 'Run several replicas; only the Lease holder reads and exports.',
   'leaderElection.enabled': 'Campaign for a coordination.k8s.io/v1 Lease before reading.',
   'leaderElection.leaseName': 'Name of the Lease.',

@@ -224,7 +224,7 @@ export class Router {
 
   get #checkpointIntervalMs(): number {
     const { checkpoint } = this.#o.config;
-    return checkpoint.interval ?? (checkpoint.store === 'configmap' ? 5000 : 0);
+    return checkpoint.interval ?? (checkpoint.store === 'configmap' ? 1000 : 0);
   }
 
   #savePending = false;
