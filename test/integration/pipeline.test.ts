@@ -114,7 +114,7 @@ describe('pipeline: fake API server → router → OTLP receiver', () => {
     await api.start();
     const sink = new InMemorySink();
     app = await startApp({ apiUrl: api.url, sinks: [sink] });
-    await waitFor(() => app!.router.synced, 'sync');
+    await waitFor(() => app!.router.synced && api.watcherCount > 0, 'a watch');
     let produced = 0;
     for (let round = 0; round < 5; round++) {
       for (let i = 0; i < 20; i++, produced++) api.create(EVENTS, podEvent());
