@@ -324,7 +324,9 @@ export class Router {
       if (this.#namespaces.size < MAX_NAMESPACES) this.#namespaces.add(namespace);
       else namespace = 'other';
     }
-    this.#o.metrics.events.inc({ type: event.type ?? '', reason, kind: event.regarding.kind ?? '', namespace });
+    const type = event.type ?? '';
+    const kind = event.regarding.kind ?? '';
+    this.#o.metrics.pendingEvents.add(`${type}\u0000${reason}\u0000${kind}\u0000${namespace}`, () => ({ type, reason, kind, namespace }));
   }
 
   async #deliver(scope: Scope, items: SourceItem[]): Promise<void> {

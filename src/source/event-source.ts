@@ -212,7 +212,7 @@ export class EventSource {
       const resume = this.#resumeList;
       let lastKey = '';
       for (const raw of Array.isArray(page.items) ? page.items : []) {
-        this.#o.metrics.notifications.inc({ type: 'LISTED' });
+        this.#o.metrics.notification('LISTED');
         const event = this.#normalize(raw);
         if (event === undefined) continue;
         lastKey = `${event.namespace}/${event.name}`;
@@ -341,16 +341,16 @@ export class EventSource {
         this.#malformed(frame.kind, frame.detail);
         return;
       case 'BOOKMARK':
-        this.#o.metrics.notifications.inc({ type: 'BOOKMARK' });
+        this.#o.metrics.notification('BOOKMARK');
         items.push({ kind: 'cursor', resourceVersion: frame.resourceVersion });
         return;
       case 'ERROR':
-        this.#o.metrics.notifications.inc({ type: 'ERROR' });
+        this.#o.metrics.notification('ERROR');
         if (frame.code === 410) throw new GoneError(frame.message);
         this.#malformed(`error-frame-${frame.code || 'unknown'}`, frame.message);
         throw new ApiError(frame.code, frame.reason, `watch ERROR frame: ${frame.code} ${frame.reason} ${frame.message}`);
       default: {
-        this.#o.metrics.notifications.inc({ type: frame.type });
+        this.#o.metrics.notification(frame.type);
         const event = this.#normalize(frame.object);
         if (event === undefined) return;
         items.push({ kind: 'event', notification: frame.type, event, raw: frame.object, resourceVersion: event.resourceVersion || undefined });

@@ -1,16 +1,46 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+type Labels = Record<string, string>;
+
+/**
+ * Per-record counts kept in plain numbers and added to a prom-client counter when it is
+ * collected (a scrape, or `get()`): prom-client hashes the label set on every `inc`, which
+ * the hot path should not pay for each event.
+ */
+export class PendingCounts {
+  readonly #pending = new Map<string, { labels: Labels; n: number }>();
+
+  add(key: string, labels: () => Labels, n = 1): void {
+    const entry = this.#pending.get(key);
+    if (entry !== undefined) entry.n += n;
+    else this.#pending.set(key, { labels: labels(), n });
+  }
+
+  flushInto(counter: Counter<string>): void {
+    for (const entry of this.#pending.values()) {
+      if (entry.n === 0) continue;
+      counter.inc(entry.labels, entry.n);
+      entry.n = 0;
+    }
+  }
+}
+
 /**
  * The router's own metrics (Prometheus text on `/metrics`). One registry per router so
  * that tests and the demo can run several routers in one process.
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly notifications = new Counter({
+  /** Hot-path counts for `notifications` (key: the type). */
+  readonly pendingNotifications = new PendingCounts();
+  /** Hot-path counts for `events` (key: type, reason, kind, namespace joined). */
+  readonly pendingEvents = new PendingCounts();
+  readonly notifications: Counter<'type'> = new Counter({
     name: 'eventrouter_notifications_total',
     help: 'Watch notifications and listed objects received from the API server, by type.',
     labelNames: ['type'] as const,
     registers: [this.registry],
+    collect: (): void => this.pendingNotifications.flushInto(this.notifications),
   });
   readonly malformed = new Counter({
     name: 'eventrouter_malformed_total',
@@ -49,11 +79,12 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  readonly events = new Counter({
+  readonly events: Counter<'type' | 'reason' | 'kind' | 'namespace'> = new Counter({
     name: 'eventrouter_events_total',
     help: 'Event occurrences routed, by type, reason, involved kind and namespace (reason and namespace capped).',
     labelNames: ['type', 'reason', 'kind', 'namespace'] as const,
     registers: [this.registry],
+    collect: (): void => this.pendingEvents.flushInto(this.events),
   });
   readonly checkpointResourceVersion = new Gauge({
     name: 'eventrouter_checkpoint_resource_version',
@@ -94,6 +125,11 @@ export class Metrics {
     help: 'Unix time of the last byte received on a watch stream or list page.',
     registers: [this.registry],
   });
+
+  /** Counts a notification of `type` (cheap; published at collection). */
+  notification(type: string): void {
+    this.pendingNotifications.add(type, () => ({ type }));
+  }
 
   /** Adds the process metrics (CPU, RSS, event loop lag). Off for tests. */
   withDefaultMetrics(): this {
