@@ -35,19 +35,20 @@ export function toReadableLogRecords(
       resource = resourceFromAttributes(record.resource);
       resources.set(key, resource);
     }
-    const readable: ReadableLogRecord = {
+    // One literal of one shape for every record (no conditional spread): the serializer skips
+    // an undefined severityText, and a stable shape keeps the hot loop monomorphic.
+    out[i] = {
       hrTime: record.hrTime,
       hrTimeObserved: record.hrTimeObserved,
       severityNumber: record.severityNumber,
+      severityText: record.severityText as string,
       body: record.body,
       eventName: record.eventName,
       resource,
       instrumentationScope: scope,
       attributes: record.attributes,
       droppedAttributesCount: 0,
-      ...(record.severityText !== undefined ? { severityText: record.severityText } : {}),
     };
-    out[i] = readable;
   }
   return out;
 }
