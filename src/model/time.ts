@@ -23,15 +23,6 @@ export function hrTimeFromMillis(ms: number): HrTime {
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 }
 
-export function hrTimeToMillis(time: HrTime): number {
-  return time[0] * 1000 + time[1] / 1e6;
-}
-
-/** Nanoseconds since the epoch as a decimal string, for the JSON output formats. */
-export function hrTimeToNanosString(time: HrTime): string {
-  return (BigInt(time[0]) * 1_000_000_000n + BigInt(time[1])).toString();
-}
-
 export function hrTimeToIso(time: HrTime): string {
   const iso = new Date(time[0] * 1000).toISOString();
   return `${iso.slice(0, 19)}.${String(time[1]).padStart(9, '0')}Z`;
