@@ -51,6 +51,18 @@ function writeConfig(name: string, text: string): string {
   return path;
 }
 
+/** A kubeconfig for a simulated API server (client-node refuses plain http unless TLS verification is off). */
+function writeKubeconfig(name: string, server: string): string {
+  return writeConfig(name, [
+    'apiVersion: v1',
+    'kind: Config',
+    `clusters: [{name: sim, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]`,
+    'users: [{name: sim, user: {}}]',
+    'contexts: [{name: sim, context: {cluster: sim, user: sim}}]',
+    'current-context: sim',
+  ].join('\n'));
+}
+
 describe('eventrouter CLI', () => {
   it('prints its version and help', async () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
@@ -149,15 +161,7 @@ describe('eventrouter CLI', () => {
       await api.start();
       receiver = new OtlpReceiver();
       await receiver.start();
-      const kubeconfig = writeConfig('kubeconfig', [
-        'apiVersion: v1',
-        'kind: Config',
-        // client-node refuses plain http unless TLS verification is explicitly off.
-        `clusters: [{name: sim, cluster: {server: "${api.url}", insecure-skip-tls-verify: true}}]`,
-        'users: [{name: sim, user: {}}]',
-        'contexts: [{name: sim, context: {cluster: sim, user: sim}}]',
-        'current-context: sim',
-      ].join('\n'));
+      const kubeconfig = writeKubeconfig('kubeconfig', api.url);
       config = writeConfig('run.yaml', [
         'clusterName: cli-test',
         `checkpoint: {store: file, path: "${checkpoint}"}`,
@@ -215,14 +219,7 @@ describe('eventrouter CLI', () => {
       await listReceiver.start();
       try {
         for (let i = 0; i < 3000; i++) listApi.create('/api/v1/events', podEvent({}, `ns-${i % 30}`));
-        const kubeconfig = writeConfig('kubeconfig-list', [
-          'apiVersion: v1',
-          'kind: Config',
-          `clusters: [{name: sim, cluster: {server: "${listApi.url}", insecure-skip-tls-verify: true}}]`,
-          'users: [{name: sim, user: {}}]',
-          'contexts: [{name: sim, context: {cluster: sim, user: sim}}]',
-          'current-context: sim',
-        ].join('\n'));
+        const kubeconfig = writeKubeconfig('kubeconfig-list', listApi.url);
         const listConfig = writeConfig('list.yaml', [
           `checkpoint: {store: file, path: "${join(dir, 'list-checkpoint.json')}"}`,
           'source: {pageSize: 50, minBackoff: 50ms}',
