@@ -20,6 +20,12 @@ function byReason(sink: InMemorySink, object: string, reason: string): EventReco
   return record;
 }
 
+/** eventrouter_enrich_lookups_total by outcome. */
+async function lookupOutcomes(app: App): Promise<Record<string, number>> {
+  const lookups = await app.metrics.registry.getSingleMetric('eventrouter_enrich_lookups_total')!.get();
+  return Object.fromEntries(lookups.values.map((v) => [String(v.labels['outcome']), v.value]));
+}
+
 describe('owner-chain enrichment (fake API server → router)', () => {
   let api: FakeApiServer;
   let app: App | undefined;
@@ -251,8 +257,7 @@ describe('owner-chain enrichment (fake API server → router)', () => {
       'GET /apis/apps/v1/namespaces/default/replicasets/px-5d567cc74c': 1,
       // The ReplicaSet's ownerReference names the Deployment: no GET needed for an event about a pod.
     });
-    const lookups = await app.metrics.registry.getSingleMetric('eventrouter_enrich_lookups_total')!.get();
-    assert.deepEqual(Object.fromEntries(lookups.values.map((v) => [v.labels['outcome'], v.value])), { ok: 2 });
+    assert.deepEqual(await lookupOutcomes(app), { ok: 2 });
   });
 
   it('goes on without the ReplicaSet level on 403, warning once per resource type, and counts it', async () => {
@@ -284,8 +289,7 @@ describe('owner-chain enrichment (fake API server → router)', () => {
     // Two ReplicaSets, each asked once: the 403 is remembered.
     assert.equal(api.requests.get('GET /apis/apps/v1/namespaces/default/replicasets/px-5d567cc74c'), 1);
     assert.equal(api.requests.get('GET /apis/apps/v1/namespaces/default/replicasets/px-7df978b9bf'), 1);
-    const lookups = await app.metrics.registry.getSingleMetric('eventrouter_enrich_lookups_total')!.get();
-    assert.equal(lookups.values.find((v) => v.labels['outcome'] === 'forbidden')?.value, 2);
+    assert.equal((await lookupOutcomes(app))['forbidden'], 2);
   });
 
   it('exports without enrichment on 404, remembers it, and does not warn', async () => {
@@ -316,8 +320,7 @@ describe('owner-chain enrichment (fake API server → router)', () => {
     }
     assert.equal(api.requests.get('GET /api/v1/namespaces/default/pods/gone-7f8d-zzzzz'), 1);
     assert.deepEqual(warnings.filter((w) => !w.includes('kube-system')), []);
-    const lookups = await app.metrics.registry.getSingleMetric('eventrouter_enrich_lookups_total')!.get();
-    assert.deepEqual(Object.fromEntries(lookups.values.map((v) => [v.labels['outcome'], v.value])), { not_found: 1 });
+    assert.deepEqual(await lookupOutcomes(app), { not_found: 1 });
   });
 
   it('sends a record with what is known once the deadline passes, and completes later records from the cache', async () => {
@@ -335,8 +338,7 @@ describe('owner-chain enrichment (fake API server → router)', () => {
     assert.equal(first['k8s.node.name'], 'kind-control-plane', 'the pod was read in time');
     assert.equal(first['k8s.replicaset.name'], 'px-5d567cc74c', 'from the pod');
     assert.equal(first['k8s.deployment.name'], undefined, 'the ReplicaSet was not read in time');
-    const lookups = await app.metrics.registry.getSingleMetric('eventrouter_enrich_lookups_total')!.get();
-    assert.equal(lookups.values.find((v) => v.labels['outcome'] === 'deadline')?.value, 1);
+    assert.equal((await lookupOutcomes(app))['deadline'], 1);
     await waitFor(() => api.requests.get('GET /apis/apps/v1/namespaces/default/replicasets/px-5d567cc74c') === 1, 'the background lookup');
     await new Promise((r) => setTimeout(r, 50));
     api.create(EVENTS, eventAbout(pod, 'Created'));
