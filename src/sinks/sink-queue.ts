@@ -64,6 +64,7 @@ export class SinkQueue {
     this.#metrics = options.metrics;
     this.#log = options.logger.child({ component: 'sink', sink: options.sink.name });
     this.#afterAck = options.afterAck;
+    this.#metrics.queueDepthSources.set(options.sink.name, () => this.depth);
   }
 
   /** Records queued and in flight. */
@@ -85,7 +86,6 @@ export class SinkQueue {
     item.at = Date.now();
     this.#queue.push(item);
     const depth = this.depth;
-    this.#metrics.queueDepth.set({ sink: this.sink.name }, depth);
     if (depth === 1 || depth - this.#inFlight === this.#maxBatch || this.#flushing) this.#wake();
   }
 
@@ -165,7 +165,6 @@ export class SinkQueue {
         this.#queue.splice(0, this.#head);
         this.#head = 0;
       }
-      this.#metrics.queueDepth.set({ sink: this.sink.name }, this.depth);
       for (const item of batch) item.done();
       this.#releaseRoom();
       if (this.#afterAck) await this.#afterAck();

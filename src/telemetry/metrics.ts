@@ -66,11 +66,16 @@ export class Metrics {
     labelNames: ['sink'] as const,
     registers: [this.registry],
   });
-  readonly queueDepth = new Gauge({
+  /** Depth of each sink's queue, read when the gauge is collected rather than set per record. */
+  readonly queueDepthSources = new Map<string, () => number>();
+  readonly queueDepth: Gauge<'sink'> = new Gauge({
     name: 'eventrouter_queue_depth',
     help: 'Records queued or in flight per sink.',
     labelNames: ['sink'] as const,
     registers: [this.registry],
+    collect: (): void => {
+      for (const [sink, depth] of this.queueDepthSources) this.queueDepth.set({ sink }, depth());
+    },
   });
   readonly exportDuration = new Histogram({
     name: 'eventrouter_export_duration_seconds',

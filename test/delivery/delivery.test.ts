@@ -131,6 +131,7 @@ describe('delivery guarantees', () => {
     const received = await metric(app, 'eventrouter_notifications_total', { type: 'ADDED' });
     const depth = app.router.sinkQueues[0]!.depth;
     assert.ok(depth <= 100, `queue bounded: depth ${depth}`);
+    assert.equal(await metric(app, 'eventrouter_queue_depth', { sink: 'gated' }), depth, 'the gauge reports the queue');
     assert.ok(received < produced, `the source stopped reading: ${received} of ${produced} read while blocked`);
     sink.open();
     await waitFor(() => sink.records.length >= produced, 'every event after the sink recovers', 30_000);
