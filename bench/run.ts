@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/util/duration.ts';
 import { formatSummary, summarise } from './profile-summary.ts';
+import { type CgroupReport, MemoryCgroup, memoryCgroupUnavailable } from './lib/memory-cgroup.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BENCH = new URL('.', import.meta.url).pathname;
@@ -36,6 +37,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     /** Extra node flags for the router process, e.g. "--max-semi-space-size=4" (memory experiments). */
     'router-node-options': { type: 'string' },
+    /** The router's memory cgroup limit in MiB (default 128, as a small pod's; 0: none). */
+    'memory-limit': { type: 'string' },
   },
 });
 
@@ -47,31 +50,55 @@ if (args.events !== undefined) SIZES.events = SIZES.sync = SIZES.ceiling = Numbe
 const REPLICAS = 8;
 
 /**
- * The router runs as it ships: the tsc-emitted JavaScript (the image runs dist/), built here
- * into node_modules/.cache so that node_modules still resolves. `--ts` runs src/*.ts through
- * Node's type stripping instead (costs start-up time and ~40 MB of RSS for the stripper).
+ * The router runs as it ships: the production bundle of `npm run build` (scripts/build.ts), which
+ * the image runs, built here into node_modules/.cache. `--ts` runs src/*.ts through Node's type
+ * stripping instead. For `--ab <ref>`, the other commit's tree is built the way that commit
+ * built itself (its scripts/build.ts, or tsc for commits before the bundle).
  */
 function routerEntry(ref?: string): string {
   if (args.ts) return join(ROOT, 'src/cli/main.ts');
   const out = join(ROOT, 'node_modules/.cache', ref ? `eventrouter-bench-${ref}` : 'eventrouter-bench');
   rmSync(out, { recursive: true, force: true });
-  let project = join(ROOT, 'tsconfig.build.json');
+  execFileSync('mkdir', ['-p', out]);
+  let tree = ROOT;
   if (ref) {
     // The router as of another commit, for before/after comparisons under the same machine load.
-    execFileSync('mkdir', ['-p', out]);
-    execFileSync('sh', ['-c', `git -C "${ROOT}" archive "${ref}" src tsconfig.json tsconfig.build.json | tar -x -C "${out}"`]);
-    project = join(out, 'tsconfig.build.json');
+    tree = join(out, 'tree');
+    execFileSync('mkdir', ['-p', tree]);
+    execFileSync('sh', ['-c', `git -C "${ROOT}" archive "${ref}" | tar -x -C "${tree}" && ln -s "${join(ROOT, 'node_modules')}" "${join(tree, 'node_modules')}"`]);
+  }
+  if (existsSync(join(tree, 'scripts/build.ts'))) {
+    execFileSync(process.execPath, [join(tree, 'scripts/build.ts'), '--root', tree, '--outdir', join(out, 'dist')], { cwd: tree, stdio: 'pipe' });
+    return join(out, 'dist/eventrouter.js');
   }
   try {
-    execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', project, '--outDir', join(out, 'dist'), '--declaration', 'false', '--sourceMap', 'false'], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(tree, 'tsconfig.build.json'), '--outDir', join(out, 'dist'), '--declaration', 'false', '--sourceMap', 'false'], { cwd: tree, stdio: 'pipe' });
   } catch (error) {
-    // Type errors in work in progress elsewhere still emit JavaScript; only a missing entry is fatal.
     if (!existsSync(join(out, 'dist/cli/main.js'))) throw error;
     process.stderr.write('bench: tsc reported errors; running the JavaScript it emitted anyway\n');
   }
-  writeFileSync(join(out, 'package.json'), readFileSync(join(ROOT, 'package.json')));
+  writeFileSync(join(out, 'package.json'), readFileSync(join(tree, 'package.json')));
   return join(out, 'dist/cli/main.js');
 }
+
+/**
+ * The node flags the image starts the router with: read from the Dockerfile's ENTRYPOINT, so
+ * the bench measures what ships. `--router-node-options` adds to them (experiments).
+ */
+function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
+  if (entry === undefined) throw new Error('Dockerfile: no ENTRYPOINT in exec form');
+  const argv = JSON.parse(entry) as string[];
+  return argv.slice(1).filter((a) => a.startsWith('--'));
+}
+const NODE_FLAGS = [...(args.ts ? [] : imageNodeFlags()), ...(args['router-node-options']?.split(' ').filter(Boolean) ?? [])];
+
+/** The memory limit the router runs under (MiB), as a pod's limit would put it; 0 for none. */
+const MEMORY_LIMIT_MB = Number(args['memory-limit'] ?? 128);
+const CGROUP_UNAVAILABLE = MEMORY_LIMIT_MB > 0 ? memoryCgroupUnavailable() : 'no limit asked (--memory-limit 0)';
+if (MEMORY_LIMIT_MB > 0 && CGROUP_UNAVAILABLE !== undefined) process.stderr.write(`bench: running without a memory limit: ${CGROUP_UNAVAILABLE}\n`);
+
 let ENTRY = '';
 const HAVE_TASKSET = (() => {
   try {
@@ -134,6 +161,9 @@ interface ProcStats {
   cpuMs: number;
   rssMb: number;
   hwmMb: number;
+  /** RSS split: anonymous memory (heap, stacks) and file-backed pages (mostly the node binary). */
+  anonMb: number;
+  fileMb: number;
 }
 
 /** CPU (user + system) and memory of a process, from /proc (CLK_TCK = 100). */
@@ -143,7 +173,7 @@ function procStats(pid: number): ProcStats {
   const cpuMs = (Number(fields[11]) + Number(fields[12])) * 10;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-  return { cpuMs, rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+  return { cpuMs, rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024, anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024 };
 }
 
 interface RouterOptions {
@@ -161,6 +191,9 @@ class RouterProcess {
   readonly child: ChildProcess;
   readonly dir: string;
   readonly startedAt = Date.now();
+  readonly cgroup: MemoryCgroup | undefined;
+  /** The cgroup's figures once the process has exited. */
+  memory: CgroupReport | undefined;
   stderr = '';
   exit: Promise<number | null>;
 
@@ -193,8 +226,7 @@ class RouterProcess {
       }),
     );
     const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: process.env['HOME'], KUBECONFIG: kubeconfig };
-    const extra = args['router-node-options']?.split(' ').filter(Boolean) ?? [];
-    let node = [process.execPath, ...extra, ...(o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : []), ENTRY, 'run', '--config', config];
+    let node = [process.execPath, ...NODE_FLAGS, ...(o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : []), ENTRY, 'run', '--config', config];
     if (o.collectorBin !== undefined) {
       // The same role for the Collector: k8s_events (client-go informer: list + watch) → otlphttp, protobuf.
       const collectorConfig = join(this.dir, 'collector.yaml');
@@ -223,9 +255,12 @@ class RouterProcess {
       );
       node = [o.collectorBin, '--config', collectorConfig];
     }
-    this.child = HAVE_TASKSET
-      ? spawn('taskset', ['-c', '1', ...node], { env, stdio: ['ignore', 'ignore', 'pipe'] })
-      : spawn(node[0] as string, node.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let argv = HAVE_TASKSET ? ['taskset', '-c', '1', ...node] : node;
+    if (CGROUP_UNAVAILABLE === undefined) {
+      this.cgroup = new MemoryCgroup(`router-${++routerCount}`, MEMORY_LIMIT_MB);
+      argv = this.cgroup.wrap(argv);
+    }
+    this.child = spawn(argv[0] as string, argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
     this.child.stderr?.setEncoding('utf8').on('data', (text: string) => (this.stderr = (this.stderr + text).slice(-4000)));
     this.exit = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
@@ -243,9 +278,15 @@ class RouterProcess {
     return Promise.race([
       promise,
       this.exit.then((code) => {
-        throw new Error(`router exited early (${code}): ${this.stderr}`);
+        const oom = this.cgroup?.report().oomKills ?? 0;
+        throw new Error(`router exited early (${code}${oom > 0 ? `, OOM-killed in its ${MEMORY_LIMIT_MB} MiB cgroup` : ''}): ${this.stderr}`);
       }),
     ]);
+  }
+
+  /** The cgroup's figures so far (peak charged memory, OOM kills), when the router runs in one. */
+  memoryReport(): CgroupReport | undefined {
+    return this.memory ?? this.cgroup?.report();
   }
 
   async stop(): Promise<void> {
@@ -253,9 +294,14 @@ class RouterProcess {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
     await this.exit;
     clearTimeout(timer);
+    if (this.cgroup) {
+      this.memory = this.cgroup.report();
+      this.cgroup.remove();
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+let routerCount = 0;
 
 interface Rig {
   sim: Helper;
@@ -304,6 +350,8 @@ interface Row {
   target?: string;
   met?: boolean;
   extra?: Record<string, unknown>;
+  /** The router's memory cgroup: limit, peak charged memory, OOM kills. */
+  cgroup?: CgroupReport | undefined;
 }
 
 const results: Row[] = [];
@@ -348,6 +396,7 @@ async function streamThrough(o: { compression: 'gzip' | 'none'; owners: boolean;
       peakRssMb: after.hwmMb,
       wireBytesPerEvent: (reached['wireBytes'] - rxBefore['wireBytes']) / measured,
       cpuMs,
+      cgroup: router.memoryReport(),
       notes: `${((reached['records'] - rxBefore['records']) / (reached['requests'] - rxBefore['requests'])).toFixed(0)} records/request, ${((reached['records'] - rxBefore['records']) / (reached['resources'] - rxBefore['resources'])).toFixed(1)} records/resource; uncompressed ${((reached['rawBytes'] - rxBefore['rawBytes']) / measured).toFixed(0)} B/event${o.collectorBin ? `; ${SIZES.events - measured} of ${SIZES.events} not exported` : `; sample decode errors ${reached['sampleErrors']}/${reached['sampled']}`}`,
     };
   });
@@ -357,6 +406,26 @@ let ceilingRate: number | undefined;
 let throughputCpu: number | undefined;
 
 const SCENARIOS: Record<string, () => Promise<void>> = {
+  /** At rest: 20 stored events listed and exported, then 10 s idle; the defaults otherwise. */
+  async rest() {
+    await withRig({ preload: 20, seed: 'rest' }, async ({ rx, router }) => {
+      await router.guard(rx.ask({ cmd: 'waitFor', records: 20 }, 'reached', 60_000));
+      await router.guard(new Promise((r) => setTimeout(r, 10_000)));
+      const s = router.stats();
+      const cgroup = router.memoryReport();
+      results.push({
+        scenario: '0. at rest: synced, 20 events, 10 s idle',
+        events: 20,
+        cpuUsPerEvent: undefined,
+        peakRssMb: s.hwmMb,
+        cgroup,
+        target: 'RSS ≤ 80 MB',
+        met: s.rssMb <= 80,
+        notes: `RSS ${s.rssMb.toFixed(1)} MB after 10 s idle (VmRSS: ${s.anonMb.toFixed(1)} anonymous + ${s.fileMb.toFixed(1)} file-backed, mostly the node binary); CPU since start ${(s.cpuMs / 1000).toFixed(2)} s`,
+      });
+    });
+  },
+
   async ceiling() {
     const out = execFileSync(HAVE_TASKSET ? 'taskset' : process.execPath, [
       ...(HAVE_TASKSET ? ['-c', '1', process.execPath] : []),
@@ -402,6 +471,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
       const after = router.stats();
       const seconds = (reached['at'] - router.startedAt) / 1000;
       results.push({
+        cgroup: router.memoryReport(),
         scenario: '2. initial sync: LIST of stored events, backfill all, first start',
         events: SIZES.sync,
         eventsPerSec: SIZES.sync / seconds,
@@ -487,6 +557,7 @@ async function steady(durationMs: number, seed: string, onSample?: (s: { at: num
     const reached = await router.guard(rx.ask({ cmd: 'waitFor', records: count }, 'reached', 30_000));
     clearInterval(sampler);
     const after = router.stats();
+    const cgroup = router.memoryReport();
     const l = reached['latency'] as { p50: number; p90: number; p99: number; max: number; count: number };
     return {
       scenario: `3. latency: steady 1,000 events/s for ${durationMs / 1000} s, default batching (1 s / 1000)`,
@@ -495,6 +566,7 @@ async function steady(durationMs: number, seed: string, onSample?: (s: { at: num
       cpuUsPerEvent: ((after.cpuMs - before.cpuMs) * 1000) / count,
       peakRssMb: after.hwmMb,
       wireBytesPerEvent: reached['wireBytes'] / count,
+      cgroup,
       target: 'p99 ≤ 1.5 s',
       met: l.p99 <= 1500,
       notes: `creation → receipt p50 ${l.p50} ms, p90 ${l.p90} ms, p99 ${l.p99} ms, max ${l.max} ms (${l.count} stamped)`,
@@ -515,7 +587,7 @@ function machine(): Record<string, string> {
     cpu,
     cores: String(availableParallelism()),
     node: process.version,
-    router: `${args.ts ? 'src/cli/main.ts through Node type stripping' : 'tsc-emitted JavaScript (dist/cli/main.js), as the image runs it'}${args['router-node-options'] ? ` with ${args['router-node-options']}` : ''}`,
+    router: `${args.ts ? 'src/cli/main.ts through Node type stripping' : 'the production bundle (dist/eventrouter.js of `npm run build`), as the image runs it'}${NODE_FLAGS.length > 0 ? `, node ${NODE_FLAGS.join(' ')}` : ''}; ${CGROUP_UNAVAILABLE === undefined ? `in a ${MEMORY_LIMIT_MB} MiB memory cgroup (v1 memory controller), as a pod's limit` : `no memory limit (${CGROUP_UNAVAILABLE})`}`,
     pinning: HAVE_TASKSET ? 'router on CPU 1, simulated API server and receiver on CPU 0 (taskset)' : 'no taskset: not pinned',
     commit,
     date: new Date().toISOString(),
@@ -526,12 +598,13 @@ const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.is
 
 function table(rows: Row[]): string {
   const lines = [
-    '| scenario | events | events/s | CPU µs/event | peak RSS MB | wire B/event | target | met | notes |',
-    '|---|---:|---:|---:|---:|---:|---|---|---|',
+    '| scenario | events | events/s | CPU µs/event | peak RSS MB | cgroup: limit / peak MiB, OOM kills | wire B/event | target | met | notes |',
+    '|---|---:|---:|---:|---:|---|---:|---|---|---|',
   ];
   for (const r of rows) {
+    const cg = r.cgroup === undefined ? '—' : `${r.cgroup.limitMb} / ${fmt(r.cgroup.peakMb)}, ${r.cgroup.oomKills}`;
     lines.push(
-      `| ${r.scenario} | ${fmt(r.events)} | ${fmt(r.eventsPerSec)} | ${fmt(r.cpuUsPerEvent, 1)} | ${fmt(r.peakRssMb)} | ${fmt(r.wireBytesPerEvent)} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} | ${r.notes} |`,
+      `| ${r.scenario} | ${fmt(r.events)} | ${fmt(r.eventsPerSec)} | ${fmt(r.cpuUsPerEvent, 1)} | ${fmt(r.peakRssMb)} | ${cg} | ${fmt(r.wireBytesPerEvent)} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} | ${r.notes} |`,
     );
   }
   return lines.join('\n');
@@ -602,7 +675,7 @@ async function main(): Promise<void> {
     return;
   }
   const only = args.only?.split(',');
-  const order = ['ceiling', 'throughput', 'sync', 'latency', 'enrichment', 'collector'];
+  const order = ['rest', 'ceiling', 'throughput', 'sync', 'latency', 'enrichment', 'collector'];
   for (const name of order) {
     if (only && !only.includes(name)) continue;
     const started = Date.now();

@@ -5,11 +5,7 @@ import { SCOPE, VERSION } from '../app/version.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/schema.ts';
-import { configJsonSchema, configReferenceMarkdown } from '../config/json-schema.ts';
 import { KubeClient } from '../kube/kube-client.ts';
-import { ClusterSimulator } from '../sim/cluster-simulator.ts';
-import { FakeApiServer } from '../sim/fake-api-server.ts';
-import { LiveViewSink } from '../sim/live-view-sink.ts';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.ts';
 import { createSink } from '../sinks/sink-factory.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
@@ -91,6 +87,12 @@ function hasOtlpEnv(env: NodeJS.ProcessEnv): boolean {
 }
 
 async function demo(config: Config, configured: boolean, logger: Logger, durationMs: number | undefined, intervalMs: number): Promise<number> {
+  // Loaded here only: `run` never pays for the simulated cluster.
+  const [{ FakeApiServer }, { ClusterSimulator }, { LiveViewSink }] = await Promise.all([
+    import('../sim/fake-api-server.ts'),
+    import('../sim/cluster-simulator.ts'),
+    import('../sim/live-view-sink.ts'),
+  ]);
   // Like a real API server: etcd compacts every 5 minutes, events expire after an hour.
   const api = new FakeApiServer({ autoCompactMs: 300_000, eventTtlMs: 3_600_000 });
   const url = await api.start();
@@ -170,10 +172,12 @@ export async function main(argv: string[]): Promise<number> {
   const configPath = values.config ?? (process.env['EVENTROUTER_CONFIG'] || undefined);
   try {
     if (command === 'config' && rest[0] === 'schema') {
+      const { configJsonSchema } = await import('../config/json-schema.ts');
       write(JSON.stringify(configJsonSchema(), null, 2));
       return 0;
     }
     if (command === 'config' && rest[0] === 'reference') {
+      const { configReferenceMarkdown } = await import('../config/json-schema.ts');
       write(configReferenceMarkdown());
       return 0;
     }

@@ -122,6 +122,7 @@ describe('sinks and routing', () => {
     );
     try {
       const sink = new OtlpSink({ name: 'grpc', protocol: 'grpc', endpoint: `http://127.0.0.1:${port}`, scope: SCOPE, env: {} });
+      await sink.start();
       const events = fixtureEvents('troubleshoot-supportbundle-default-eventlist.json').map(record);
       const outcome = await sink.export(events);
       assert.deepEqual(outcome, { ok: true });
@@ -140,13 +141,16 @@ describe('sinks and routing', () => {
     const events = fixtureEvents('k9s-gke-event-pulled.json').map(record);
     const config = parseConfig({ sinks: [{ name: 'mtls', type: 'otlp', endpoint: secure.url, timeout: '2s', tls: { caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile } }] }, {});
     const sink = createSink(config.sinks![0]!, { scope: SCOPE, env: {}, useOtlpEnv: false });
+    await sink.start();
     assert.deepEqual(await sink.export(events), { ok: true });
     assert.equal(secure.logs.length, 1);
     assert.deepEqual(secure.clientCertificates, ['eventrouter-client']);
     const noClientCert = new OtlpSink({ name: 'no-cert', endpoint: secure.url, scope: SCOPE, env: {}, useEnv: false, timeoutMs: 1000, tls: { caFile: pki.caFile } });
+    await noClientCert.start();
     const refused = await noClientCert.export(events);
     assert.equal(refused.ok, false);
     const untrusted = new OtlpSink({ name: 'untrusted', endpoint: secure.url, scope: SCOPE, env: {}, useEnv: false, timeoutMs: 1000 });
+    await untrusted.start();
     assert.equal((await untrusted.export(events)).ok, false, 'an unknown CA is refused');
   });
 
@@ -157,6 +161,7 @@ describe('sinks and routing', () => {
     const env = { LOKI_TENANT: 'team-a' };
     const config = parseConfig({ sinks: [{ name: 'loki', type: 'otlp', endpoint: out.url, headers: { 'X-Scope-OrgID': { env: 'LOKI_TENANT' }, Authorization: { file: tokenFile }, 'X-Static': 'v' } }] }, env);
     const sink = createSink(config.sinks![0]!, { scope: SCOPE, env, useOtlpEnv: false });
+    await sink.start();
     assert.deepEqual(await sink.export(fixtureEvents('k9s-gke-event-pulled.json').map(record)), { ok: true });
     const headers = out.requests[0]!.headers;
     assert.equal(headers['x-scope-orgid'], 'team-a');
@@ -176,6 +181,8 @@ describe('sinks and routing', () => {
     try {
       const a = new OtlpSink({ name: 'a', endpoint: first.url, scope: SCOPE, useEnv: true });
       const b = new OtlpSink({ name: 'b', endpoint: second.url, scope: SCOPE, useEnv: false });
+      await a.start();
+      await b.start();
       const events = fixtureEvents('k9s-gke-event-pulled.json').map(record);
       await a.export(events);
       await b.export(events);

@@ -1,10 +1,6 @@
-import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
-import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { ExportResultCode, type ExportResult, type InstrumentationScope } from '@opentelemetry/core';
 import { CompressionAlgorithm, OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
-import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import type { EventRecord } from '../../model/event-record.ts';
 import type { ExportOutcome, Sink } from '../sink.ts';
@@ -74,7 +70,10 @@ export class OtlpSink implements Sink {
   readonly type = 'otlp';
   readonly name: string;
   readonly protocol: OtlpProtocol;
-  readonly #exporter: LogRecordExporter;
+  #exporter: LogRecordExporter | undefined;
+  /** Loads the protocol's exporter module; resolves with a synchronous constructor. */
+  readonly #load: () => Promise<() => LogRecordExporter>;
+  readonly #useEnv: boolean;
   readonly #scope: InstrumentationScope;
 
   constructor(options: OtlpSinkOptions) {
@@ -108,30 +107,48 @@ export class OtlpSink implements Sink {
       ...(compression ? { compression } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMillis: options.timeoutMs } : {}),
     };
-    const build = (): LogRecordExporter => {
+    // Each protocol's exporter is loaded when the sink starts, so that a router that never speaks
+    // gRPC never loads (or keeps in memory) @grpc/grpc-js, and so on.
+    this.#load = async (): Promise<() => LogRecordExporter> => {
       if (this.protocol === 'grpc') {
+        const [{ OTLPLogExporter: GrpcLogExporter }, { credentials: grpcCredentials }] = await Promise.all([
+          import('@opentelemetry/exporter-logs-otlp-grpc'),
+          import('@grpc/grpc-js'),
+        ]);
         const secure = !(options.insecure ?? options.endpoint?.startsWith('http://') ?? false);
         const channel = ca || cert || key || options.insecure !== undefined ? (secure ? grpcCredentials.createSsl(ca ?? null, key ?? null, cert ?? null) : grpcCredentials.createInsecure()) : undefined;
-        return new GrpcLogExporter({
-          ...common,
-          ...(options.endpoint ? { url: options.endpoint } : {}),
-          ...(channel ? { credentials: channel } : {}),
-        } as ConstructorParameters<typeof GrpcLogExporter>[0]);
+        return () =>
+          new GrpcLogExporter({
+            ...common,
+            ...(options.endpoint ? { url: options.endpoint } : {}),
+            ...(channel ? { credentials: channel } : {}),
+          } as ConstructorParameters<typeof GrpcLogExporter>[0]);
       }
       const url = options.endpoint ? { url: httpLogsUrl(options.endpoint) } : {};
       const config = { ...common, ...url, ...(agentOptions ? { httpAgentOptions: agentOptions } : {}) };
-      return this.protocol === 'http/json' ? new JsonLogExporter(config) : new ProtoLogExporter(config);
+      if (this.protocol === 'http/json') {
+        const { OTLPLogExporter: JsonLogExporter } = await import('@opentelemetry/exporter-logs-otlp-http');
+        return () => new JsonLogExporter(config);
+      }
+      const { OTLPLogExporter: ProtoLogExporter } = await import('@opentelemetry/exporter-logs-otlp-proto');
+      return () => new ProtoLogExporter(config);
     };
-    this.#exporter = options.useEnv === false ? withoutOtlpEnv(build) : build();
+    this.#useEnv = options.useEnv !== false;
   }
 
-  async start(): Promise<void> {}
+  async start(): Promise<void> {
+    if (this.#exporter !== undefined) return;
+    const construct = await this.#load();
+    this.#exporter = this.#useEnv ? construct() : withoutOtlpEnv(construct);
+  }
 
   export(records: readonly EventRecord[]): Promise<ExportOutcome> {
+    const exporter = this.#exporter;
+    if (exporter === undefined) return Promise.resolve({ ok: false, retryable: true, error: new Error(`sink ${this.name} is not started`) });
     const readable = toReadableLogRecords(records, this.#scope);
     return new Promise((resolve) => {
       try {
-        this.#exporter.export(readable, (result: ExportResult) => resolve(this.#outcome(result)));
+        exporter.export(readable, (result: ExportResult) => resolve(this.#outcome(result)));
       } catch (error) {
         resolve({ ok: false, retryable: true, error: error as Error });
       }
@@ -154,6 +171,6 @@ export class OtlpSink implements Sink {
   }
 
   async shutdown(): Promise<void> {
-    await this.#exporter.shutdown();
+    await this.#exporter?.shutdown();
   }
 }

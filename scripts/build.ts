@@ -1,0 +1,60 @@
+/**
+ * The production build: one tree-shaken ES module bundle of the CLI in dist/, with code that
+ * only some configurations run (the demo's simulated cluster, the gRPC exporter, the OTLP push
+ * of the router's own metrics, the config schema tools) split into chunks loaded on demand.
+ * The image runs dist/eventrouter.js and needs no node_modules: a Node process then parses and
+ * keeps only the code it runs, which is most of the difference between ~170 MB and ~60 MB at rest
+ * (bench/README.md, "At rest").
+ *
+ *   node scripts/build.ts [--outdir dist] [--metafile FILE]
+ */
+import { type Plugin, build } from 'esbuild';
+import { createRequire } from 'node:module';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const { values } = parseArgs({ options: { outdir: { type: 'string' }, metafile: { type: 'string' }, root: { type: 'string' } } });
+const root = values.root ?? ROOT;
+const outdir = values.outdir ?? join(root, 'dist');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+
+/**
+ * The ES module build of the OTLP gRPC exporter base loads @grpc/grpc-js through a
+ * `createRequire` wrapper the bundler cannot follow, which would leave gRPC out of the bundle;
+ * its CommonJS build calls `require('@grpc/grpc-js')` plainly, which the bundler includes.
+ */
+const grpcExporterBaseAsCommonJs: Plugin = {
+  name: 'otlp-grpc-exporter-base-cjs',
+  setup(b) {
+    b.onResolve({ filter: /^@opentelemetry\/otlp-grpc-exporter-base$/ }, (args) => ({
+      path: createRequire(join(args.resolveDir, 'index.js')).resolve('@opentelemetry/otlp-grpc-exporter-base'),
+    }));
+  },
+};
+
+rmSync(outdir, { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { eventrouter: 'src/cli/main.ts' },
+  outdir,
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  // Bundled CommonJS dependencies call require() for Node built-ins.
+  banner: { js: "import { createRequire as __eventrouterRequire } from 'node:module'; const require = __eventrouterRequire(import.meta.url);" },
+  define: { EVENTROUTER_VERSION: JSON.stringify(pkg.version) },
+  legalComments: 'linked',
+  sourcemap: 'linked',
+  plugins: [grpcExporterBaseAsCommonJs],
+  metafile: values.metafile !== undefined,
+  logLevel: 'warning',
+});
+if (values.metafile !== undefined && result.metafile) {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(values.metafile, JSON.stringify(result.metafile));
+}
