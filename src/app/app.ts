@@ -9,14 +9,15 @@ import { lookupClusterUid } from '../enrich/cluster-uid.ts';
 import { createOwnerEnricher } from '../enrich/owner-enricher.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
 import { LeaseElector } from '../leader/lease-elector.ts';
-import { Router, type Enricher } from '../router/router.ts';
+import type { Enricher } from '../enrich/enricher.ts';
+import { Router } from '../router/router.ts';
 import { HttpServer, type HealthStatus } from '../server/http-server.ts';
 import { createSink } from '../sinks/sink-factory.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { SCOPE, VERSION } from './version.ts';
-import { OtlpMetricsExport } from '../telemetry/otlp-metrics-export.ts';
+import type { OtlpMetricsExport } from '../telemetry/otlp-metrics-export.ts';
 
 export interface AppOptions {
   config: Config;
@@ -108,7 +109,6 @@ export class App {
       logger: this.#logger,
       ...(this.#enricher ? { enricher: this.#enricher } : {}),
       ...(this.#clusterUid ? { clusterUid: this.#clusterUid } : {}),
-      env,
     });
   }
 
@@ -128,6 +128,8 @@ export class App {
   async start(): Promise<void> {
     const { selfMetrics } = this.config;
     if (selfMetrics.otlpEndpoint !== '') {
+      // Loaded only when configured: the metrics SDK and its exporter stay out of memory otherwise.
+      const { OtlpMetricsExport } = await import('../telemetry/otlp-metrics-export.ts');
       this.#selfMetrics = new OtlpMetricsExport({
         metrics: this.metrics,
         endpoint: selfMetrics.otlpEndpoint,

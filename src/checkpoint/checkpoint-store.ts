@@ -3,6 +3,8 @@ export interface Checkpoint {
   version: 1;
   api: string;
   scopes: Record<string, string>;
+  /** `k8s.cluster.uid` of the cluster the cursor belongs to (absent in checkpoints of older versions). */
+  clusterUid?: string;
   /** Scopes whose first LIST was interrupted: how far it was acknowledged, so a restart skips that part. */
   listing?: Record<string, { resourceVersion: string; after: string }>;
   updatedAt: string;

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/schema.ts';
 import { ApiError, type KubeClient } from '../kube/kube-client.ts';
 import type { AttributeMap, EventRecord } from '../model/event-record.ts';
-import type { Enricher } from '../router/router.ts';
+import type { Enricher } from './enricher.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { globMatcher } from './glob.ts';

@@ -2,10 +2,11 @@ import { LRUCache } from 'lru-cache';
 import { lastSeenTime } from './normalize.ts';
 import type { NormalizedEvent } from './normalized-event.ts';
 
+/** What is remembered of an event: two numbers, so that 100,000 events cost a few MB. */
 interface Seen {
   count: number;
-  lastSeen: string;
-  resourceVersion: string;
+  /** Its last-seen time in epoch ms (NaN when it has none). */
+  lastSeen: number;
 }
 
 /** What a watch notification or listed object means for the output. */
@@ -35,16 +36,17 @@ export class OccurrenceTracker {
   observe(event: NormalizedEvent, firstSighting: boolean): Occurrence {
     const key = event.uid || `${event.namespace}/${event.name}`;
     const count = event.count ?? 1;
-    const lastSeen = lastSeenTime(event) ?? '';
+    const lastSeen = Date.parse(lastSeenTime(event) ?? '');
     const previous = this.#seen.get(key);
-    if (previous !== undefined && previous.resourceVersion === event.resourceVersion && event.resourceVersion !== '') {
-      return 'none';
+    if (previous === undefined) {
+      this.#seen.set(key, { count, lastSeen });
+      return firstSighting ? 'new' : 'repeat';
     }
-    this.#seen.set(key, { count, lastSeen, resourceVersion: event.resourceVersion });
-    if (previous === undefined) return firstSighting ? 'new' : 'repeat';
-    if (count > previous.count) return 'repeat';
-    if (lastSeen !== '' && lastSeen > previous.lastSeen) return 'repeat';
-    return 'none';
+    // The same version seen again (a re-list, a replayed notification) advances neither.
+    const repeat = count > previous.count || lastSeen > previous.lastSeen || (Number.isNaN(previous.lastSeen) && !Number.isNaN(lastSeen));
+    if (count > previous.count) previous.count = count;
+    if (!(lastSeen <= previous.lastSeen)) previous.lastSeen = lastSeen;
+    return repeat ? 'repeat' : 'none';
   }
 
   forget(event: NormalizedEvent): void {

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { SeverityNumber } from '@opentelemetry/api';
 import type { EventRecord } from '../../model/event-record.ts';
 import { hrTimeToIso } from '../../model/time.ts';
@@ -21,8 +22,31 @@ export function toJsonLine(record: EventRecord): string {
  * `{"verb":"ADDED"|"UPDATED","event":{...},"old_event":{...}}` with the Event objects as the
  * API server sent them (`old_event` on updates, when the previous version is known).
  */
-export function toClassicLine(record: EventRecord): string {
+function classicLine(record: EventRecord): string {
   const line: Record<string, unknown> = { verb: record.verb, event: record.raw ?? null };
   if (record.verb !== 'ADDED' && record.oldRaw !== undefined) line['old_event'] = record.oldRaw;
   return JSON.stringify(line);
+}
+
+/**
+ * The classic format with its memory: the previous version of each Event object, for the
+ * `old_event` of UPDATED lines. Bounded (least recently updated forgotten); kept here because
+ * only this format needs it.
+ */
+export class ClassicFormatter {
+  readonly #previous: LRUCache<string, object>;
+
+  constructor(maxObjects = 10_000) {
+    this.#previous = new LRUCache({ max: maxObjects });
+  }
+
+  readonly format = (record: EventRecord): string => {
+    const key = record.event.uid || `${record.event.namespace}/${record.event.name}`;
+    // Remembered on the record at its first formatting, so that a retried batch prints the same line.
+    if (!('oldRaw' in record)) {
+      record.oldRaw = this.#previous.get(key);
+      if (typeof record.raw === 'object' && record.raw !== null) this.#previous.set(key, record.raw);
+    }
+    return classicLine(record);
+  };
 }

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { EventRecord } from '../../model/event-record.ts';
 import type { ExportOutcome, Sink } from '../sink.ts';
-import { toClassicLine, toJsonLine } from './json-line.ts';
+import { ClassicFormatter, toJsonLine } from './json-line.ts';
 
 export interface StdoutSinkOptions {
   name: string;
@@ -19,7 +19,7 @@ export class StdoutSink implements Sink {
 
   constructor(options: StdoutSinkOptions) {
     this.name = options.name;
-    this.#format = options.format === 'classic' ? toClassicLine : toJsonLine;
+    this.#format = options.format === 'classic' ? new ClassicFormatter().format : toJsonLine;
     this.#stream = options.stream ?? process.stdout;
   }
 

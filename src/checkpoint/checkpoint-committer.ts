@@ -1,0 +1,153 @@
+import type { Logger } from '../telemetry/logger.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import { AckTracker } from './ack-tracker.ts';
+import type { Checkpoint, CheckpointStore } from './checkpoint-store.ts';
+
+export interface CheckpointCommitterOptions {
+  store: CheckpointStore;
+  /** The watched API, recorded in the checkpoint (a checkpoint of another API is not resumed). */
+  api: string;
+  /** `checkpoint.interval`: 0 writes every move of the cursor (coalesced); otherwise at most once per interval. */
+  intervalMs: number;
+  metrics: Metrics;
+  logger: Logger;
+  /** `k8s.cluster.uid` of the cluster the cursor belongs to, recorded in the checkpoint. */
+  clusterUid?: string | undefined;
+}
+
+/**
+ * Owns the durable cursor: one {@link AckTracker} per watched scope, the store, and the one
+ * trigger that writes it — a cursor that moved. With no interval every move is written before
+ * the sink that caused it exports again ({@link CheckpointCommitter.settled}), so a crash
+ * re-sends at most one batch; with an interval, at most one write per interval.
+ */
+export class CheckpointCommitter {
+  readonly #o: CheckpointCommitterOptions;
+  readonly #log: Logger;
+  readonly #trackers = new Map<string, AckTracker>();
+  /** What the last successful write held (scopes and list progress), to skip identical writes. */
+  #saved = '';
+  #dirty = false;
+  #writing: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #lastWriteAt = 0;
+  #stopped = false;
+
+  constructor(options: CheckpointCommitterOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ component: 'checkpoint' });
+  }
+
+  /** The tracker of one scope, created on first use from its resumed cursor. */
+  tracker(scope: string, resumedFrom?: string): AckTracker {
+    let tracker = this.#trackers.get(scope);
+    if (tracker === undefined) {
+      tracker = new AckTracker(resumedFrom, () => this.#moved());
+      this.#trackers.set(scope, tracker);
+    }
+    return tracker;
+  }
+
+  /** Marks `checkpoint` as already stored (the one resumed from), so it is not written again. */
+  resumedFrom(checkpoint: Checkpoint | undefined): void {
+    this.#saved = key(checkpoint?.scopes ?? {}, checkpoint?.listing);
+  }
+
+  /** The committed cursor of every scope. */
+  checkpoint(): Checkpoint {
+    const scopes: Record<string, string> = {};
+    const listing: Record<string, { resourceVersion: string; after: string }> = {};
+    for (const [scope, tracker] of this.#trackers) {
+      if (tracker.committed !== undefined) scopes[scope] = tracker.committed;
+      if (tracker.listProgress !== undefined) listing[scope] = tracker.listProgress;
+    }
+    const checkpoint: Checkpoint = { version: 1, api: this.#o.api, scopes, updatedAt: new Date().toISOString() };
+    if (this.#o.clusterUid !== undefined) checkpoint.clusterUid = this.#o.clusterUid;
+    if (Object.keys(listing).length > 0) checkpoint.listing = listing;
+    return checkpoint;
+  }
+
+  /** Updates the lag metrics of a scope after a delivery; `received` is the source's cursor. */
+  observe(scope: string, received: string | undefined): void {
+    const now = Date.now();
+    let oldest = now;
+    for (const tracker of this.#trackers.values()) oldest = Math.min(oldest, tracker.oldestPendingAt ?? now);
+    this.#o.metrics.checkpointLagSeconds.set((now - oldest) / 1000);
+    const committed = this.#trackers.get(scope)?.committed;
+    if (received !== undefined && committed !== undefined && /^\d+$/.test(received) && /^\d+$/.test(committed)) {
+      this.#o.metrics.checkpointLagResourceVersions.set({ scope: scope || '*' }, Number(received) - Number(committed));
+    }
+  }
+
+  /**
+   * Resolves when the cursor's last move is written (with no interval), at once otherwise.
+   * A sink awaits it before its next export.
+   */
+  settled(): Promise<void> {
+    if (this.#o.intervalMs > 0) return Promise.resolve();
+    return this.#dirty || this.#writing !== undefined ? this.flush() : Promise.resolve();
+  }
+
+  /** Writes the cursor if it moved since the last write; one write at a time. Never throws. */
+  flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#writing !== undefined) {
+      // One write in flight; the next one, if the cursor moved meanwhile, follows it.
+      return this.#writing.then(() => (this.#dirty ? this.flush() : undefined));
+    }
+    this.#dirty = false;
+    const writing = this.#write().finally(() => {
+      if (this.#writing === writing) this.#writing = undefined;
+    });
+    this.#writing = writing;
+    return writing;
+  }
+
+  /** Final write after the sinks drained; no writes after it. */
+  async shutdown(): Promise<void> {
+    this.#dirty = true;
+    await this.flush();
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  /** The one trigger: a tracker's cursor (or list progress) moved. */
+  #moved(): void {
+    if (this.#stopped) return;
+    this.#dirty = true;
+    if (this.#o.intervalMs === 0) {
+      // Coalesce the moves of one tick (a batch's acknowledgements) into one write.
+      if (this.#timer === undefined) this.#timer = setTimeout(() => void this.flush(), 0);
+      return;
+    }
+    if (this.#timer !== undefined) return;
+    const wait = Math.max(0, this.#lastWriteAt + this.#o.intervalMs - Date.now());
+    this.#timer = setTimeout(() => void this.flush(), wait);
+    this.#timer.unref();
+  }
+
+  async #write(): Promise<void> {
+    const checkpoint = this.checkpoint();
+    const next = key(checkpoint.scopes, checkpoint.listing);
+    if (next === this.#saved) return;
+    this.#lastWriteAt = Date.now();
+    try {
+      await this.#o.store.save(checkpoint);
+      this.#saved = next;
+      this.#o.metrics.checkpointWrites.inc({ outcome: 'ok' });
+      for (const [scope, rv] of Object.entries(checkpoint.scopes)) {
+        if (/^\d+$/.test(rv)) this.#o.metrics.checkpointResourceVersion.set({ scope: scope || '*' }, Number(rv));
+      }
+    } catch (error) {
+      this.#o.metrics.checkpointWrites.inc({ outcome: 'error' });
+      this.#log.error({ err: (error as Error).message }, 'cannot write the checkpoint');
+      // Written again on the next move of the cursor, or at shutdown.
+      this.#dirty = true;
+    }
+  }
+}
+
+function key(scopes: Record<string, string>, listing: Checkpoint['listing']): string {
+  return JSON.stringify([scopes, listing]);
+}

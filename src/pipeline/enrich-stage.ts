@@ -1,0 +1,76 @@
+import { CircuitBreaker } from '../enrich/circuit-breaker.ts';
+import type { Enricher } from '../enrich/enricher.ts';
+import { applyServiceAttributes, type WorkloadMetadata } from '../enrich/service-attributes.ts';
+import type { EventRecord } from '../model/event-record.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+
+export interface EnrichStageOptions {
+  /** Owner lookups; undefined when `enrich.owners` is off. */
+  enricher: Enricher | undefined;
+  /** `enrich.serviceName`: derive `service.*` from the workload (with or without owners). */
+  serviceName: boolean;
+  /** How long one record's lookup may take before it counts as a failure for the breaker. */
+  deadlineMs: number;
+  metrics: Metrics;
+  logger: Logger;
+  /** Failures in a row that open the circuit; default 5. */
+  breakerThreshold?: number;
+  /** How long an open circuit skips lookups; default 30 s. */
+  breakerCooldownMs?: number;
+}
+
+/**
+ * enrich: the owner chain of the involved object, then `service.*` from what it found (one
+ * stage, so no other stage finishes its work). Best effort: a failed or slow lookup sends the
+ * record on with what the event itself says. When lookups keep failing or timing out, a circuit
+ * breaker stops asking the API server for a while, so a sick API costs nothing per record.
+ */
+export class EnrichStage {
+  readonly #o: EnrichStageOptions;
+  readonly #breaker: CircuitBreaker;
+  readonly #log: Logger;
+
+  constructor(options: EnrichStageOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ component: 'enrich' });
+    this.#breaker = new CircuitBreaker({ threshold: options.breakerThreshold ?? 5, cooldownMs: options.breakerCooldownMs ?? 30_000 });
+  }
+
+  /** Whether this stage waits on anything (the pipeline runs a window of them concurrently). */
+  get async(): boolean {
+    return this.#o.enricher !== undefined;
+  }
+
+  async run(record: EventRecord): Promise<EventRecord> {
+    const metadata = await this.#lookup(record);
+    if (this.#o.serviceName) applyServiceAttributes(record.resource, metadata);
+    return record;
+  }
+
+  async #lookup(record: EventRecord): Promise<WorkloadMetadata | undefined> {
+    const enricher = this.#o.enricher;
+    if (enricher === undefined) return undefined;
+    if (!this.#breaker.allows()) {
+      this.#o.metrics.enrichLookups.inc({ outcome: 'skipped' });
+      return undefined;
+    }
+    const started = performance.now();
+    try {
+      const metadata = await enricher.enrich(record);
+      if (performance.now() - started >= this.#o.deadlineMs) this.#failed('lookup reached its deadline');
+      else this.#breaker.success();
+      return metadata;
+    } catch (error) {
+      this.#o.metrics.enrichLookups.inc({ outcome: 'error' });
+      this.#failed((error as Error).message);
+      return undefined;
+    }
+  }
+
+  #failed(reason: string): void {
+    if (this.#breaker.failure()) {
+      this.#log.warn({ reason, cooldownMs: this.#o.breakerCooldownMs ?? 30_000 }, 'owner lookups keep failing; exporting without owner attributes for a while');
+    }
+  }
+}
