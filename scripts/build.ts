@@ -34,6 +34,32 @@ const grpcExporterBaseAsCommonJs: Plugin = {
   },
 };
 
+/**
+ * client-node imports undici at the top of its config module (for its own fetch-based API
+ * client, which the router does not use: requests go through node:https). Its imports are
+ * served by a stand-in that loads the bundled undici the first time one of them is called, so
+ * a running router never executes (or keeps in memory) a second HTTP client.
+ */
+const undiciOnFirstUse: Plugin = {
+  name: 'undici-on-first-use',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, (args) =>
+      args.importer.includes(`${join('node_modules', '@kubernetes', 'client-node')}`) ? { path: 'undici', namespace: 'undici-on-first-use' } : undefined,
+    );
+    b.onResolve({ filter: /^undici-bundled$/ }, (args) => ({ path: createRequire(join(args.resolveDir || root, 'index.js')).resolve('undici') }));
+    b.onLoad({ filter: /.*/, namespace: 'undici-on-first-use' }, () => ({
+      resolveDir: join(root, 'node_modules', '@kubernetes', 'client-node'),
+      contents: [
+        'let undici;',
+        "const load = () => (undici ??= require('undici-bundled'));",
+        'export class Agent { constructor(...args) { return new (load().Agent)(...args); } }',
+        'export class ProxyAgent { constructor(...args) { return new (load().ProxyAgent)(...args); } }',
+        'export function fetch(...args) { return load().fetch(...args); }',
+      ].join('\n'),
+    }));
+  },
+};
+
 rmSync(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
@@ -50,7 +76,7 @@ const result = await build({
   define: { EVENTROUTER_VERSION: JSON.stringify(pkg.version) },
   legalComments: 'linked',
   sourcemap: 'linked',
-  plugins: [grpcExporterBaseAsCommonJs],
+  plugins: [grpcExporterBaseAsCommonJs, undiciOnFirstUse],
   metafile: values.metafile !== undefined,
   logLevel: 'warning',
 });

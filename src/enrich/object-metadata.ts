@@ -1,5 +1,3 @@
-import { HttpMethod, RequestContext } from '@kubernetes/client-node';
-import { fetch } from 'undici';
 import { type KubeClient, toApiError } from '../kube/kube-client.ts';
 
 /**
@@ -14,21 +12,11 @@ export interface GetOptions {
   timeoutMs?: number;
 }
 
-/**
- * GETs one object through the client's credentials with an `Accept` header of its own
- * ({@link KubeClient.request} always asks for plain JSON). Non-2xx answers throw `ApiError`.
- */
+/** GETs one object, metadata only unless asked otherwise. Non-2xx answers throw `ApiError`. */
 export async function getObject(client: KubeClient, path: string, options: GetOptions = {}): Promise<unknown> {
-  const url = client.server + path;
-  const ctx = new RequestContext(url, HttpMethod.GET);
-  await client.kubeConfig.applySecurityAuthentication(ctx);
-  const headers = ctx.getHeaders();
-  headers['accept'] = options.metadataOnly === false ? 'application/json' : METADATA_ACCEPT;
-  const response = await fetch(url, {
-    method: 'GET',
-    headers,
-    dispatcher: ctx.getDispatcher() as never,
-    signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+  const response = await client.request(path, {
+    accept: options.metadataOnly === false ? 'application/json' : METADATA_ACCEPT,
+    timeoutMs: options.timeoutMs ?? 10_000,
   });
   if (!response.ok) throw await toApiError(response);
   return response.json();

@@ -1,7 +1,11 @@
-import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
-import { fetch, type Response } from 'undici';
+// The config module alone: the package index also loads exec, attach, cp, port-forward and
+// the generated API clients, none of which the router uses.
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, type RequestOptions as HttpsRequestOptions, request as httpsRequest } from 'node:https';
 
-const DISPATCHER_MAX_AGE_MS = 10 * 60_000;
+/** Connection pools are rebuilt this often, so that rotated client certificates are picked up. */
+const AGENT_MAX_AGE_MS = 10 * 60_000;
 
 /** A non-2xx answer of the API server, with its Status `reason` when it sent one. */
 export class ApiError extends Error {
@@ -19,33 +23,76 @@ export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
   contentType?: string;
+  /** Default `application/json`. */
+  accept?: string;
   signal?: AbortSignal;
   /** Per-request deadline in ms (default 30 s); 0 for none (watches have their own watchdog). */
   timeoutMs?: number;
 }
 
+/** The body of an answer: its bytes as they arrive, or cancelled. */
+export interface ResponseBody extends AsyncIterable<Uint8Array> {
+  cancel(): Promise<void>;
+}
+
+/** An answer of the API server; the body is read at most once (`body`, `text()` or `json()`). */
+export class KubeResponse {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: IncomingHttpHeaders;
+  readonly #message: IncomingMessage;
+
+  constructor(message: IncomingMessage) {
+    this.#message = message;
+    this.status = message.statusCode ?? 0;
+    this.ok = this.status >= 200 && this.status < 300;
+    this.headers = message.headers;
+  }
+
+  get body(): ResponseBody {
+    const message = this.#message;
+    return {
+      [Symbol.asyncIterator]: () => message[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>,
+      cancel: async () => {
+        message.destroy();
+      },
+    };
+  }
+
+  async text(): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.#message) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  async json<T = unknown>(): Promise<T> {
+    return JSON.parse(await this.text()) as T;
+  }
+}
+
 /**
- * The thin HTTP layer over the API server. `@kubernetes/client-node` resolves the
- * credentials (in-cluster service account, kubeconfig, exec plugins, client certificates);
- * requests are made here so that the router reads raw JSON pages and watch streams itself
- * — client-node's `Watch` swallows malformed lines and cannot apply back-pressure, and its
- * typed list API materialises every object.
+ * The thin HTTP layer over the API server. `@kubernetes/client-node` resolves the credentials
+ * (in-cluster service account, kubeconfig, exec and auth-provider plugins, client
+ * certificates, proxies) into Node's https options; requests go through `node:https` with a
+ * keep-alive pool, so that the router reads raw JSON pages and watch streams itself —
+ * client-node's `Watch` swallows malformed lines and cannot apply back-pressure, its typed list
+ * API materialises every object — and never loads a second HTTP client (bench/README.md, "At rest").
  */
 export class KubeClient {
   readonly kubeConfig: KubeConfig;
   readonly server: string;
-  /**
-   * client-node builds a new connection pool for every request; reusing one keeps TLS
-   * connections to the API server alive across lookups. Rebuilt now and then so rotated
-   * client certificates are picked up.
-   */
-  #dispatcher: { value: unknown; createdAt: number } | undefined;
+  readonly #url: URL;
+  #agent: { value: HttpAgent; createdAt: number } | undefined;
 
   constructor(kubeConfig: KubeConfig) {
     const cluster = kubeConfig.getCurrentCluster();
     if (cluster === null) throw new Error('the kubeconfig has no current cluster');
     this.kubeConfig = kubeConfig;
     this.server = cluster.server.replace(/\/+$/, '');
+    this.#url = new URL(this.server);
+    if (this.#url.protocol === 'http:' && !cluster.skipTLSVerify) {
+      throw new Error(`the cluster ${cluster.name} is served over plain http (${this.server}); client-node allows that only with insecure-skip-tls-verify`);
+    }
   }
 
   /** In-cluster service account when running in a pod, else KUBECONFIG / ~/.kube/config. */
@@ -62,31 +109,36 @@ export class KubeClient {
   }
 
   /** Sends a request; resolves with the response of any status (the body is not consumed). */
-  async request(path: string, options: RequestOptions = {}): Promise<Response> {
+  async request(path: string, options: RequestOptions = {}): Promise<KubeResponse> {
     const method = options.method ?? 'GET';
-    const ctx = new RequestContext(this.server + path, HttpMethod[method]);
-    await this.kubeConfig.applySecurityAuthentication(ctx);
-    const headers = ctx.getHeaders();
-    headers['accept'] ??= 'application/json';
+    const https: HttpsRequestOptions = {};
+    // Credentials per request: exec plugins and token files refresh what they return.
+    await this.kubeConfig.applyToHTTPSOptions(https);
+    const headers: OutgoingHttpHeaders = { ...(https.headers as OutgoingHttpHeaders | undefined), accept: options.accept ?? 'application/json' };
     let body: string | undefined;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers['content-type'] = options.contentType ?? 'application/json';
+      headers['content-length'] = Buffer.byteLength(body);
     }
     const timeoutMs = options.timeoutMs ?? 30_000;
-    const signals = [options.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter(
-      (s): s is AbortSignal => s !== undefined,
-    );
-    const now = Date.now();
-    if (this.#dispatcher === undefined || now - this.#dispatcher.createdAt > DISPATCHER_MAX_AGE_MS) {
-      this.#dispatcher = { value: ctx.getDispatcher(), createdAt: now };
-    }
-    return fetch(this.server + path, {
-      method,
-      headers,
-      body,
-      dispatcher: this.#dispatcher.value as never,
-      signal: signals.length > 0 ? AbortSignal.any(signals) : null,
+    const signals = [options.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+    const send = this.#url.protocol === 'http:' ? httpRequest : httpsRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(
+        new URL(this.#url.pathname.replace(/\/+$/, '') + path, this.#url),
+        {
+          method,
+          headers,
+          agent: this.#agentFor(https),
+          ...(https.auth ? { auth: https.auth } : {}),
+          ...(signal ? { signal } : {}),
+        },
+        (message) => resolve(new KubeResponse(message)),
+      );
+      req.on('error', reject);
+      req.end(body);
     });
   }
 
@@ -94,12 +146,34 @@ export class KubeClient {
   async json<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.request(path, options);
     if (!response.ok) throw await toApiError(response);
-    return (await response.json()) as T;
+    return response.json<T>();
+  }
+
+  /**
+   * One keep-alive pool with the cluster's TLS settings. Behind a proxy, client-node's own
+   * agent (socks or http(s) proxy) is used as it is.
+   */
+  #agentFor(https: HttpsRequestOptions): HttpAgent {
+    if (this.kubeConfig.getCurrentCluster()?.proxyUrl) return https.agent as HttpAgent;
+    const now = Date.now();
+    if (this.#agent === undefined || now - this.#agent.createdAt > AGENT_MAX_AGE_MS) {
+      this.#agent?.value.destroy();
+      const tls = {
+        ...(https.ca ? { ca: https.ca } : {}),
+        ...(https.cert ? { cert: https.cert } : {}),
+        ...(https.key ? { key: https.key } : {}),
+        ...(https.rejectUnauthorized !== undefined ? { rejectUnauthorized: https.rejectUnauthorized } : {}),
+        ...(https.servername ? { servername: https.servername } : {}),
+      };
+      const value = this.#url.protocol === 'http:' ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true, ...tls });
+      this.#agent = { value, createdAt: now };
+    }
+    return this.#agent.value;
   }
 }
 
 /** Reads a failed response's Status object (if any) into an {@link ApiError}. */
-export async function toApiError(response: Response): Promise<ApiError> {
+export async function toApiError(response: KubeResponse): Promise<ApiError> {
   let reason: string | undefined;
   let message = `HTTP ${response.status}`;
   try {
