@@ -20,6 +20,8 @@ interface Watcher {
   res: ServerResponse;
   bookmarks: boolean;
   timer: NodeJS.Timeout | undefined;
+  /** The resourceVersion the watch started from: nothing at or below it is sent (a watch from the future stays silent). */
+  from: number;
 }
 
 export interface FakeApiServerOptions {
@@ -80,6 +82,14 @@ const VIEWS: Record<string, ApiView> = {
 
 function status(code: number, reason: string, message: string): Obj {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+}
+
+/** What kube-apiserver answers to a LIST at a resourceVersion it has not reached (storage.NewTooLargeResourceVersionError). */
+function tooLarge(requested: number, current: number): Obj {
+  return {
+    ...status(504, 'Timeout', `Timeout: Too large resource version: ${requested}, current: ${current}`),
+    details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 },
+  };
 }
 
 /**
@@ -157,6 +167,7 @@ export class FakeApiServer {
     const entry: HistoryEntry = { rv: this.#rv, type, collection, namespace, object };
     this.#history.push(entry);
     for (const watcher of this.#watchers) {
+      if (entry.rv <= watcher.from) continue;
       if (watcher.collection === collection && (watcher.namespace === '' || watcher.namespace === namespace)) {
         watcher.res.write(`${JSON.stringify({ type, object: watcher.view ? watcher.view.out(object) : object })}\n`);
       }
@@ -285,7 +296,7 @@ export class FakeApiServer {
 
   #bookmark(): void {
     for (const watcher of this.#watchers) {
-      if (!watcher.bookmarks) continue;
+      if (!watcher.bookmarks || watcher.from > this.#rv) continue;
       const object = { kind: 'Event', apiVersion: watcher.view?.apiVersion ?? 'v1', metadata: { resourceVersion: String(this.#rv) } };
       watcher.res.write(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
     }
@@ -396,6 +407,21 @@ export class FakeApiServer {
     const storage = view?.storage ?? path.collection;
     const limit = Number(query.get('limit') ?? 0);
     const token = query.get('continue');
+    const rvParam = query.get('resourceVersion') ?? '';
+    if (token && rvParam !== '') {
+      return this.#send(res, 400, status(400, 'BadRequest', 'specifying resource version is not allowed when using continue'));
+    }
+    // resourceVersion "" is a quorum read of the latest, "0" any; a number is a lower bound
+    // (resourceVersionMatch NotOlderThan, the default) or the exact snapshot (Exact). Either
+    // way a revision the store has not reached is refused at once, as etcd3 storage does.
+    if (rvParam !== '' && rvParam !== '0') {
+      const requested = Number(rvParam);
+      if (!/^\d+$/.test(rvParam)) return this.#send(res, 400, status(400, 'BadRequest', `invalid resource version: ${rvParam}`));
+      if (requested > this.#rv) return this.#send(res, 504, tooLarge(requested, this.#rv));
+      if (query.get('resourceVersionMatch') === 'Exact' && requested <= this.#compacted) {
+        return this.#send(res, 410, status(410, 'Expired', `too old resource version: ${requested} (${this.#compacted})`));
+      }
+    }
     let listRv = this.#rv;
     let after = '';
     if (token) {
@@ -448,6 +474,9 @@ export class FakeApiServer {
       res,
       bookmarks: query.get('allowWatchBookmarks') === 'true',
       timer: undefined,
+      // A watch from a revision not yet reached waits for it in silence, as an Event watch
+      // (which bypasses the watch cache) does against etcd: no error, no bookmark.
+      from: from ?? this.#rv,
     };
     const field = parseFieldSelector(query.get('fieldSelector'));
     if (from === undefined) {
