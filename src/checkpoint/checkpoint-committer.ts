@@ -128,6 +128,8 @@ export class CheckpointCommitter {
   }
 
   async #write(): Promise<void> {
+    // No scope yet: the resume point is still being read, and an empty cursor would overwrite it.
+    if (this.#trackers.size === 0) return;
     const checkpoint = this.checkpoint();
     const next = key(checkpoint.scopes, checkpoint.listing);
     if (next === this.#saved) return;

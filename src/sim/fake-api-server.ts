@@ -113,7 +113,7 @@ export class FakeApiServer {
   /** Requests served, by `METHOD path` (no query), for assertions on API call counts. */
   readonly requests = new Map<string, number>();
   /** Answers the next requests matching a predicate with a status, to inject failures. */
-  readonly #failures: Array<{ match: (method: string, path: string, query: URLSearchParams) => boolean; status: number; times: number }> = [];
+  readonly #failures: Array<{ match: (method: string, path: string, query: URLSearchParams) => boolean; status: number; times: number; body: Obj | undefined }> = [];
   url = '';
 
   constructor(options: FakeApiServerOptions = {}) {
@@ -289,9 +289,14 @@ export class FakeApiServer {
     for (const watcher of this.#watchers) watcher.res.write(bytes);
   }
 
-  /** Answers the next `times` requests that `match` with `status`. */
-  failRequests(match: (method: string, path: string, query: URLSearchParams) => boolean, statusCode: number, times = 1): void {
-    this.#failures.push({ match, status: statusCode, times });
+  /** Answers the next `times` requests that `match` with `status` (and a Status body, by default an `Injected` one). */
+  failRequests(match: (method: string, path: string, query: URLSearchParams) => boolean, statusCode: number, times = 1, body?: Obj): void {
+    this.#failures.push({ match, status: statusCode, times, body });
+  }
+
+  /** The Status kube-apiserver answers to a LIST at a resourceVersion it has not reached, for injecting with {@link failRequests}. */
+  static tooLargeStatus(requested: number, current: number): Obj {
+    return tooLarge(requested, current);
   }
 
   #bookmark(): void {
@@ -318,7 +323,7 @@ export class FakeApiServer {
     const failure = this.#failures.find((f) => f.times > 0 && f.match(method, url.pathname, url.searchParams));
     if (failure !== undefined) {
       failure.times -= 1;
-      return this.#send(res, failure.status, status(failure.status, 'Injected', `injected failure ${failure.status}`));
+      return this.#send(res, failure.status, failure.body ?? status(failure.status, 'Injected', `injected failure ${failure.status}`));
     }
     if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/livez') {
       res.writeHead(200, { 'content-type': 'text/plain' });

@@ -4,7 +4,9 @@ import { ApiError, type KubeClient, toApiError } from '../kube/kube-client.ts';
 import { MalformedEventError, lastSeenTime, normalizeEvent } from '../model/normalize.ts';
 import type { NormalizedEvent } from '../model/normalized-event.ts';
 import { Backoff, sleep } from './backoff.ts';
+import { eventsPath } from './events-path.ts';
 import { isNewerThan } from './resource-version.ts';
+import { isResourceVersionTooLarge } from './too-large.ts';
 import { parseWatchFrame } from './watch-frame.ts';
 
 /** What the source hands to the pipeline, in stream order. */
@@ -93,8 +95,7 @@ export class EventSource {
   }
 
   #path(): string {
-    const base = this.#o.api === 'core/v1' ? '/api/v1' : '/apis/events.k8s.io/v1';
-    return this.#o.namespace ? `${base}/namespaces/${encodeURIComponent(this.#o.namespace)}/events` : `${base}/events`;
+    return eventsPath(this.#o.api, this.#o.namespace);
   }
 
   #query(params: Record<string, string | undefined>): string {
@@ -128,6 +129,22 @@ export class EventSource {
           this.#o.metrics.watchRestarts.inc({ cause: 'expired' });
           this.#log.info({ resourceVersion: this.#resourceVersion }, 'resourceVersion expired (410); re-listing');
           needList = true;
+          continue;
+        }
+        if (isResourceVersionTooLarge(error) && this.#resourceVersion !== undefined) {
+          // The cursor is in this cluster's future (etcd restored from a backup): a watch from it
+          // would wait for a revision that may never come. Start over as a first start.
+          this.#o.metrics.checkpointDiscarded.inc({ reason: 'too-large' });
+          this.#log.error(
+            { resourceVersion: this.#resourceVersion, err: errorSummary(error) },
+            'the API server has not reached the resume resourceVersion (etcd restored from a backup?); discarding it and re-listing under the backfill policy',
+          );
+          this.#resourceVersion = undefined;
+          this.#resumeList = undefined;
+          this.#synced = false;
+          needList = true;
+          firstStart = true;
+          await sleep(backoff.next(), signal);
           continue;
         }
         if (error instanceof InactivityError) {
