@@ -60,6 +60,8 @@ export class Router {
       metrics: options.metrics,
       logger: options.logger,
       clusterUid: options.clusterUid,
+      minBackoffMs: config.source.minBackoff,
+      maxBackoffMs: config.source.maxBackoff,
     });
     this.#pipeline = new Pipeline({
       config,
@@ -83,7 +85,7 @@ export class Router {
 
   /** How loading (at start) or writing the checkpoint goes, for `/readyz`. */
   get checkpointStatus(): CheckpointStatus {
-    return this.#resume?.status ?? { ok: true, phase: 'writing' };
+    return this.#resume?.status ?? this.#committer.status;
   }
 
   /** The longest time any watch has been silent. */
