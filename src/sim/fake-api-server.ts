@@ -24,6 +24,15 @@ interface Watcher {
   from: number;
 }
 
+/** The store of a {@link FakeApiServer} at one revision (opaque). */
+export interface FakeApiSnapshot {
+  readonly objects: Map<string, Map<string, Obj>>;
+  readonly history: HistoryEntry[];
+  readonly createdRv: Map<string, number>;
+  readonly rv: number;
+  readonly compacted: number;
+}
+
 export interface FakeApiServerOptions {
   /** How a watch from a compacted resourceVersion is refused: an ERROR frame in a 200 stream (what etcd-backed Event watches do) or an HTTP 410. */
   expiredAs?: 'frame' | 'status';
@@ -272,6 +281,28 @@ export class FakeApiServer {
       }
     }
     return expired;
+  }
+
+  /** A copy of the whole store at this revision, as an etcd backup (`etcdctl snapshot save`) holds it. */
+  snapshot(): FakeApiSnapshot {
+    return structuredClone({ objects: this.#objects, history: this.#history, createdRv: this.#createdRv, rv: this.#rv, compacted: this.#compacted });
+  }
+
+  /**
+   * Restores a {@link snapshot}, as an etcd restore from a backup does: everything written after
+   * it is gone and the revision goes back to the snapshot's, so a client's resourceVersion may now
+   * be in the cluster's future. Open watches are cut (the API server restarts on a restore).
+   */
+  restore(snapshot: FakeApiSnapshot): void {
+    const copy = structuredClone(snapshot);
+    this.#objects.clear();
+    for (const [collection, bucket] of copy.objects) this.#objects.set(collection, bucket);
+    this.#createdRv.clear();
+    for (const [key, rv] of copy.createdRv) this.#createdRv.set(key, rv);
+    this.#history = copy.history;
+    this.#rv = copy.rv;
+    this.#compacted = copy.compacted;
+    this.closeWatches();
   }
 
   /** Ends every open watch stream, as an API server restart or a load balancer would. */

@@ -71,6 +71,24 @@ describe('resume safety', () => {
     assert.equal(written.scopes[''], api.resourceVersion, 'the cursor written back is in the cluster\'s present');
   });
 
+  it('starts over when etcd is restored from a backup while it runs (its watch position is now in the future)', async () => {
+    // Watches end after 1 s, so a silent stream closes and the router asks where the cluster is.
+    api = new FakeApiServer({ maxWatchSeconds: 1 });
+    await api.start();
+    for (let i = 0; i < 3; i++) api.create(EVENTS, podEvent());
+    const backup = api.snapshot();
+    for (let i = 0; i < 5; i++) api.create(EVENTS, podEvent());
+    const sink = new InMemorySink();
+    const app = await start({ apiUrl: api.url, sinks: [sink], checkpointStore: new FileCheckpointStore(join(dir, `cp-${++n}.json`)) });
+    await waitFor(() => app.router.synced && sink.records.length === 8, 'the first 8 events');
+    api.restore(backup);
+    // Written after the restore: their resourceVersions are below the router's watch position.
+    const after = [api.create(EVENTS, podEvent()), api.create(EVENTS, podEvent())].map((e) => String(e.metadata['name']));
+    await waitFor(() => after.every((name) => sink.records.some((r) => r.event.name === name)), 'the events written after the restore');
+    assert.equal(await metric(app, 'eventrouter_checkpoint_discarded_total', { reason: 'ahead-of-cluster' }), 1);
+    assert.deepEqual(duplicates(sink.records.map((r) => r.dedupeKey)), [], 'the 3 restored events are not sent again');
+  });
+
   it('discards a checkpoint of another cluster, re-lists under the backfill policy, and records this cluster in the new one', async () => {
     api = new FakeApiServer();
     await api.start();

@@ -154,6 +154,18 @@ describe('fake API server (behaves like kube-apiserver for Events)', () => {
     assert.equal(frames[0].object.metadata.name, created[2]!.metadata['name'], 'only the first write past the revision is sent');
   });
 
+  it('restores a snapshot as an etcd restore does: later writes gone, the revision back', async () => {
+    const kept = api.create(EVENTS, podEvent({}, 'restore'));
+    const backup = api.snapshot();
+    const lost = api.create(EVENTS, podEvent({}, 'restore'));
+    const ahead = api.resourceVersion;
+    api.restore(backup);
+    assert.equal(api.resourceVersion, kept.metadata['resourceVersion']);
+    assert.ok(api.get(EVENTS, 'restore', String(kept.metadata['name'])));
+    assert.equal(api.get(EVENTS, 'restore', String(lost.metadata['name'])), undefined);
+    assert.equal((await get(`${api.url}${EVENTS}?resourceVersion=${ahead}`)).status, 504, 'the old revision is now in the future');
+  });
+
   it('rejects a PUT with a stale resourceVersion (optimistic concurrency)', async () => {
     const cm = api.create('/api/v1/configmaps', { metadata: { name: 'cm', namespace: 'x' }, data: { a: '1' } });
     const url = `${api.url}/api/v1/namespaces/x/configmaps/cm`;
