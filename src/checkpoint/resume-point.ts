@@ -61,7 +61,9 @@ export class ResumePointLoader {
     let since = '';
     while (!signal.aborted) {
       try {
-        const point = await this.#attempt(signal);
+        // A store that hangs must not hold up a shutdown: the attempt is abandoned on abort.
+        const point = await untilAborted(this.#attempt(signal), signal);
+        if (point === undefined) break;
         if (failures > 0) this.#log.info({ failures }, 'the checkpoint could be read again');
         this.#status = undefined;
         this.#o.metrics.checkpointHealthy.set(1);
@@ -128,4 +130,26 @@ export class ResumePointLoader {
     );
     return { checkpoint: undefined, discarded: reason };
   }
+}
+
+/** Resolves with `work`'s result, or with undefined as soon as `signal` aborts (a late rejection is ignored). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import type { App } from '../../src/app/app.ts';
-import type { Checkpoint } from '../../src/checkpoint/checkpoint-store.ts';
+import type { Checkpoint, CheckpointStore } from '../../src/checkpoint/checkpoint-store.ts';
 import { ConfigMapCheckpointStore } from '../../src/checkpoint/configmap-checkpoint-store.ts';
 import { FileCheckpointStore } from '../../src/checkpoint/file-checkpoint-store.ts';
 import { KubeClient } from '../../src/kube/kube-client.ts';
@@ -36,7 +36,9 @@ describe('resume safety', () => {
   let n = 0;
 
   afterEach(async () => {
-    for (const app of apps) await app.stop(1000).catch(() => undefined);
+    // Bounded, so that a router that cannot stop fails its test instead of hanging the file.
+    const bound = () => new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref());
+    for (const app of apps) await Promise.race([app.stop(1000).catch(() => undefined), bound()]);
     apps = [];
     await api?.stop();
   });
@@ -201,6 +203,17 @@ describe('resume safety', () => {
     rmSync(path);
     await waitFor(() => app.router.synced && sink.records.length >= 3, 'a first start once the file is gone');
     assert.equal(await metric(app, 'eventrouter_checkpoint_healthy'), 1);
+  });
+
+  it('stops while the checkpoint store hangs, without writing anything', { timeout: 15_000 }, async () => {
+    api = new FakeApiServer();
+    await api.start();
+    let saves = 0;
+    const hanging: CheckpointStore = { kind: 'hanging', load: () => new Promise<never>(() => undefined), save: async () => void (saves += 1) };
+    const app = await start({ apiUrl: api.url, sinks: [new InMemorySink()], checkpointStore: hanging });
+    assert.equal(app.health().ready, false);
+    await stop(app);
+    assert.equal(saves, 0, 'no checkpoint was written over the unread one');
   });
 
   it('stays not ready on a ConfigMap whose checkpoint is not one, and names the ConfigMap', async () => {
