@@ -122,7 +122,8 @@ export class App {
     // The watchdog reconnects after inactivityTimeout; far longer without data means it is stuck.
     const alive = idleMs < this.config.source.inactivityTimeout * 2 + 60_000;
     const ready = router.synced;
-    return { alive, ready, details: { role: 'leader', synced: ready, watchIdleSeconds: Math.round(idleMs / 1000) } };
+    const checkpoint = router.checkpointStatus;
+    return { alive, ready, details: { role: 'leader', synced: ready, watchIdleSeconds: Math.round(idleMs / 1000), checkpoint } };
   }
 
   async start(): Promise<void> {

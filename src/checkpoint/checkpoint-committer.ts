@@ -1,7 +1,8 @@
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { AckTracker } from './ack-tracker.ts';
-import type { Checkpoint, CheckpointStore } from './checkpoint-store.ts';
+import type { Checkpoint, CheckpointStatus, CheckpointStore } from './checkpoint-store.ts';
+import { WriteGuard } from './write-guard.ts';
 
 export interface CheckpointCommitterOptions {
   store: CheckpointStore;
@@ -13,6 +14,9 @@ export interface CheckpointCommitterOptions {
   logger: Logger;
   /** `k8s.cluster.uid` of the cluster the cursor belongs to, recorded in the checkpoint. */
   clusterUid?: string | undefined;
+  /** Pause after a failed write, doubling (jittered) up to the maximum while writes keep failing. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
 }
 
 /**
@@ -32,10 +36,17 @@ export class CheckpointCommitter {
   #timer: NodeJS.Timeout | undefined;
   #lastWriteAt = 0;
   #stopped = false;
+  readonly #guard: WriteGuard;
 
   constructor(options: CheckpointCommitterOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'checkpoint' });
+    this.#guard = new WriteGuard({ minBackoffMs: options.minBackoffMs, maxBackoffMs: options.maxBackoffMs, logger: this.#log, metrics: options.metrics });
+  }
+
+  /** How writing goes, for `/readyz`. */
+  get status(): CheckpointStatus {
+    return this.#guard.status;
   }
 
   /** The tracker of one scope, created on first use from its resumed cursor. */
@@ -107,6 +118,7 @@ export class CheckpointCommitter {
   /** Final write after the sinks drained; no writes after it. */
   async shutdown(): Promise<void> {
     this.#dirty = true;
+    this.#guard.expedite();
     await this.flush();
     this.#stopped = true;
     clearTimeout(this.#timer);
@@ -128,23 +140,32 @@ export class CheckpointCommitter {
   }
 
   async #write(): Promise<void> {
+    // No scope yet: the resume point is still being read, and an empty cursor would overwrite it.
+    if (this.#trackers.size === 0) return;
     const checkpoint = this.checkpoint();
     const next = key(checkpoint.scopes, checkpoint.listing);
     if (next === this.#saved) return;
+    if (!this.#guard.due) return this.#retryLater();
     this.#lastWriteAt = Date.now();
     try {
       await this.#o.store.save(checkpoint);
       this.#saved = next;
-      this.#o.metrics.checkpointWrites.inc({ outcome: 'ok' });
+      this.#guard.succeeded();
       for (const [scope, rv] of Object.entries(checkpoint.scopes)) {
         if (/^\d+$/.test(rv)) this.#o.metrics.checkpointResourceVersion.set({ scope: scope || '*' }, Number(rv));
       }
     } catch (error) {
-      this.#o.metrics.checkpointWrites.inc({ outcome: 'error' });
-      this.#log.error({ err: (error as Error).message }, 'cannot write the checkpoint');
-      // Written again on the next move of the cursor, or at shutdown.
-      this.#dirty = true;
+      this.#guard.failed(error);
+      this.#retryLater();
     }
+  }
+
+  /** After a failed write: written again once the backoff ends (or at shutdown), not on every move meanwhile. */
+  #retryLater(): void {
+    this.#dirty = true;
+    if (this.#stopped || this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => void this.flush(), this.#guard.retryInMs);
+    this.#timer.unref();
   }
 }
 

@@ -10,7 +10,10 @@ export interface Checkpoint {
   updatedAt: string;
 }
 
-/** Where the checkpoint lives. `load` returns undefined when there is none yet. */
+/**
+ * Where the checkpoint lives. `load` returns undefined only when there is none yet (not found);
+ * any other failure throws, a {@link CheckpointFormatError} when what is stored is unreadable.
+ */
 export interface CheckpointStore {
   readonly kind: string;
   load(): Promise<Checkpoint | undefined>;
@@ -25,8 +28,26 @@ export function isCheckpoint(value: unknown): value is Checkpoint {
     typeof v.api === 'string' &&
     typeof v.scopes === 'object' &&
     v.scopes !== null &&
-    Object.values(v.scopes).every((rv) => typeof rv === 'string')
+    Object.values(v.scopes).every((rv) => typeof rv === 'string') &&
+    (v.clusterUid === undefined || typeof v.clusterUid === 'string') &&
+    (v.listing === undefined ||
+      (typeof v.listing === 'object' &&
+        v.listing !== null &&
+        Object.values(v.listing).every((l) => typeof l?.resourceVersion === 'string' && typeof l.after === 'string')))
   );
+}
+
+/** How the checkpoint store fares, for `/readyz` details. */
+export interface CheckpointStatus {
+  ok: boolean;
+  /** What is being done: loading the resume point at start, or writing the cursor. */
+  phase: 'loading' | 'writing';
+  /** The last error while failing. */
+  error?: string;
+  /** When the current run of failures began (RFC 3339). */
+  failingSince?: string;
+  /** Failed attempts in the current run. */
+  failures?: number;
 }
 
 /** A store that keeps nothing: every start is a first start. */

@@ -1,4 +1,5 @@
 import { ApiError, type KubeClient } from '../kube/kube-client.ts';
+import { CheckpointFormatError } from './checkpoint-format-error.ts';
 import { type Checkpoint, type CheckpointStore, isCheckpoint } from './checkpoint-store.ts';
 
 const KEY = 'checkpoint.json';
@@ -48,8 +49,15 @@ export class ConfigMapCheckpointStore implements CheckpointStore {
     this.#resourceVersion = cm.metadata.resourceVersion;
     const text = cm.data?.[KEY];
     if (text === undefined) return undefined;
-    const parsed: unknown = JSON.parse(text);
-    if (!isCheckpoint(parsed)) throw new Error(`ConfigMap ${this.#namespace}/${this.#name} holds no eventrouter checkpoint`);
+    const location = `ConfigMap ${this.#namespace}/${this.#name} (key ${KEY})`;
+    const remedy = `fix it, or delete the ConfigMap (kubectl -n ${this.#namespace} delete configmap ${this.#name}) to start over (a first start, under source.backfill)`;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new CheckpointFormatError(location, `not JSON: ${(error as Error).message}`, remedy);
+    }
+    if (!isCheckpoint(parsed)) throw new CheckpointFormatError(location, 'not the shape of a version 1 checkpoint', remedy);
     return parsed;
   }
 

@@ -1,5 +1,6 @@
 import { open, mkdir, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { CheckpointFormatError } from './checkpoint-format-error.ts';
 import { type Checkpoint, type CheckpointStore, isCheckpoint } from './checkpoint-store.ts';
 
 /**
@@ -23,8 +24,14 @@ export class FileCheckpointStore implements CheckpointStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
-    const parsed: unknown = JSON.parse(text);
-    if (!isCheckpoint(parsed)) throw new Error(`${this.path} is not an eventrouter checkpoint`);
+    const remedy = `fix it, or delete the file to start over (a first start, under source.backfill)`;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new CheckpointFormatError(this.path, `not JSON: ${(error as Error).message}`, remedy);
+    }
+    if (!isCheckpoint(parsed)) throw new CheckpointFormatError(this.path, 'not the shape of a version 1 checkpoint', remedy);
     return parsed;
   }
 

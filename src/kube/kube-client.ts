@@ -7,15 +7,18 @@ import { Agent as HttpsAgent, type RequestOptions as HttpsRequestOptions, reques
 /** Connection pools are rebuilt this often, so that rotated client certificates are picked up. */
 const AGENT_MAX_AGE_MS = 10 * 60_000;
 
-/** A non-2xx answer of the API server, with its Status `reason` when it sent one. */
+/** A non-2xx answer of the API server, with its Status `reason` (and `details.causes[].reason`) when it sent one. */
 export class ApiError extends Error {
   readonly status: number;
   readonly reason: string | undefined;
-  constructor(status: number, reason: string | undefined, message: string) {
+  /** `details.causes[].reason` of the Status, e.g. `ResourceVersionTooLarge` on a 504. */
+  readonly causes: readonly string[];
+  constructor(status: number, reason: string | undefined, message: string, causes: readonly string[] = []) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.reason = reason;
+    this.causes = causes;
   }
 }
 
@@ -176,13 +179,21 @@ export class KubeClient {
 export async function toApiError(response: KubeResponse): Promise<ApiError> {
   let reason: string | undefined;
   let message = `HTTP ${response.status}`;
+  const causes: string[] = [];
   try {
     const text = await response.text();
-    const status = JSON.parse(text) as { reason?: string; message?: string };
+    const status = JSON.parse(text) as { reason?: string; message?: string; details?: { causes?: unknown } };
     reason = status.reason;
     if (status.message) message = `HTTP ${response.status}: ${status.message}`;
+    const listed = status.details?.causes;
+    if (Array.isArray(listed)) {
+      for (const cause of listed.slice(0, 20)) {
+        const name = (cause as { reason?: unknown } | null)?.reason;
+        if (typeof name === 'string') causes.push(name.slice(0, 100));
+      }
+    }
   } catch {
     // not a Status object; keep the status line
   }
-  return new ApiError(response.status, reason, message);
+  return new ApiError(response.status, reason, message, causes);
 }

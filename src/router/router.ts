@@ -1,7 +1,8 @@
 import type { Config, SinkConfig } from '../config/schema.ts';
 import { AckTracker } from '../checkpoint/ack-tracker.ts';
 import { CheckpointCommitter } from '../checkpoint/checkpoint-committer.ts';
-import type { Checkpoint, CheckpointStore } from '../checkpoint/checkpoint-store.ts';
+import type { Checkpoint, CheckpointStatus, CheckpointStore } from '../checkpoint/checkpoint-store.ts';
+import { ResumePointLoader } from '../checkpoint/resume-point.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
 import { MalformedEventError, normalizeEvent } from '../model/normalize.ts';
@@ -45,6 +46,7 @@ export class Router {
   #scopes: Scope[] = [];
   #abort = new AbortController();
   #running: Promise<void>[] = [];
+  #resume: ResumePointLoader | undefined;
 
   constructor(options: RouterOptions) {
     this.#o = options;
@@ -58,6 +60,8 @@ export class Router {
       metrics: options.metrics,
       logger: options.logger,
       clusterUid: options.clusterUid,
+      minBackoffMs: config.source.minBackoff,
+      maxBackoffMs: config.source.maxBackoff,
     });
     this.#pipeline = new Pipeline({
       config,
@@ -77,6 +81,11 @@ export class Router {
   /** Ready once every scope finished its first list (or resumed its watch). */
   get synced(): boolean {
     return this.#scopes.length > 0 && this.#scopes.every((s) => s.source.synced);
+  }
+
+  /** How loading (at start) or writing the checkpoint goes, for `/readyz`. */
+  get checkpointStatus(): CheckpointStatus {
+    return this.#resume?.status ?? this.#committer.status;
   }
 
   /** The longest time any watch has been silent. */
@@ -119,22 +128,23 @@ export class Router {
     return { accepted: items.length, malformed };
   }
 
+  /** Starts the sinks, then (in the background, not ready meanwhile) reads the resume point and runs the sources. */
   async start(): Promise<void> {
-    const { config } = this.#o;
-    let resume: Checkpoint | undefined;
-    try {
-      resume = await this.#o.checkpointStore.load();
-    } catch (error) {
-      this.#log.error({ err: (error as Error).message }, 'cannot read the checkpoint; starting as a first start');
-    }
-    if (resume !== undefined && resume.api !== config.source.api) {
-      this.#log.warn({ checkpointApi: resume.api }, 'checkpoint was written for another API; ignoring it');
-      resume = undefined;
-    }
-    this.#committer.resumedFrom(resume);
     await this.#pipeline.start();
-    const backfill = config.source.backfill === 'all' ? undefined : parseDuration(config.source.backfill);
+    this.#running = [this.#run()];
+  }
+
+  async #run(): Promise<void> {
+    const { config } = this.#o;
     const namespaces = config.source.namespaces.length > 0 ? config.source.namespaces : [''];
+    const { minBackoff, maxBackoff, api } = config.source;
+    const { client, clusterUid, metrics, logger, checkpointStore: store } = this.#o;
+    this.#resume = new ResumePointLoader({ store, client, api, namespaces, clusterUid, minBackoffMs: minBackoff, maxBackoffMs: maxBackoff, metrics, logger });
+    const point = await this.#resume.load(this.#abort.signal);
+    if (point === undefined) return; // stopped before the checkpoint could be read
+    const resume = point.checkpoint;
+    this.#committer.resumedFrom(resume);
+    const backfill = config.source.backfill === 'all' ? undefined : parseDuration(config.source.backfill);
     this.#scopes = namespaces.map((namespace) => {
       const start = resume?.scopes[namespace];
       const tracker = this.#committer.tracker(namespace, start);
@@ -165,7 +175,7 @@ export class Router {
       { scopes: namespaces.map((n) => n || '*'), resumeFrom: resume?.scopes, sinks: this.#pipeline.lanes.map((l) => l.queue.sink.name) },
       resume ? 'resuming from checkpoint' : 'starting without a checkpoint',
     );
-    this.#running = this.#scopes.map((scope) => scope.source.run(this.#abort.signal));
+    await Promise.all(this.#scopes.map((scope) => scope.source.run(this.#abort.signal)));
   }
 
   /**

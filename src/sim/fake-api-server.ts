@@ -20,6 +20,17 @@ interface Watcher {
   res: ServerResponse;
   bookmarks: boolean;
   timer: NodeJS.Timeout | undefined;
+  /** The resourceVersion the watch started from: nothing at or below it is sent (a watch from the future stays silent). */
+  from: number;
+}
+
+/** The store of a {@link FakeApiServer} at one revision (opaque). */
+export interface FakeApiSnapshot {
+  readonly objects: Map<string, Map<string, Obj>>;
+  readonly history: HistoryEntry[];
+  readonly createdRv: Map<string, number>;
+  readonly rv: number;
+  readonly compacted: number;
 }
 
 export interface FakeApiServerOptions {
@@ -82,6 +93,14 @@ function status(code: number, reason: string, message: string): Obj {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
 }
 
+/** What kube-apiserver answers to a LIST at a resourceVersion it has not reached (storage.NewTooLargeResourceVersionError). */
+function tooLarge(requested: number, current: number): Obj {
+  return {
+    ...status(504, 'Timeout', `Timeout: Too large resource version: ${requested}, current: ${current}`),
+    details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 },
+  };
+}
+
 /**
  * An in-process Kubernetes API server on loopback that behaves like the real one for what
  * eventrouter uses: a global, increasing resourceVersion (the etcd revision); LIST with
@@ -103,7 +122,7 @@ export class FakeApiServer {
   /** Requests served, by `METHOD path` (no query), for assertions on API call counts. */
   readonly requests = new Map<string, number>();
   /** Answers the next requests matching a predicate with a status, to inject failures. */
-  readonly #failures: Array<{ match: (method: string, path: string, query: URLSearchParams) => boolean; status: number; times: number }> = [];
+  readonly #failures: Array<{ match: (method: string, path: string, query: URLSearchParams) => boolean; status: number; times: number; body: Obj | undefined }> = [];
   url = '';
 
   constructor(options: FakeApiServerOptions = {}) {
@@ -157,6 +176,7 @@ export class FakeApiServer {
     const entry: HistoryEntry = { rv: this.#rv, type, collection, namespace, object };
     this.#history.push(entry);
     for (const watcher of this.#watchers) {
+      if (entry.rv <= watcher.from) continue;
       if (watcher.collection === collection && (watcher.namespace === '' || watcher.namespace === namespace)) {
         watcher.res.write(`${JSON.stringify({ type, object: watcher.view ? watcher.view.out(object) : object })}\n`);
       }
@@ -263,6 +283,28 @@ export class FakeApiServer {
     return expired;
   }
 
+  /** A copy of the whole store at this revision, as an etcd backup (`etcdctl snapshot save`) holds it. */
+  snapshot(): FakeApiSnapshot {
+    return structuredClone({ objects: this.#objects, history: this.#history, createdRv: this.#createdRv, rv: this.#rv, compacted: this.#compacted });
+  }
+
+  /**
+   * Restores a {@link snapshot}, as an etcd restore from a backup does: everything written after
+   * it is gone and the revision goes back to the snapshot's, so a client's resourceVersion may now
+   * be in the cluster's future. Open watches are cut (the API server restarts on a restore).
+   */
+  restore(snapshot: FakeApiSnapshot): void {
+    const copy = structuredClone(snapshot);
+    this.#objects.clear();
+    for (const [collection, bucket] of copy.objects) this.#objects.set(collection, bucket);
+    this.#createdRv.clear();
+    for (const [key, rv] of copy.createdRv) this.#createdRv.set(key, rv);
+    this.#history = copy.history;
+    this.#rv = copy.rv;
+    this.#compacted = copy.compacted;
+    this.closeWatches();
+  }
+
   /** Ends every open watch stream, as an API server restart or a load balancer would. */
   closeWatches(): void {
     for (const watcher of this.#watchers) {
@@ -278,14 +320,19 @@ export class FakeApiServer {
     for (const watcher of this.#watchers) watcher.res.write(bytes);
   }
 
-  /** Answers the next `times` requests that `match` with `status`. */
-  failRequests(match: (method: string, path: string, query: URLSearchParams) => boolean, statusCode: number, times = 1): void {
-    this.#failures.push({ match, status: statusCode, times });
+  /** Answers the next `times` requests that `match` with `status` (and a Status body, by default an `Injected` one). */
+  failRequests(match: (method: string, path: string, query: URLSearchParams) => boolean, statusCode: number, times = 1, body?: Obj): void {
+    this.#failures.push({ match, status: statusCode, times, body });
+  }
+
+  /** The Status kube-apiserver answers to a LIST at a resourceVersion it has not reached, for injecting with {@link failRequests}. */
+  static tooLargeStatus(requested: number, current: number): Obj {
+    return tooLarge(requested, current);
   }
 
   #bookmark(): void {
     for (const watcher of this.#watchers) {
-      if (!watcher.bookmarks) continue;
+      if (!watcher.bookmarks || watcher.from > this.#rv) continue;
       const object = { kind: 'Event', apiVersion: watcher.view?.apiVersion ?? 'v1', metadata: { resourceVersion: String(this.#rv) } };
       watcher.res.write(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
     }
@@ -307,7 +354,7 @@ export class FakeApiServer {
     const failure = this.#failures.find((f) => f.times > 0 && f.match(method, url.pathname, url.searchParams));
     if (failure !== undefined) {
       failure.times -= 1;
-      return this.#send(res, failure.status, status(failure.status, 'Injected', `injected failure ${failure.status}`));
+      return this.#send(res, failure.status, failure.body ?? status(failure.status, 'Injected', `injected failure ${failure.status}`));
     }
     if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/livez') {
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -396,6 +443,21 @@ export class FakeApiServer {
     const storage = view?.storage ?? path.collection;
     const limit = Number(query.get('limit') ?? 0);
     const token = query.get('continue');
+    const rvParam = query.get('resourceVersion') ?? '';
+    if (token && rvParam !== '') {
+      return this.#send(res, 400, status(400, 'BadRequest', 'specifying resource version is not allowed when using continue'));
+    }
+    // resourceVersion "" is a quorum read of the latest, "0" any; a number is a lower bound
+    // (resourceVersionMatch NotOlderThan, the default) or the exact snapshot (Exact). Either
+    // way a revision the store has not reached is refused at once, as etcd3 storage does.
+    if (rvParam !== '' && rvParam !== '0') {
+      const requested = Number(rvParam);
+      if (!/^\d+$/.test(rvParam)) return this.#send(res, 400, status(400, 'BadRequest', `invalid resource version: ${rvParam}`));
+      if (requested > this.#rv) return this.#send(res, 504, tooLarge(requested, this.#rv));
+      if (query.get('resourceVersionMatch') === 'Exact' && requested <= this.#compacted) {
+        return this.#send(res, 410, status(410, 'Expired', `too old resource version: ${requested} (${this.#compacted})`));
+      }
+    }
     let listRv = this.#rv;
     let after = '';
     if (token) {
@@ -448,6 +510,9 @@ export class FakeApiServer {
       res,
       bookmarks: query.get('allowWatchBookmarks') === 'true',
       timer: undefined,
+      // A watch from a revision not yet reached waits for it in silence, as an Event watch
+      // (which bypasses the watch cache) does against etcd: no error, no bookmark.
+      from: from ?? this.#rv,
     };
     const field = parseFieldSelector(query.get('fieldSelector'));
     if (from === undefined) {

@@ -4,7 +4,10 @@ import { ApiError, type KubeClient, toApiError } from '../kube/kube-client.ts';
 import { MalformedEventError, lastSeenTime, normalizeEvent } from '../model/normalize.ts';
 import type { NormalizedEvent } from '../model/normalized-event.ts';
 import { Backoff, sleep } from './backoff.ts';
-import { isNewerThan } from './resource-version.ts';
+import { eventsPath } from './events-path.ts';
+import { currentResourceVersion } from './current-resource-version.ts';
+import { compareResourceVersions, isNewerThan } from './resource-version.ts';
+import { isResourceVersionTooLarge } from './too-large.ts';
 import { parseWatchFrame } from './watch-frame.ts';
 
 /** What the source hands to the pipeline, in stream order. */
@@ -93,8 +96,7 @@ export class EventSource {
   }
 
   #path(): string {
-    const base = this.#o.api === 'core/v1' ? '/api/v1' : '/apis/events.k8s.io/v1';
-    return this.#o.namespace ? `${base}/namespaces/${encodeURIComponent(this.#o.namespace)}/events` : `${base}/events`;
+    return eventsPath(this.#o.api, this.#o.namespace);
   }
 
   #query(params: Record<string, string | undefined>): string {
@@ -110,6 +112,20 @@ export class EventSource {
     const backoff = new Backoff(this.#o.minBackoffMs ?? 1000, this.#o.maxBackoffMs ?? 30_000);
     let needList = this.#resourceVersion === undefined;
     let firstStart = this.#resourceVersion === undefined;
+    // The cursor is in this cluster's future (etcd restored from a backup, a checkpoint from a
+    // rebuilt cluster): a watch from it waits in silence for a revision that may never come.
+    const startOver = (reason: 'too-large' | 'ahead-of-cluster', detail: Record<string, unknown>): void => {
+      this.#o.metrics.checkpointDiscarded.inc({ reason });
+      this.#log.error(
+        { resourceVersion: this.#resourceVersion, ...detail },
+        'the API server has not reached the watch resourceVersion (etcd restored from a backup?); discarding it and re-listing under source.backfill',
+      );
+      this.#resourceVersion = undefined;
+      this.#resumeList = undefined;
+      this.#synced = false;
+      needList = true;
+      firstStart = true;
+    };
     while (!signal.aborted) {
       try {
         if (needList) {
@@ -120,8 +136,15 @@ export class EventSource {
         const received = await this.#watch(signal);
         if (received > 0) backoff.reset();
         if (!signal.aborted) this.#o.metrics.watchRestarts.inc({ cause: 'closed' });
-        // A stream that closed without delivering anything may mean a server in trouble: pace the reconnects.
-        if (received === 0) await sleep(backoff.next(), signal);
+        if (received === 0 && !signal.aborted) {
+          const current = await this.#clusterBehindCursor(signal);
+          if (current !== undefined) {
+            startOver('ahead-of-cluster', { currentResourceVersion: current });
+            continue;
+          }
+          // A stream that closed without delivering anything may mean a server in trouble: pace the reconnects.
+          await sleep(backoff.next(), signal);
+        }
       } catch (error) {
         if (signal.aborted) break;
         if (error instanceof GoneError) {
@@ -130,8 +153,18 @@ export class EventSource {
           needList = true;
           continue;
         }
+        if (isResourceVersionTooLarge(error) && this.#resourceVersion !== undefined) {
+          startOver('too-large', { err: errorSummary(error) });
+          await sleep(backoff.next(), signal);
+          continue;
+        }
         if (error instanceof InactivityError) {
           this.#o.metrics.watchRestarts.inc({ cause: 'inactivity' });
+          const current = await this.#clusterBehindCursor(signal);
+          if (current !== undefined) {
+            startOver('ahead-of-cluster', { currentResourceVersion: current });
+            continue;
+          }
           this.#log.warn({ idleMs: this.idleMs }, 'watch stream went silent; reconnecting');
           continue;
         }
@@ -141,6 +174,23 @@ export class EventSource {
         this.#log.warn({ err: errorSummary(error), retryInMs: Math.round(delay) }, 'list/watch failed; backing off');
         await sleep(delay, signal);
       }
+    }
+  }
+
+  /**
+   * After a silent watch: the cluster's current resourceVersion when it is below the cursor
+   * (etcd was restored from a backup while the router ran), else undefined. One LIST of one
+   * Event; a failed probe counts as "not behind" (the next silent stream asks again).
+   */
+  async #clusterBehindCursor(signal: AbortSignal): Promise<string | undefined> {
+    const cursor = this.#resourceVersion;
+    if (cursor === undefined) return undefined;
+    try {
+      const current = await currentResourceVersion(this.#o.client, this.#o.api, this.#o.namespace, signal);
+      return (compareResourceVersions(cursor, current) ?? 0) > 0 ? current : undefined;
+    } catch (error) {
+      this.#log.debug({ err: errorSummary(error) }, 'cannot read the current resourceVersion');
+      return undefined;
     }
   }
 

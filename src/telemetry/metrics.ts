@@ -114,6 +114,17 @@ export class Metrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly checkpointDiscarded = new Counter({
+    name: 'eventrouter_checkpoint_discarded_total',
+    help: 'Checkpoints (or a scope\'s cursor) thrown away, by reason: other-cluster, ahead-of-cluster, too-large (the API server refused the resourceVersion as in its future), other-api.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly checkpointHealthy = new Gauge({
+    name: 'eventrouter_checkpoint_healthy',
+    help: '1 while the checkpoint store answers (the last load or write succeeded), 0 while it fails.',
+    registers: [this.registry],
+  });
   readonly enrichLookups = new Counter({
     name: 'eventrouter_enrich_lookups_total',
     help: 'API lookups made for enrichment, by outcome (ok, not_found, forbidden, error, deadline).',

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { podEvent } from '../support/harness.ts';
+import { waitFor } from '../support/otlp-receiver.ts';
 
 const EVENTS = '/api/v1/events';
 
@@ -123,6 +124,46 @@ describe('fake API server (behaves like kube-apiserver for Events)', () => {
     assert.ok(withBookmarks.frames.length >= 1 && withBookmarks.frames.every((f) => f.type === 'BOOKMARK'));
     assert.equal(without.frames.length, 0);
     await bookmarking.stop();
+  });
+
+  it('refuses a LIST at a resourceVersion it has not reached with 504 ResourceVersionTooLarge, as kube-apiserver does', async () => {
+    const current = Number(api.resourceVersion);
+    for (const query of [`resourceVersion=${current + 1000}`, `resourceVersion=${current + 1}&resourceVersionMatch=NotOlderThan`, `resourceVersion=${current + 1}&resourceVersionMatch=Exact&limit=1`]) {
+      const res = await get(`${api.url}${EVENTS}?${query}`);
+      assert.equal(res.status, 504, query);
+      assert.equal(res.body.kind, 'Status');
+      assert.equal(res.body.reason, 'Timeout');
+      assert.deepEqual(res.body.details.causes.map((c: { reason: string }) => c.reason), ['ResourceVersionTooLarge']);
+      assert.match(res.body.message, /Too large resource version/);
+    }
+    const reached = await get(`${api.url}${EVENTS}?resourceVersion=${current}&limit=1`);
+    assert.equal(reached.status, 200, 'a resourceVersion already reached is served');
+    const withContinue = await get(`${api.url}${EVENTS}?resourceVersion=${current}&continue=x`);
+    assert.equal(withContinue.status, 400, 'resourceVersion and continue together are refused');
+  });
+
+  it('keeps a WATCH from a resourceVersion it has not reached open and silent until the revision comes', async () => {
+    const from = Number(api.resourceVersion) + 2;
+    const watchers = api.watcherCount;
+    const stream = watch(`${api.url}${EVENTS}?watch=true&resourceVersion=${from}&allowWatchBookmarks=true`, 1, 10_000);
+    await waitFor(() => api.watcherCount > watchers, 'the watch to be registered');
+    const created = [api.create(EVENTS, podEvent()), api.create(EVENTS, podEvent()), api.create(EVENTS, podEvent())];
+    const { status, frames } = await stream;
+    assert.equal(status, 200);
+    assert.equal(frames.length, 1);
+    assert.equal(frames[0].object.metadata.name, created[2]!.metadata['name'], 'only the first write past the revision is sent');
+  });
+
+  it('restores a snapshot as an etcd restore does: later writes gone, the revision back', async () => {
+    const kept = api.create(EVENTS, podEvent({}, 'restore'));
+    const backup = api.snapshot();
+    const lost = api.create(EVENTS, podEvent({}, 'restore'));
+    const ahead = api.resourceVersion;
+    api.restore(backup);
+    assert.equal(api.resourceVersion, kept.metadata['resourceVersion']);
+    assert.ok(api.get(EVENTS, 'restore', String(kept.metadata['name'])));
+    assert.equal(api.get(EVENTS, 'restore', String(lost.metadata['name'])), undefined);
+    assert.equal((await get(`${api.url}${EVENTS}?resourceVersion=${ahead}`)).status, 504, 'the old revision is now in the future');
   });
 
   it('rejects a PUT with a stale resourceVersion (optimistic concurrency)', async () => {
