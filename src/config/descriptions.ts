@@ -16,7 +16,7 @@ export const DESCRIPTIONS: Record<string, string> = {
   'source.inactivityTimeout': 'A watch stream that delivers nothing for this long is reconnected (watchdog); paused by back-pressure, it is not counted.',
   'source.minBackoff': 'First retry delay after a failed list or watch (jittered, doubling).',
   'source.maxBackoff': 'Longest retry delay after failed lists or watches.',
-  'source.dedupeCacheSize': 'Events remembered (uid → count, last time) to tell a repeat from a re-delivery; least recently seen are forgotten.',
+  'source.dedupeCacheSize': 'Events remembered (uid → count, last time) to tell a repeat from a re-delivery; least recently seen are forgotten (about 180 bytes each). A forgotten event that changes again is sent again (at least once), never lost.',
   'source.emit': 'Which watch notifications become records.',
   'source.emit.added': 'ADDED (and listed) events become records.',
   'source.emit.modified': 'MODIFIED: "occurrence" (count or last time moved), "all", or "none".',

@@ -119,7 +119,7 @@ export const configSchema = z
         minBackoff: duration('1s'),
         maxBackoff: duration('30s'),
         /** Events remembered to tell a repeat from a re-delivery. */
-        dedupeCacheSize: z.number().int().min(100).default(100_000),
+        dedupeCacheSize: z.number().int().min(100).default(20_000),
         emit: z
           .object({
             added: z.boolean().default(true),
