@@ -242,18 +242,20 @@ describe('leader election on a coordination.k8s.io/v1 Lease', () => {
     const first = Array.from({ length: 40 }, () => api.create(EVENTS, podEvent()));
     const sinkA = new GatedSink('a');
     const sinkB = new InMemorySink('b');
-    const a = replica('router-a', sinkA);
+    // A renew deadline that a busy machine's event-loop stalls cannot reach by accident.
+    const lease = { leaseDuration: '3s', renewDeadline: '2s' };
+    const a = replica('router-a', sinkA, api.url, lease);
     await a.start();
     await waitFor(() => a.isLeader, 'a to lead');
-    const b = replica('router-b', sinkB);
+    const b = replica('router-b', sinkB, api.url, lease);
     await b.start();
     await waitFor(() => sinkA.waiting > 0, 'the leader to export (held at the gate)');
 
     // SIGTERM: the drain cannot finish until the gate opens.
     const stopping = a.stop(30_000);
     const renewed = renewals((holder) => holder.startsWith('router-a'));
-    // Renewals every 200 ms: 12 of them span 2.2 s, well past the 1.5 s lease.
-    await waitFor(() => b.isLeader || renewed() >= 12, 'the lease to outlive its duration during the drain');
+    // Renewals every 200 ms at most: 20 of them span 3.8 s or more, past the 3 s lease.
+    await waitFor(() => b.isLeader || renewed() >= 20, 'the lease to outlive its duration during the drain');
     assert.equal(b.isLeader, false, 'the standby took over in the middle of the drain');
     assert.equal(sinkB.records.length, 0);
 
