@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { Config } from '../config/schema.ts';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.ts';
@@ -8,6 +7,8 @@ import { FileCheckpointStore } from '../checkpoint/file-checkpoint-store.ts';
 import { lookupClusterUid } from '../enrich/cluster-uid.ts';
 import { createOwnerEnricher } from '../enrich/owner-enricher.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
+import { electionIdentity } from '../leader/identity.ts';
+import { LeaderTerms } from '../leader/leader-terms.ts';
 import { LeaseElector } from '../leader/lease-elector.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import { Router } from '../router/router.ts';
@@ -56,9 +57,8 @@ export class App {
   #router: Router | undefined;
   #elector: LeaseElector | undefined;
   #electorRun: Promise<void> | undefined;
+  #terms: LeaderTerms<Router> | undefined;
   #abort = new AbortController();
-  #lastDrained = true;
-  #termQueue: Promise<unknown> = Promise.resolve();
   serverAddress: string | undefined;
   #selfMetrics: OtlpMetricsExport | undefined;
 
@@ -77,6 +77,8 @@ export class App {
 
   /** The router of the current leadership term (undefined on standby). */
   get router(): Router {
+    const term = this.#terms?.current;
+    if (term) return term;
     if (this.#router === undefined) this.#router = this.#newRouter();
     return this.#router;
   }
@@ -114,7 +116,7 @@ export class App {
 
   health(): HealthStatus {
     const leading = this.isLeader;
-    const router = this.#router;
+    const router = this.#terms ? this.#terms.current : this.#router;
     if (!leading || router === undefined) {
       return { alive: true, ready: true, details: { role: 'standby', holder: this.#elector?.holder ?? null } };
     }
@@ -152,47 +154,31 @@ export class App {
     }
     const env = this.#o.env ?? process.env;
     this.metrics.leader.set(0);
+    const terms = new LeaderTerms({ begin: () => this.#newRouter(), onLeading: (leading) => this.metrics.leader.set(leading ? 1 : 0) });
+    this.#terms = terms;
     this.#elector = new LeaseElector({
       client: this.#o.client,
       namespace: le.leaseNamespace || podNamespace(env),
       name: le.leaseName,
-      identity: le.identity || env['POD_NAME'] || hostname(),
+      identity: electionIdentity(le.identity, env),
       leaseDurationMs: le.leaseDuration,
       renewDeadlineMs: le.renewDeadline,
       retryPeriodMs: le.retryPeriod,
       logger: this.#logger,
-      onStartedLeading: () => this.#term(async () => {
-        this.metrics.leader.set(1);
-        this.#router = this.#newRouter();
-        await this.#router.start();
-      }),
-      onStoppedLeading: () => this.#term(async () => {
-        this.metrics.leader.set(0);
-        const router = this.#router;
-        this.#router = undefined;
-        // Stop exporting at once: the lease may expire soon and the standby must not overlap.
-        const deadline = this.#abort.signal.aborted ? this.config.shutdownTimeout : le.leaseDuration - le.renewDeadline;
-        if (router) this.#lastDrained = (await router.stop(deadline)).drained;
-      }),
+      onStartedLeading: () => terms.started(),
+      onStoppedLeading: (stopped) => terms.stopped(stopped),
     });
     this.#electorRun = this.#elector.run(this.#abort.signal);
-  }
-
-  /** Serialises the start and stop of leadership terms. */
-  #term(step: () => Promise<void>): Promise<void> {
-    const next = this.#termQueue.then(step);
-    this.#termQueue = next.catch((error: Error) => this.#logger.error({ err: error.message }, 'leadership transition failed'));
-    return next;
   }
 
   /** Stops reading, drains the sinks within the deadline, writes the checkpoint, releases the Lease. */
   async stop(deadlineMs?: number): Promise<{ drained: boolean }> {
     let drained = true;
-    if (this.#elector) {
+    if (this.#terms) {
+      // Drain and checkpoint while the elector goes on renewing, then release the lease.
+      drained = await this.#terms.shutdown(deadlineMs ?? this.config.shutdownTimeout);
       this.#abort.abort();
       await this.#electorRun;
-      await this.#termQueue;
-      drained = this.#lastDrained;
     } else if (this.#router) {
       drained = (await this.#router.stop(deadlineMs)).drained;
     }

@@ -15,10 +15,22 @@ interface Lease {
   };
 }
 
+/** Why a term ended, and how long this process may still finish what it was doing. */
+export interface StoppedLeading {
+  /**
+   * `lost`: another candidate holds the lease now; `renew-deadline`: no renewal succeeded
+   * within the renew deadline; `shutdown`: `run()` was asked to stop (the lease is released next).
+   */
+  reason: 'lost' | 'renew-deadline' | 'shutdown';
+  /** Milliseconds, by this process's clock, before a standby may take the lease: export nothing after. */
+  graceMs: number;
+}
+
 export interface LeaseElectorOptions {
   client: KubeClient;
   namespace: string;
   name: string;
+  /** Must be unique per process (see `electionIdentity`): a holder renews any lease naming it. */
   identity: string;
   /** How long a lease is valid without renewal (default 15 s). */
   leaseDurationMs?: number;
@@ -26,37 +38,62 @@ export interface LeaseElectorOptions {
   renewDeadlineMs?: number;
   /** Interval between acquire/renew attempts (default 2 s). */
   retryPeriodMs?: number;
+  /** The local clock (tests move it); expiry is judged by it alone, never by the holder's timestamps. */
+  now?: () => number;
   logger: Logger;
+  /** Called without blocking the renew loop, which goes on renewing while it runs. */
   onStartedLeading: () => Promise<void> | void;
-  /** Must stop all exporting; it runs before the lease can expire for others. */
-  onStoppedLeading: () => Promise<void> | void;
+  /** Must stop all exporting within `graceMs`; called without blocking the renew loop. */
+  onStoppedLeading: (stopped: StoppedLeading) => Promise<void> | void;
 }
 
 function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/Z$/, '000Z');
 }
 
+/** What identifies one version of the lease record: any change means its holder is alive. */
+function fingerprint(spec: Lease['spec']): string {
+  return JSON.stringify([spec.holderIdentity ?? '', spec.leaseDurationSeconds, spec.acquireTime, spec.renewTime, spec.leaseTransitions]);
+}
+
 /**
  * Leader election on a `coordination.k8s.io/v1` Lease, with client-go's semantics: acquire
  * when the lease is free or expired, renew every retry period, give leadership up when a
  * renewal has not succeeded for the renew deadline (before the lease can expire and a standby
- * take over), and release the lease on shutdown so the standby does not wait for expiry.
+ * take over), and release the lease when `run()` ends so the standby does not wait for expiry.
  * Updates carry the Lease's resourceVersion, so two candidates cannot both win.
+ *
+ * Expiry is judged by the local clock only: the lease counts as expired when the record has not
+ * changed for its leaseDuration since this process last saw it change. The timestamps in the
+ * record come from the holder's clock, and clocks of two nodes can be far apart.
  */
 export class LeaseElector {
   readonly #o: LeaseElectorOptions;
   readonly #log: Logger;
+  readonly #now: () => number;
   #leading = false;
-  #lastRenew = 0;
+  /** Local time at which the last successful renewal was sent. */
+  #renewedAt = 0;
   #observedHolder: string | undefined;
+  #observedFingerprint: string | undefined;
+  /** Local time at which the observed record last changed (client-go's observedTime). */
+  #observedAt = 0;
+  #observedDurationMs = 0;
+  /** Leadership callbacks, in order, off the renew loop. */
+  #callbacks: Promise<void> = Promise.resolve();
 
   constructor(options: LeaseElectorOptions) {
     this.#o = options;
+    this.#now = options.now ?? Date.now;
     this.#log = options.logger.child({ component: 'leader-election', lease: `${options.namespace}/${options.name}`, identity: options.identity });
   }
 
   get isLeader(): boolean {
     return this.#leading;
+  }
+
+  get identity(): string {
+    return this.#o.identity;
   }
 
   /** The identity that holds the lease, as last observed. */
@@ -73,8 +110,30 @@ export class LeaseElector {
     return this.#o.leaseDurationMs ?? 15_000;
   }
 
-  /** One acquire-or-renew attempt; true when this candidate holds the lease afterwards. */
-  async tryAcquireOrRenew(now = Date.now()): Promise<boolean> {
+  get #renewDeadlineMs(): number {
+    return this.#o.renewDeadlineMs ?? 10_000;
+  }
+
+  #observe(lease: Lease, now: number): void {
+    const seen = fingerprint(lease.spec);
+    if (seen !== this.#observedFingerprint) {
+      this.#observedFingerprint = seen;
+      this.#observedAt = now;
+    }
+    this.#observedHolder = lease.spec.holderIdentity || undefined;
+    this.#observedDurationMs = (lease.spec.leaseDurationSeconds ?? 0) * 1000;
+  }
+
+  #expired(now: number): boolean {
+    return now > this.#observedAt + this.#observedDurationMs;
+  }
+
+  /**
+   * One acquire-or-renew attempt; true when this candidate holds the lease afterwards.
+   * `timeoutMs` bounds the whole attempt (a leader must know before its renew deadline).
+   */
+  async tryAcquireOrRenew(now = this.#now(), timeoutMs = this.#renewDeadlineMs): Promise<boolean> {
+    const request = { signal: AbortSignal.timeout(Math.max(1, timeoutMs)), timeoutMs: 0 };
     const spec = {
       holderIdentity: this.#o.identity,
       leaseDurationSeconds: Math.ceil(this.#durationMs / 1000),
@@ -82,10 +141,11 @@ export class LeaseElector {
     };
     let current: Lease;
     try {
-      current = await this.#o.client.json<Lease>(this.#path(this.#o.name), { timeoutMs: this.#o.retryPeriodMs ?? 2000 });
+      current = await this.#o.client.json<Lease>(this.#path(this.#o.name), request);
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 404)) throw error;
-      await this.#o.client.json<Lease>(this.#path(), {
+      const created = await this.#o.client.json<Lease>(this.#path(), {
+        ...request,
         method: 'POST',
         body: {
           apiVersion: 'coordination.k8s.io/v1',
@@ -94,15 +154,12 @@ export class LeaseElector {
           spec: { ...spec, acquireTime: microTime(now), leaseTransitions: 0 },
         },
       });
-
-      this.#observedHolder = this.#o.identity;
+      this.#observe(created, now);
       return true;
     }
+    this.#observe(current, now);
     const holder = current.spec.holderIdentity ?? '';
-    this.#observedHolder = holder || undefined;
-    const renewed = Date.parse(current.spec.renewTime ?? '') || 0;
-    const expired = renewed + (current.spec.leaseDurationSeconds ?? 0) * 1000 < now;
-    if (holder !== '' && holder !== this.#o.identity && !expired) return false;
+    if (holder !== '' && holder !== this.#o.identity && !this.#expired(now)) return false;
     const takingOver = holder !== this.#o.identity;
     const next: Lease = {
       ...current,
@@ -113,59 +170,101 @@ export class LeaseElector {
         leaseTransitions: (current.spec.leaseTransitions ?? 0) + (takingOver && holder !== '' ? 1 : 0),
       },
     };
-    await this.#o.client.json<Lease>(this.#path(this.#o.name), { method: 'PUT', body: next, timeoutMs: this.#o.retryPeriodMs ?? 2000 });
-    this.#observedHolder = this.#o.identity;
+    const written = await this.#o.client.json<Lease>(this.#path(this.#o.name), { ...request, method: 'PUT', body: next });
+    this.#observe(written, now);
     return true;
   }
 
-  /** Campaigns and leads until `signal` aborts; then releases the lease if held. */
+  #callback(step: () => Promise<void> | void): void {
+    this.#callbacks = this.#callbacks
+      .then(step)
+      .catch((error: Error) => this.#log.error({ err: error.message }, 'leadership callback failed'));
+  }
+
+  #stopLeading(stopped: StoppedLeading): void {
+    this.#leading = false;
+    this.#callback(() => this.#o.onStoppedLeading(stopped));
+  }
+
+  /**
+   * Campaigns and leads until `signal` aborts; then releases the lease if held. Whoever aborts
+   * should first finish the leader's work (drain, checkpoint): renewal goes on until then.
+   * Resolves when the leadership callbacks have finished too.
+   */
   async run(signal: AbortSignal): Promise<void> {
     const retry = this.#o.retryPeriodMs ?? 2000;
-    const renewDeadline = this.#o.renewDeadlineMs ?? 10_000;
+    const renewDeadline = this.#renewDeadlineMs;
     while (!signal.aborted) {
+      const attemptAt = this.#now();
+      // A leader's attempt may not outlast its renew deadline; a standby's has the same bound.
+      const budget = this.#leading ? this.#renewedAt + renewDeadline - attemptAt : renewDeadline;
       let held = false;
-      try {
-        held = await this.tryAcquireOrRenew();
-      } catch (error) {
-        const conflict = error instanceof ApiError && error.status === 409;
-        if (!conflict) this.#log.warn({ err: (error as Error).message }, 'lease acquire/renew failed');
+      if (budget > 0) {
+        try {
+          held = await this.tryAcquireOrRenew(attemptAt, budget);
+        } catch (error) {
+          const conflict = error instanceof ApiError && error.status === 409;
+          if (!conflict) this.#log.warn({ err: (error as Error).message }, 'lease acquire/renew failed');
+        }
       }
-      const now = Date.now();
+      const now = this.#now();
       if (held) {
-        this.#lastRenew = now;
+        this.#renewedAt = attemptAt;
         if (!this.#leading) {
           this.#leading = true;
           this.#log.info('became leader');
-          await this.#o.onStartedLeading();
+          this.#callback(() => this.#o.onStartedLeading());
         }
-      } else if (this.#leading && now - this.#lastRenew >= renewDeadline) {
-        this.#leading = false;
-        this.#log.warn({ sinceRenewMs: now - this.#lastRenew }, 'could not renew the lease within the renew deadline; stopping');
-        await this.#o.onStoppedLeading();
-      } else if (!this.#leading && !held) {
+      } else if (this.#leading && this.#observedHolder !== undefined && this.#observedHolder !== this.#o.identity) {
+        // Someone else renews the lease: it already considers ours expired. Stop at once.
+        this.#log.warn({ holder: this.#observedHolder }, 'the lease is held by another candidate; stopping');
+        this.#stopLeading({ reason: 'lost', graceMs: 0 });
+      } else if (this.#leading && now - this.#renewedAt >= renewDeadline) {
+        this.#log.warn({ sinceRenewMs: now - this.#renewedAt }, 'could not renew the lease within the renew deadline; stopping');
+        this.#stopLeading({ reason: 'renew-deadline', graceMs: this.#graceMs(now) });
+      } else if (!this.#leading) {
         this.#log.debug({ holder: this.#observedHolder }, 'standing by');
       }
       await sleep(retry, signal);
     }
     if (this.#leading) {
-      this.#leading = false;
-      await this.#o.onStoppedLeading();
+      this.#stopLeading({ reason: 'shutdown', graceMs: this.#graceMs(this.#now()) });
+      await this.#callbacks;
       await this.release();
     }
+    await this.#callbacks;
   }
 
-  /** Gives the lease up (holder cleared, 1 s duration) so a standby takes over at once. */
+  /** Time left before a standby, which counts from when it saw our last renewal, may take over. */
+  #graceMs(now: number): number {
+    return Math.max(0, this.#renewedAt + this.#durationMs - now);
+  }
+
+  /**
+   * Gives the lease up as client-go's ReleaseOnCancel does (holder cleared, 1 s duration) so a
+   * standby takes over at once. Retried on a conflict with a renewal still in flight.
+   */
   async release(): Promise<void> {
-    try {
-      const current = await this.#o.client.json<Lease>(this.#path(this.#o.name));
-      if (current.spec.holderIdentity !== this.#o.identity) return;
-      await this.#o.client.json<Lease>(this.#path(this.#o.name), {
-        method: 'PUT',
-        body: { ...current, spec: { ...current.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime(Date.now()) } },
-      });
-      this.#log.info('released the lease');
-    } catch (error) {
-      this.#log.warn({ err: (error as Error).message }, 'could not release the lease; the standby takes over when it expires');
+    const deadline = AbortSignal.timeout(this.#renewDeadlineMs);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const current = await this.#o.client.json<Lease>(this.#path(this.#o.name), { signal: deadline, timeoutMs: 0 });
+        if (current.spec.holderIdentity !== this.#o.identity) return;
+        const now = microTime(this.#now());
+        const released = await this.#o.client.json<Lease>(this.#path(this.#o.name), {
+          method: 'PUT',
+          signal: deadline,
+          timeoutMs: 0,
+          body: { ...current, spec: { ...current.spec, holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now } },
+        });
+        this.#observe(released, this.#now());
+        this.#log.info('released the lease');
+        return;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 409 && attempt < 5 && !deadline.aborted) continue;
+        this.#log.warn({ err: (error as Error).message }, 'could not release the lease; the standby takes over when it expires');
+        return;
+      }
     }
   }
 }

@@ -171,10 +171,13 @@ export class Pipeline {
     this.#o.metrics.pendingEvents.add(`${type}\u0000${reason}\u0000${kind}\u0000${namespace}`, () => ({ type, reason, kind, namespace }));
   }
 
-  /** Exports what is queued without waiting for full batches; resolves with whether every sink emptied before the deadline. */
-  async drain(deadlineMs: number): Promise<boolean> {
+  /**
+   * Exports what is queued without waiting for full batches; resolves with whether every sink
+   * emptied before the deadline, or before `cut` aborted (the lease was lost).
+   */
+  async drain(deadlineMs: number, cut?: AbortSignal): Promise<boolean> {
     const until = Date.now() + deadlineMs;
-    const results = await Promise.all(this.lanes.map((lane) => lane.queue.drain(until - Date.now())));
+    const results = await Promise.all(this.lanes.map((lane) => lane.queue.drain(until - Date.now(), cut)));
     return results.every(Boolean);
   }
 

@@ -180,13 +180,14 @@ export class Router {
 
   /**
    * Graceful stop: stop reading, drain every sink until `deadlineMs`, write the checkpoint
-   * (which covers exactly what was acknowledged), shut the sinks down.
+   * (which covers exactly what was acknowledged), shut the sinks down. `cut` ends the drain
+   * early (the lease was lost: a standby may start exporting).
    */
-  async stop(deadlineMs = this.#o.config.shutdownTimeout): Promise<{ drained: boolean }> {
+  async stop(deadlineMs = this.#o.config.shutdownTimeout, cut?: AbortSignal): Promise<{ drained: boolean }> {
     const until = Date.now() + deadlineMs;
     this.#abort.abort();
     await Promise.allSettled(this.#running);
-    const drained = await this.#pipeline.drain(until - Date.now());
+    const drained = await this.#pipeline.drain(until - Date.now(), cut);
     if (!drained) {
       this.#log.warn(
         { pending: this.sinkQueues.map((q) => ({ sink: q.sink.name, depth: q.depth })) },

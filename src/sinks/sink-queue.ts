@@ -93,21 +93,29 @@ export class SinkQueue {
     this.#loop ??= this.#run();
   }
 
-  /** Exports what is queued without waiting for full batches; resolves when empty or at the deadline. */
-  async drain(deadlineMs: number): Promise<boolean> {
+  /**
+   * Exports what is queued without waiting for full batches; resolves true when empty, false at
+   * the deadline or once `cut` aborts.
+   */
+  async drain(deadlineMs: number, cut?: AbortSignal): Promise<boolean> {
     this.#flushing = true;
     this.#wake();
     if (this.depth === 0) return true;
+    if (cut?.aborted) return false;
     const idle = new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     const timedOut = Symbol('timeout');
     let timer: NodeJS.Timeout | undefined;
+    let onCut: (() => void) | undefined;
     const result = await Promise.race([
       idle,
       new Promise<symbol>((resolve) => {
         timer = setTimeout(() => resolve(timedOut), Math.max(0, deadlineMs));
+        onCut = () => resolve(timedOut);
+        cut?.addEventListener('abort', onCut, { once: true });
       }),
     ]);
     clearTimeout(timer);
+    if (onCut) cut?.removeEventListener('abort', onCut);
     return result !== timedOut;
   }
 
