@@ -111,6 +111,11 @@ describe('deploy/ RBAC on the real API server', () => {
     const event = (await kubeOk('GET', `/api/v1/namespaces/${ns}/events`)).items.find((o: any) => o.metadata.uid === uid);
     const checks: Array<[string, string, unknown?]> = [
       ['DELETE', `/api/v1/namespaces/${ns}/events/${event.metadata.name}`],
+      // The source lists and watches; it never GETs one event, nor any Namespace but kube-system.
+      ['GET', `/api/v1/namespaces/${ns}/events/${event.metadata.name}`],
+      ['GET', `/apis/events.k8s.io/v1/namespaces/${ns}/events/${event.metadata.name}`],
+      ['GET', '/api/v1/namespaces/default'],
+      ['GET', '/api/v1/namespaces'],
       ['POST', `/api/v1/namespaces/${ns}/events`, { apiVersion: 'v1', kind: 'Event', metadata: { name: 'x', namespace: ns }, involvedObject: { kind: 'Pod', name: 'p', namespace: ns } }],
       ['GET', '/api/v1/secrets'],
       ['GET', '/api/v1/namespaces/eventrouter/secrets'],
