@@ -24,6 +24,7 @@ const object = (properties: Record<string, unknown>, extra: Record<string, unkno
 const passthrough = (description: string) => ({ type: 'object', description });
 const list = (description: string) => ({ type: 'array', items: { type: 'object' }, description });
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
+const portList = { type: 'array', minItems: 1, items: { type: 'integer', minimum: 1, maximum: 65535 } };
 
 /** The values schema, as a JSON value. */
 export function valuesSchema(): Record<string, unknown> {
@@ -62,8 +63,28 @@ export function valuesSchema(): Record<string, unknown> {
       securityContext: passthrough('SecurityContext of the container'),
       livenessProbe: passthrough('Probe'),
       readinessProbe: passthrough('Probe'),
-      service: object({ port: { type: 'integer', minimum: 1, maximum: 65535 }, annotations: stringMap }),
-      podDisruptionBudget: object({ enabled: { type: 'boolean' }, minAvailable: { type: ['integer', 'string'] } }),
+      service: object({
+        port: { type: 'integer', minimum: 1, maximum: 65535, description: 'the one port: Service, container, probes, and config.server.listen (derived)' },
+        annotations: stringMap,
+      }),
+      persistence: object({
+        enabled: { type: 'boolean' },
+        existingClaim: { type: 'string' },
+        storageClassName: { type: 'string' },
+        accessModes: { type: 'array', minItems: 1, items: { enum: ['ReadWriteOnce', 'ReadWriteOncePod', 'ReadWriteMany'] } },
+        size: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$' },
+      }),
+      podDisruptionBudget: object({ enabled: { type: 'boolean' }, maxUnavailable: { type: ['integer', 'string'] } }),
+      networkPolicy: object({
+        enabled: { type: 'boolean' },
+        metrics: object({ from: list('NetworkPolicyPeers allowed to reach the metrics port; empty: none') }),
+        apiServer: object({
+          cidrs: { type: 'array', items: { type: 'string', minLength: 1 }, description: "the API server's addresses (CIDRs); empty: any address on `ports`" },
+          ports: portList,
+        }),
+        collector: object({ to: list('NetworkPolicyPeers of the OTLP endpoints'), ports: portList }),
+        dns: { type: 'boolean' },
+      }),
       serviceMonitor: object({
         enabled: { type: 'boolean' },
         interval: { type: 'string' },

@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { parseDuration } from '../util/duration.ts';
+import { DURATION_PATTERN, durationOrPattern, parseDuration } from '../util/duration.ts';
 
 /** A Go-style duration string (`15s`, `10m`, `1h30m`) turned into milliseconds. */
 const duration = (fallback: string) =>
   z
     .string()
+    // The loader's own pattern in the JSON Schema, so editors and `helm install` refuse what start-up would.
+    .meta({ pattern: DURATION_PATTERN })
     .default(fallback)
     .transform((text, ctx) => {
       const ms = parseDuration(text);
@@ -109,6 +111,7 @@ export const configSchema = z
         /** `all`, or a duration: on a first start, only events younger than it. */
         backfill: z
           .string()
+          .meta({ pattern: durationOrPattern('all') })
           .default('all')
           .refine((v) => v === 'all' || parseDuration(v) !== undefined, 'use "all" or a duration such as 10m'),
         pageSize: z.number().int().min(1).max(10_000).default(500),
@@ -140,6 +143,7 @@ export const configSchema = z
         /** Least time between two checkpoint writes; default 0 (after every acknowledged batch) for file, 5s for configmap. */
         interval: z
           .string()
+          .meta({ pattern: DURATION_PATTERN })
           .optional()
           .transform((text, ctx) => {
             if (text === undefined) return undefined;

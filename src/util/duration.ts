@@ -1,14 +1,25 @@
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
+/**
+ * A Go-style duration (`500ms`, `15s`, `10m`, `1h30m`), or `0`, with surrounding blanks.
+ * One source of truth: the loader tests text with it, and the JSON Schemas (`eventrouter
+ * config schema`, the Helm chart's values.schema.json) carry it as `pattern`, so `5min` is
+ * refused at `helm install` as it is at start-up. Written in the common subset of
+ * ECMAScript and RE2 (Helm validates in Go).
+ */
+export const DURATION_PATTERN = '^\\s*(?:0|(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h))+)\\s*$';
+const DURATION = new RegExp(DURATION_PATTERN);
+
+/** {@link DURATION_PATTERN}, or exactly `word` (`backfill: all`). */
+export function durationOrPattern(word: string): string {
+  return `^(?:${word}|${DURATION_PATTERN.slice(1, -1)})$`;
+}
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 
 /** Parses a Go-style duration (`500ms`, `15s`, `10m`, `1h30m`) to milliseconds; undefined if invalid. */
 export function parseDuration(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (trimmed === '0') return 0;
-  if (!DURATION.test(trimmed)) return undefined;
+  if (!DURATION.test(text)) return undefined;
   let total = 0;
-  for (const match of trimmed.matchAll(PART)) {
+  for (const match of text.matchAll(PART)) {
     total += Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 0);
   }
   return total;

@@ -33,8 +33,8 @@ interface Stage {
   entrypoint?: string[];
 }
 
-/** The stages of a Dockerfile, with ARG defaults substituted into FROM. */
-function stages(text: string): Stage[] {
+/** The stages of a Dockerfile, with ARG defaults (or `overrides`, as `--build-arg`) substituted into FROM. */
+function stages(text: string, overrides: Record<string, string> = {}): Stage[] {
   const args = new Map<string, string>();
   const out: Stage[] = [];
   for (const { keyword, args: rest } of instructions(text)) {
@@ -44,7 +44,7 @@ function stages(text: string): Stage[] {
       args.set(name, value);
     } else if (keyword === 'FROM') {
       const [image = '', , name] = rest.split(/\s+/);
-      const resolved = image.replace(/\$\{(\w+)\}/g, (_, n: string) => args.get(n) ?? '');
+      const resolved = image.replace(/\$\{(\w+)\}/g, (_, n: string) => overrides[n] ?? args.get(n) ?? '');
       out.push({ name: name ?? String(out.length), image: resolved, workdir: '/', copies: [] });
     } else if (stage !== undefined && keyword === 'WORKDIR') {
       stage.workdir = posix.resolve(stage.workdir, rest);
@@ -108,6 +108,22 @@ describe('Dockerfile', () => {
     for (const flag of runtime.entrypoint?.slice(1, -1) ?? []) assert.match(flag, /^--[a-z-]+(=\S+)?$/);
     assert.match(dockerfile, /RUN npm ci --no-audit/);
     assert.match(dockerfile, /RUN npm run build/);
+  });
+
+  it('pins every base image by digest through a build argument next to its tag (a tag moves, a digest does not)', () => {
+    const froms = instructions(dockerfile).filter((i) => i.keyword === 'FROM').map((i) => i.args.split(/\s+/)[0] ?? '');
+    for (const from of froms) assert.match(from, /^\$\{(\w+)_IMAGE\}\$\{\1_IMAGE_DIGEST\}$/, `FROM ${from}`);
+    // Unset, the digests leave the tags; set, each FROM names tag and digest.
+    const digest = `@sha256:${'0123456789abcdef'.repeat(4)}`;
+    const pinned = stages(dockerfile, { BUILD_IMAGE_DIGEST: digest, RUNTIME_IMAGE_DIGEST: digest.replace('0', 'f') });
+    assert.deepEqual(pinned.map((s) => s.image), [`node:24-slim${digest}`, `gcr.io/distroless/nodejs24-debian12${digest.replace('0', 'f')}`]);
+    // Defaults, when someone writes them in: empty, or a well-formed digest (never a guess left half-typed).
+    for (const { args } of instructions(dockerfile).filter((i) => i.keyword === 'ARG' && i.args.includes('_DIGEST='))) {
+      assert.match(args.split('=')[1] ?? '', /^(|@sha256:[0-9a-f]{64})$/, `ARG ${args}`);
+    }
+    // How to pin is documented where it is used.
+    assert.match(dockerfile, /docker buildx imagetools inspect node:24-slim/);
+    assert.match(dockerfile, /--build-arg BUILD_IMAGE_DIGEST=@sha256:/);
   });
 
   it('copies from the build context only files that exist and that .dockerignore lets through', () => {

@@ -4,15 +4,24 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { z } from 'zod';
-import { valuesSchemaText, VALUES_SCHEMA_PATH } from '../../deploy/helm/values-schema.ts';
+import { valuesSchema, valuesSchemaText, VALUES_SCHEMA_PATH } from '../../deploy/helm/values-schema.ts';
+import { walk } from '../../src/config/json-schema.ts';
+import { ConfigError } from '../../src/config/config-error.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { configSchema } from '../../src/config/schema.ts';
+import { DURATION_PATTERN, parseDuration } from '../../src/util/duration.ts';
 import { type KubeObject, MISSING_DEPENDENCY, modelsValidator, openApiValidator, strictSkipReason } from './kube-schema.ts';
-import { assertRbac, assertSecureWorkload } from './manifest-assertions.ts';
-import { CHART, findHelm, only, parseManifests, renderKustomize } from './manifests.ts';
+import { assertNetworkPolicy, assertRbac, assertSecureWorkload, type NetworkPolicySpec } from './manifest-assertions.ts';
+import { CHART, CONFIG_MAP_NAME, DEPLOY, findHelm, only, parseManifests, renderKustomize, renderOverlay } from './manifests.ts';
 
 const helm = findHelm();
+
+/** The base with the network-policy component (kubectl kustomize). */
+function renderKustomizeComponent(): KubeObject[] {
+  return renderOverlay([join(DEPLOY, 'components', 'network-policy')]).objects;
+}
 const NO_HELM = 'no helm binary (build one: GOBIN=$HOME/.cache/eventrouter-e2e/helm go install helm.sh/helm/v3/cmd/helm@v3.22.0, or set HELM)';
 /** helm built with `go install` defaults to Kubernetes v1.20 for Capabilities; the chart needs >= 1.27. */
 const KUBE_VERSION = '1.37.2';
@@ -20,6 +29,24 @@ const KUBE_VERSION = '1.37.2';
 function runHelm(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(helm ?? 'helm', args, { encoding: 'utf8', timeout: 120_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** `helm template` with these `--set`s fails, and its error matches `message`. */
+function assertRefused(set: string[], message: RegExp): void {
+  const result = runHelm(['template', 'eventrouter', CHART, '--namespace', 'eventrouter', '--kube-version', KUBE_VERSION, ...set.flatMap((s) => ['--set', s])]);
+  assert.notEqual(result.status, 0, `helm template ${set.join(' ')} should fail`);
+  assert.match(result.stderr, message);
+}
+
+/** Sets `a.b[0].c` in a plain object tree, creating what is missing. */
+function setPath(root: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.replace(/\[(\d+)\]/g, '.$1').split('.');
+  let node: Record<string, unknown> = root;
+  for (const key of keys.slice(0, -1)) {
+    node[key] ??= {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys.at(-1) ?? ''] = value;
 }
 
 function template(...set: string[]): KubeObject[] {
@@ -97,6 +124,41 @@ describe('helm chart values (deploy/helm/eventrouter)', () => {
     assert.equal(config.checkpoint.store, 'configmap');
   });
 
+  it('refuses in values.schema.json exactly the durations the loader refuses, at every duration key', () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    const validate = ajv.compile(JSON.parse(readFileSync(VALUES_SCHEMA_PATH, 'utf8')) as object);
+    assert.equal(validate(values), true, JSON.stringify(validate.errors));
+    const keys: string[] = [];
+    walk(z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>, (path, node) => {
+      if (node['pattern'] === DURATION_PATTERN && !path.includes('[]')) keys.push(path);
+    });
+    keys.push('sinks[0].timeout', 'sinks[0].batchTimeout', 'sinks[0].initialBackoff', 'sinks[0].maxBackoff');
+    assert.ok(keys.includes('source.watchTimeout') && keys.includes('checkpoint.interval') && keys.length >= 16, keys.join(' '));
+    const samples = ['5min', '5 m', '5', '-1s', '1d', '', 'P5M', '1h30', '5m ', ' 15s', '0', '500ms', '1.5h', '1h30m', '10m'];
+    const disagreements: string[] = [];
+    for (const key of keys) {
+      for (const sample of samples) {
+        const withValue = structuredClone(values) as { config: Record<string, unknown> };
+        setPath(withValue.config, key, sample);
+        const chartAccepts = validate(withValue);
+        // The loader parses every duration with parseDuration and refuses, at this key, what it
+        // cannot parse. (A parsable value may still be refused for another reason: renewDeadline
+        // must stay below leaseDuration.)
+        const parsable = parseDuration(sample) !== undefined;
+        if (chartAccepts !== parsable) disagreements.push(`${key}=${JSON.stringify(sample)}: chart ${chartAccepts}, loader ${parsable}`);
+        if (!parsable) assert.ok(loaderProblems(withValue.config).some((p) => p.startsWith(`${key}:`)), `the loader refuses ${key}=${JSON.stringify(sample)}`);
+      }
+    }
+    for (const sample of [...samples, 'all', 'ALL', ' all']) {
+      const withValue = structuredClone(values) as { config: { source: Record<string, unknown> } };
+      withValue.config.source['backfill'] = sample;
+      const loaderAccepts = !loaderProblems(withValue.config).some((p) => p.startsWith('source.backfill:'));
+      assert.equal(loaderAccepts, sample === 'all' || parseDuration(sample) !== undefined, `source.backfill=${JSON.stringify(sample)}`);
+      if (validate(withValue) !== loaderAccepts) disagreements.push(`source.backfill=${JSON.stringify(sample)}: chart ${!loaderAccepts}, loader ${loaderAccepts}`);
+    }
+    assert.deepEqual(disagreements, []);
+  });
+
   it('ships a values.schema.json generated from the current config schema', () => {
     assert.equal(readFileSync(VALUES_SCHEMA_PATH, 'utf8'), valuesSchemaText(), 'stale: run node_modules/.bin/node deploy/helm/values-schema.ts');
   });
@@ -111,6 +173,7 @@ describe('helm chart rendering (helm lint, helm template)', { skip: helm === und
   it('renders the same objects as the kustomize base, minus the Namespace (helm --create-namespace)', () => {
     const rendered = template().map((o) => o.kind).sort();
     const kustomized = renderKustomize().objects.map((o) => o.kind).filter((k) => k !== 'Namespace').sort();
+    assert.ok(rendered.includes('PodDisruptionBudget'), 'two replicas: a PDB');
     assert.deepEqual(rendered, kustomized);
   });
 
@@ -123,6 +186,10 @@ describe('helm chart rendering (helm lint, helm template)', { skip: helm === und
     const podSpec = (objects: KubeObject[]) => {
       const spec = structuredClone((only(objects, 'Deployment')['spec'] as { template: { spec: Record<string, unknown> } }).template.spec);
       delete spec['topologySpreadConstraints'];
+      // kustomize's generated ConfigMap name carries a content hash.
+      for (const volume of spec['volumes'] as { configMap?: { name: string } }[]) {
+        if (volume.configMap && CONFIG_MAP_NAME.test(volume.configMap.name)) volume.configMap.name = 'eventrouter-config';
+      }
       return spec;
     };
     assert.deepEqual(podSpec(template()), podSpec(renderKustomize().objects));
@@ -174,6 +241,103 @@ describe('helm chart rendering (helm lint, helm template)', { skip: helm === und
     assert.equal((only(bare, 'Deployment')['spec'] as { template: { spec: { serviceAccountName: string } } }).template.spec.serviceAccountName, 'existing');
   });
 
+  it('renders no PodDisruptionBudget over a single replica (it would block node drains), maxUnavailable: 1 over several', () => {
+    assert.deepEqual(template('replicaCount=1').filter((o) => o.kind === 'PodDisruptionBudget'), []);
+    const pdb = only(template('replicaCount=3'), 'PodDisruptionBudget') as KubeObject & { spec: Record<string, unknown> };
+    assert.equal(pdb.spec['maxUnavailable'], 1);
+    assert.equal(pdb.spec['minAvailable'], undefined);
+  });
+
+  it('derives config.server.listen from service.port: the router listens where the container port, the probes and the Service point', () => {
+    const objects = template('service.port=9090');
+    assert.equal(renderedConfig(objects).server.listen, '0.0.0.0:9090');
+    const container = (only(objects, 'Deployment')['spec'] as { template: { spec: { containers: Record<string, any>[] } } }).template.spec.containers[0];
+    assert.deepEqual(container?.['ports'], [{ name: 'metrics', containerPort: 9090, protocol: 'TCP' }]);
+    assert.equal(container?.['livenessProbe'].httpGet.port, 'metrics');
+    assert.equal(container?.['readinessProbe'].httpGet.port, 'metrics');
+    const service = only(objects, 'Service')['spec'] as { ports: { port: number; targetPort: string }[] };
+    assert.deepEqual(service.ports.map((p) => [p.port, p.targetPort]), [[9090, 'metrics']]);
+    // The same value set explicitly is fine; another is refused with what to do.
+    assert.equal(renderedConfig(template('service.port=9090', 'config.server.listen=0.0.0.0:9090')).server.listen, '0.0.0.0:9090');
+    assertRefused(['service.port=9090', 'config.server.listen=0.0.0.0:8080'], /config\.server\.listen .*service\.port/);
+  });
+
+  it('refuses a duration the router would refuse (config.source.watchTimeout=5min) at install time', () => {
+    assertRefused(['config.source.watchTimeout=5min'], /watchTimeout/);
+    assertRefused(['config.sinks[0].timeout=10 s'], /timeout/);
+    assert.equal(renderedConfig(template('config.source.watchTimeout=1h30m')).source.watchTimeout, 5_400_000);
+  });
+
+  it('defaults to the ConfigMap checkpoint store, with get/update by name and create (which resourceNames cannot limit)', () => {
+    const objects = template();
+    assert.equal(renderedConfig(objects).checkpoint.store, 'configmap');
+    assert.deepEqual(objects.filter((o) => o.kind === 'PersistentVolumeClaim'), []);
+    const pod = (only(objects, 'Deployment')['spec'] as { template: { spec: { volumes: { name: string }[] } } }).template.spec;
+    assert.deepEqual(pod.volumes.map((v) => v.name).sort(), ['config', 'tmp'], 'no checkpoint volume');
+    assertRbac(objects, { namespace: 'eventrouter', serviceAccount: 'eventrouter', leaseName: 'eventrouter', checkpointConfigMap: 'eventrouter-checkpoint' });
+  });
+
+  it('keeps a file checkpoint on a PersistentVolumeClaim (one replica, Recreate), and refuses it on an emptyDir or with several replicas', async () => {
+    const file = ['config.checkpoint.store=file', 'replicaCount=1', 'config.leaderElection.enabled=false'];
+    assertRefused(file, /persistence\.enabled/);
+    assertRefused(['config.checkpoint.store=file', 'persistence.enabled=true'], /replicaCount > 1 needs config\.checkpoint\.store: configmap/);
+    assertRefused(['persistence.enabled=true'], /persistence\.enabled is for config\.checkpoint\.store: file/);
+    assertRefused([...file, 'persistence.enabled=true', 'config.checkpoint.path=/data/checkpoint.json'], /under \/var\/lib\/eventrouter/);
+    const objects = template(...file, 'persistence.enabled=true', 'persistence.size=128Mi');
+    await assertSchemaValid(objects);
+    assert.equal(renderedConfig(objects).checkpoint.store, 'file');
+    const claim = only(objects, 'PersistentVolumeClaim') as KubeObject & { spec: { accessModes: string[]; resources: { requests: { storage: string } } } };
+    assert.equal(claim.metadata.name, 'eventrouter-checkpoint');
+    assert.deepEqual(claim.spec.accessModes, ['ReadWriteOnce']);
+    assert.equal(claim.spec.resources.requests.storage, '128Mi');
+    const deployment = only(objects, 'Deployment')['spec'] as { strategy: { type: string }; template: { spec: { volumes: Record<string, any>[]; containers: { volumeMounts: { name: string; mountPath: string }[] }[] } } };
+    assert.equal(deployment.strategy.type, 'Recreate');
+    assert.deepEqual(deployment.template.spec.volumes.find((v) => v['name'] === 'state')?.['persistentVolumeClaim'], { claimName: 'eventrouter-checkpoint' });
+    assert.ok(deployment.template.spec.containers[0]?.volumeMounts.some((m) => m.name === 'state' && m.mountPath === '/var/lib/eventrouter'));
+    assert.deepEqual(objects.filter((o) => o.kind === 'PodDisruptionBudget' || o.kind === 'Role'), [], 'one replica: no PDB; no Lease or ConfigMap: no Role');
+    const existing = template(...file, 'persistence.enabled=true', 'persistence.existingClaim=my-claim');
+    assert.deepEqual(existing.filter((o) => o.kind === 'PersistentVolumeClaim'), []);
+    assert.deepEqual((only(existing, 'Deployment')['spec'] as typeof deployment).template.spec.volumes.find((v) => v['name'] === 'state')?.['persistentVolumeClaim'], { claimName: 'my-claim' });
+  });
+
+  it('refuses a Lease or checkpoint namespace its Role does not cover', () => {
+    assertRefused(['config.checkpoint.namespace=other'], /config\.checkpoint\.namespace "other"/);
+    assertRefused(['config.leaderElection.leaseNamespace=other'], /config\.leaderElection\.leaseNamespace "other"/);
+    assert.ok(template('config.checkpoint.namespace=eventrouter').some((o) => o.kind === 'Role'));
+  });
+
+  it('renders an optional NetworkPolicy: the metrics port from the configured peers, egress to the API server, the Collector and DNS', async () => {
+    assert.deepEqual(template().filter((o) => o.kind === 'NetworkPolicy'), [], 'off by default');
+    const objects = template('networkPolicy.enabled=true');
+    await assertSchemaValid(objects);
+    const policy = only(objects, 'NetworkPolicy');
+    assert.deepEqual((policy['spec'] as NetworkPolicySpec).podSelector.matchLabels, (only(objects, 'Deployment')['spec'] as { selector: { matchLabels: unknown } }).selector.matchLabels);
+    assertNetworkPolicy(policy, { apiServerCidrs: [] });
+    // The same policy as the kustomize component.
+    assert.deepEqual(policy['spec'], only(renderKustomizeComponent(), 'NetworkPolicy')['spec']);
+    const narrowed = only(
+      template(
+        'networkPolicy.enabled=true',
+        'networkPolicy.apiServer.cidrs[0]=10.0.0.1/32',
+        'networkPolicy.metrics.from[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=prometheus',
+        'networkPolicy.collector.to[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=otel',
+      ),
+      'NetworkPolicy',
+    );
+    assertNetworkPolicy(narrowed, { apiServerCidrs: ['10.0.0.1/32'], metricsFrom: 'prometheus', collector: 'otel' });
+    const closed = only(template('networkPolicy.enabled=true', 'networkPolicy.metrics.from=null'), 'NetworkPolicy');
+    assert.deepEqual((closed['spec'] as NetworkPolicySpec).ingress, [], 'no peers: no ingress at all');
+    assertRefused(['networkPolicy.enabled=true', 'networkPolicy.collector.to=null'], /networkPolicy\.collector\.to is empty/);
+  });
+
+  it('states the Helm version it needs (draft 2020-12 schema) in Chart.yaml, and refuses an older Helm', () => {
+    const chart = parse(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as { annotations: Record<string, string> };
+    assert.equal(chart.annotations['eventrouter.io/helm-version'], '>=3.18.0');
+    assert.equal(valuesSchema()['$schema'], 'https://json-schema.org/draft/2020-12/schema');
+    const helpers = readFileSync(join(CHART, 'templates', '_helpers.tpl'), 'utf8');
+    assert.match(helpers, /semverCompare ">=3\.18\.0-0" \.Capabilities\.HelmVersion\.Version/);
+  });
+
   it('rejects an unknown config key and several replicas without leader election', () => {
     const unknown = runHelm(['template', 'x', CHART, '--kube-version', KUBE_VERSION, '--set', 'config.source.bogus=1']);
     assert.notEqual(unknown.status, 0);
@@ -183,3 +347,20 @@ describe('helm chart rendering (helm lint, helm template)', { skip: helm === und
     assert.match(noLeader.stderr, /leaderElection/);
   });
 });
+
+/** What the product's own validation says about a config (no problems: []). */
+function loaderProblems(config: unknown): string[] {
+  try {
+    parseConfig(config, {});
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
+/** The rendered ConfigMap's config.yaml, through the product's own validation. */
+function renderedConfig(objects: KubeObject[]): ReturnType<typeof parseConfig> {
+  const configMap = only(objects, 'ConfigMap') as KubeObject & { data: Record<string, string> };
+  return parseConfig(parse(configMap.data['config.yaml'] ?? ''), {});
+}

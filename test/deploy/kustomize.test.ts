@@ -1,18 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { type KubeObject, MISSING_DEPENDENCY, modelsValidator, openApiValidator, strictSkipReason } from './kube-schema.ts';
-import { assertRbac, assertSecureWorkload } from './manifest-assertions.ts';
-import { only, renderKustomize } from './manifests.ts';
+import { assertNetworkPolicy, assertRbac, assertSecureWorkload, type NetworkPolicySpec } from './manifest-assertions.ts';
+import { CHART, CONFIG_MAP_NAME, DEPLOY, only, REAL_KUSTOMIZE, renderKustomize, renderOverlay } from './manifests.ts';
 
 const { objects, renderer } = renderKustomize();
 const models = await modelsValidator();
 const strict = await openApiValidator();
 
+/** The generated `eventrouter-config` ConfigMap (its name carries a content hash). */
+function configMap(list: KubeObject[] = objects): KubeObject & { data: Record<string, string> } {
+  const found = list.filter((o) => o.kind === 'ConfigMap' && CONFIG_MAP_NAME.test(o.metadata.name));
+  assert.equal(found.length, 1, 'one eventrouter-config ConfigMap');
+  return found[0] as KubeObject & { data: Record<string, string> };
+}
+
 describe(`kustomize base (deploy/, rendered by ${renderer})`, () => {
   it('contains exactly the objects eventrouter needs', () => {
-    const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    const kinds = objects.map((o) => `${o.kind}/${o.kind === 'ConfigMap' && CONFIG_MAP_NAME.test(o.metadata.name) ? 'eventrouter-config' : o.metadata.name}`).sort();
     assert.deepEqual(kinds, [
       'ClusterRole/eventrouter',
       'ClusterRoleBinding/eventrouter',
@@ -79,16 +88,49 @@ describe(`kustomize base (deploy/, rendered by ${renderer})`, () => {
     assert.equal(container.readinessProbe.httpGet.path, '/readyz');
     assert.deepEqual(container.ports.map((p) => [p.name, p.containerPort]), [['metrics', 8080]]);
     assert.deepEqual(container.resources, { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '1', memory: '256Mi' } });
+    // No checkpoint volume: the checkpoint is a ConfigMap (an emptyDir would be lost with the pod).
     const mounts = Object.fromEntries(container.volumeMounts.map((m) => [m.mountPath, m.name]));
-    assert.deepEqual(mounts, { '/etc/eventrouter': 'config', '/var/lib/eventrouter': 'state', '/tmp': 'tmp' });
+    assert.deepEqual(mounts, { '/etc/eventrouter': 'config', '/tmp': 'tmp' });
     const volumes = Object.fromEntries(pod.volumes.map((v) => [v.name, v.emptyDir !== undefined ? 'emptyDir' : v.configMap?.name]));
-    assert.deepEqual(volumes, { config: 'eventrouter-config', state: 'emptyDir', tmp: 'emptyDir' });
+    assert.deepEqual(volumes, { config: configMap().metadata.name, tmp: 'emptyDir' });
   });
 
-  it('keeps one pod available through voluntary disruptions and exposes /metrics on a Service', () => {
+  it('has one port: config.yaml server.listen, the container port, the probes, the Service and its scrape annotation agree', () => {
     const deployment = only(objects, 'Deployment') as KubeObject & { spec: DeploymentSpec };
-    const pdb = only(objects, 'PodDisruptionBudget') as KubeObject & { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } };
-    assert.equal(pdb.spec.minAvailable, 1);
+    const container = deployment.spec.template.spec.containers[0];
+    assert.ok(container);
+    const listen = parseConfig(parse(configMap().data['config.yaml'] ?? ''), {}).server.listen;
+    const port = Number(listen.slice(listen.lastIndexOf(':') + 1));
+    assert.deepEqual(container.ports.map((p) => [p.name, p.containerPort]), [['metrics', port]]);
+    assert.equal(container.livenessProbe.httpGet.port, 'metrics');
+    assert.equal(container.readinessProbe.httpGet.port, 'metrics');
+    const service = only(objects, 'Service') as KubeObject & { spec: { ports: { port: number; targetPort: string | number }[] } };
+    assert.deepEqual(service.spec.ports.map((p) => [p.port, p.targetPort]), [[port, 'metrics']]);
+    assert.equal(service.metadata.annotations?.['prometheus.io/port'], String(port));
+  });
+
+  it('keeps requests/limits in one place: the same values as the Helm chart (values.yaml resources)', () => {
+    const deployment = only(objects, 'Deployment') as KubeObject & { spec: DeploymentSpec };
+    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as { resources: unknown };
+    assert.deepEqual(deployment.spec.template.spec.containers[0]?.resources, values.resources);
+  });
+
+  it('generates the ConfigMap from config.yaml, so a config edit rolls the pods (a new name in the pod template)', { skip: REAL_KUSTOMIZE ? false : 'needs kubectl or kustomize (name hashes)' }, () => {
+    assert.match(configMap().metadata.name, /^eventrouter-config-[a-z0-9]{10}$/);
+    const edited = readFileSync(join(DEPLOY, 'config.yaml'), 'utf8').replace('clusterName: my-cluster', 'clusterName: prod-eu-1');
+    const overlay = renderOverlay([], { configMapGenerator: [{ name: 'eventrouter-config', behavior: 'replace', files: ['config.yaml'] }] }, { 'config.yaml': edited });
+    const podConfig = (list: KubeObject[]) =>
+      ((only(list, 'Deployment')['spec'] as DeploymentSpec).template.spec.volumes.find((v) => v.name === 'config')?.configMap?.name ?? '');
+    assert.notEqual(podConfig(overlay.objects), podConfig(objects), 'the pod template names the new ConfigMap');
+    const renamed = overlay.objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === podConfig(overlay.objects)) as KubeObject & { data: Record<string, string> };
+    assert.equal(parseConfig(parse(renamed.data['config.yaml'] ?? ''), {}).clusterName, 'prod-eu-1');
+  });
+
+  it('lets voluntary disruptions take one pod at a time (maxUnavailable, so one replica never blocks a drain) and exposes /metrics on a Service', () => {
+    const deployment = only(objects, 'Deployment') as KubeObject & { spec: DeploymentSpec };
+    const pdb = only(objects, 'PodDisruptionBudget') as KubeObject & { spec: { minAvailable?: number; maxUnavailable: number; selector: { matchLabels: Record<string, string> } } };
+    assert.equal(pdb.spec.maxUnavailable, 1);
+    assert.equal(pdb.spec.minAvailable, undefined);
     assert.deepEqual(pdb.spec.selector.matchLabels, deployment.spec.selector.matchLabels);
     const service = only(objects, 'Service') as KubeObject & { spec: { selector: Record<string, string>; ports: { name: string; port: number }[] } };
     assert.deepEqual(service.spec.selector, deployment.spec.selector.matchLabels);
@@ -100,8 +142,7 @@ describe(`kustomize base (deploy/, rendered by ${renderer})`, () => {
   });
 
   it("ships a config.yaml that passes the product's own validation", () => {
-    const configMap = only(objects, 'ConfigMap', 'eventrouter-config') as KubeObject & { data: Record<string, string> };
-    const text = configMap.data['config.yaml'];
+    const text = configMap().data['config.yaml'];
     assert.ok(text);
     const config = parseConfig(parse(text), {});
     assert.equal(config.leaderElection.enabled, true);
@@ -138,7 +179,28 @@ export interface DeploymentSpec {
         securityContext: Record<string, unknown>;
         volumeMounts: { name: string; mountPath: string }[];
       }[];
-      volumes: { name: string; emptyDir?: unknown; configMap?: { name: string } }[];
+      volumes: { name: string; emptyDir?: unknown; configMap?: { name: string }; persistentVolumeClaim?: { claimName: string } }[];
     };
   };
 }
+
+describe('kustomize component deploy/components/network-policy', { skip: REAL_KUSTOMIZE ? false : 'needs kubectl or kustomize (components)' }, () => {
+  const withPolicy = REAL_KUSTOMIZE ? renderOverlay([join(DEPLOY, 'components', 'network-policy')]).objects : [];
+
+  it('adds one NetworkPolicy in the eventrouter namespace, over the router pods, and changes nothing else', async () => {
+    const policy = only(withPolicy, 'NetworkPolicy');
+    assert.equal(policy.metadata.namespace, 'eventrouter');
+    const spec = policy['spec'] as NetworkPolicySpec;
+    const deployment = only(objects, 'Deployment') as KubeObject & { spec: DeploymentSpec };
+    assert.deepEqual(spec.podSelector.matchLabels, deployment.spec.selector.matchLabels);
+    assert.deepEqual(spec.policyTypes, ['Ingress', 'Egress']);
+    assert.deepEqual(withPolicy.filter((o) => o.kind !== 'NetworkPolicy'), objects);
+    for (const validator of [models, strict]) {
+      if (validator !== undefined) assert.deepEqual(await validator.validate(policy), [], validator.source);
+    }
+  });
+
+  it('admits only the metrics port, only from the monitoring namespace; lets out only the API server, the Collector and DNS', () => {
+    assertNetworkPolicy(only(withPolicy, 'NetworkPolicy'), { apiServerCidrs: [] });
+  });
+});

@@ -26,10 +26,15 @@ export function permissions(rules: PolicyRule[]): string[] {
   return [...out].sort();
 }
 
-/** What the ClusterRole must grant, and nothing more: read Events, get the objects enrichment follows. */
+/**
+ * What the ClusterRole must grant, and nothing more: list/watch Events (the source never GETs
+ * one), get the objects enrichment follows, get the kube-system Namespace (k8s.cluster.uid)
+ * and no other.
+ */
 export const CLUSTER_PERMISSIONS = [
-  ...['', 'events.k8s.io'].flatMap((g) => ['get', 'list', 'watch'].map((v) => `${g}/events:${v}`)),
-  ...['pods', 'replicationcontrollers', 'namespaces'].map((r) => `/${r}:get`),
+  ...['', 'events.k8s.io'].flatMap((g) => ['list', 'watch'].map((v) => `${g}/events:${v}`)),
+  ...['pods', 'replicationcontrollers'].map((r) => `/${r}:get`),
+  '/namespaces[kube-system]:get',
   ...['replicasets', 'deployments', 'statefulsets', 'daemonsets'].map((r) => `apps/${r}:get`),
   ...['jobs', 'cronjobs'].map((r) => `batch/${r}:get`),
 ].sort();
@@ -102,4 +107,52 @@ export function assertSecureWorkload(deployment: KubeObject): void {
     assert.deepEqual(context['capabilities'], { drop: ['ALL'] }, 'capabilities');
     assert.deepEqual(context['seccompProfile'] ?? podContext['seccompProfile'], { type: 'RuntimeDefault' }, 'seccompProfile');
   }
+}
+
+interface NetworkPolicyPeer {
+  namespaceSelector?: { matchLabels?: Record<string, string> };
+  podSelector?: { matchLabels?: Record<string, string> };
+  ipBlock?: { cidr: string };
+}
+interface NetworkPolicyRule {
+  from?: NetworkPolicyPeer[];
+  to?: NetworkPolicyPeer[];
+  ports?: { port: number | string; protocol?: string }[];
+}
+export interface NetworkPolicySpec {
+  podSelector: { matchLabels: Record<string, string> };
+  policyTypes: string[];
+  ingress?: NetworkPolicyRule[];
+  egress?: NetworkPolicyRule[];
+}
+
+const ports = (rule: NetworkPolicyRule) => (rule.ports ?? []).map((p) => `${p.protocol ?? 'TCP'}/${p.port}`).sort();
+const namespaceOf = (peer: NetworkPolicyPeer) => peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
+
+/**
+ * The policy of the defaults (kustomize component, Helm `networkPolicy.enabled: true`):
+ * ingress only to the `metrics` port from the monitoring namespace; egress only to the API
+ * server's ports (at `apiServerCidrs`, or anywhere when none), to the Collector's namespace
+ * on 4317/4318 and to kube-dns on 53. No rule without ports, and no egress rule without a
+ * destination except the API server's (whose address is cluster-specific).
+ */
+export function assertNetworkPolicy(policy: KubeObject, expected: { apiServerCidrs: string[]; metricsFrom?: string; collector?: string }): void {
+  const spec = policy['spec'] as NetworkPolicySpec;
+  assert.deepEqual(spec.policyTypes, ['Ingress', 'Egress']);
+  assert.equal(spec.ingress?.length, 1, 'one ingress rule');
+  const [ingress] = spec.ingress ?? [];
+  assert.ok(ingress);
+  assert.deepEqual(ports(ingress), ['TCP/metrics'], 'ingress: the metrics port only');
+  assert.deepEqual((ingress.from ?? []).map(namespaceOf), [expected.metricsFrom ?? 'monitoring'], 'ingress: from the monitoring namespace only');
+  const egress = spec.egress ?? [];
+  assert.equal(egress.length, 3, 'egress: API server, Collector, DNS');
+  for (const rule of egress) assert.ok((rule.ports ?? []).length > 0, 'every egress rule names its ports');
+  const [api, collector, dns] = egress;
+  assert.ok(api && collector && dns);
+  assert.deepEqual(ports(api), ['TCP/443', 'TCP/6443']);
+  assert.deepEqual((api.to ?? []).map((p) => p.ipBlock?.cidr), expected.apiServerCidrs);
+  assert.deepEqual(ports(collector), ['TCP/4317', 'TCP/4318']);
+  assert.deepEqual((collector.to ?? []).map(namespaceOf), [expected.collector ?? 'observability']);
+  assert.deepEqual(ports(dns), ['TCP/53', 'UDP/53']);
+  assert.deepEqual(dns.to, [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }]);
 }

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import type { KubeObject } from './kube-schema.ts';
 
 /** The repository's root directory. */
@@ -34,38 +34,77 @@ export function findBinary(name: string, extra: string[] = []): string | undefin
 interface Kustomization {
   namespace?: string;
   resources?: string[];
+  components?: string[];
+  configMapGenerator?: { name: string; files?: string[]; options?: { labels?: Record<string, string> } }[];
 }
 
-/**
- * The kustomize base rendered: with `kubectl kustomize` (or `kustomize build`) when one is
- * installed, else the listed resources concatenated with the kustomization's namespace set
- * on namespaced objects (the only transformation the base needs to be applyable).
- */
-export function renderKustomize(dir: string = DEPLOY): { objects: KubeObject[]; renderer: string } {
+/** The `kubectl kustomize` / `kustomize build` command line for `dir`, when one is installed. */
+function kustomizeCommand(dir: string): string[] | undefined {
   const kubectl = findBinary('kubectl');
   const kustomize = findBinary('kustomize');
-  const command = kustomize !== undefined ? [kustomize, 'build', dir] : kubectl !== undefined ? [kubectl, 'kustomize', dir] : undefined;
+  return kustomize !== undefined ? [kustomize, 'build', dir] : kubectl !== undefined ? [kubectl, 'kustomize', dir] : undefined;
+}
+
+/** Is a real kustomize available (name hashes of generated ConfigMaps, components, patches)? */
+export const REAL_KUSTOMIZE = kustomizeCommand(DEPLOY) !== undefined;
+
+/**
+ * A kustomization rendered: with `kubectl kustomize` (or `kustomize build`) when one is
+ * installed, else the listed resources and components concatenated, the generated
+ * ConfigMaps built from their files (without the name hash), and the kustomization's
+ * namespace set on namespaced objects (what the base needs to be applyable).
+ */
+export function renderKustomize(dir: string = DEPLOY): { objects: KubeObject[]; renderer: string } {
+  const command = kustomizeCommand(dir);
   if (command !== undefined) {
     const [bin = '', ...args] = command;
     const result = spawnSync(bin, args, { encoding: 'utf8', timeout: 60_000 });
     if (result.status !== 0) throw new Error(`${command.join(' ')} failed: ${result.stderr}`);
     return { objects: parseManifests(result.stdout), renderer: command.slice(0, 2).join(' ') };
   }
+  return { objects: concatenate(dir), renderer: 'concatenation of kustomization.yaml resources' };
+}
+
+function concatenate(dir: string, namespace?: string): KubeObject[] {
   const kustomization = parseManifests(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0] as unknown as Kustomization;
+  const ns = kustomization.namespace ?? namespace;
   const objects: KubeObject[] = [];
-  for (const file of kustomization.resources ?? []) {
-    for (const object of parseManifests(readFileSync(join(dir, file), 'utf8'))) {
-      if (kustomization.namespace !== undefined && !CLUSTER_SCOPED.has(object.kind)) {
-        object.metadata.namespace = kustomization.namespace;
-      }
-      objects.push(object);
-    }
+  for (const entry of [...(kustomization.resources ?? []), ...(kustomization.components ?? [])]) {
+    const path = join(dir, entry);
+    objects.push(...(existsSync(join(path, 'kustomization.yaml')) ? concatenate(path, ns) : parseManifests(readFileSync(path, 'utf8'))));
   }
-  return { objects, renderer: 'concatenation of kustomization.yaml resources' };
+  for (const generator of kustomization.configMapGenerator ?? []) {
+    const data = Object.fromEntries((generator.files ?? []).map((file) => [basename(file), readFileSync(join(dir, file), 'utf8')]));
+    objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: generator.name, labels: generator.options?.labels ?? {} }, data } as unknown as KubeObject);
+  }
+  for (const object of objects) {
+    if (ns !== undefined && !CLUSTER_SCOPED.has(object.kind)) object.metadata.namespace = ns;
+  }
+  return objects;
+}
+
+/**
+ * `base` plus `components`, rendered through a throw-away overlay (kustomize refuses
+ * absolute paths and overlays inside the base, so it lives in the temp dir and names both
+ * relatively).
+ */
+export function renderOverlay(components: string[], extra: Record<string, unknown> = {}, files: Record<string, string> = {}): { objects: KubeObject[]; renderer: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'eventrouter-overlay-'));
+  try {
+    const kustomization = { resources: [relative(dir, DEPLOY)], components: components.map((c) => relative(dir, c)), ...extra };
+    writeFileSync(join(dir, 'kustomization.yaml'), stringify(kustomization));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return renderKustomize(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Kinds without a namespace among those the base uses. */
 export const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
+
+/** The base's `eventrouter-config` ConfigMap: kustomize appends a content hash to the name. */
+export const CONFIG_MAP_NAME = /^eventrouter-config(-[a-z0-9]{10})?$/;
 
 /** The helm binary: $HELM, then the e2e cache's go-install location, then PATH. */
 export function findHelm(): string | undefined {

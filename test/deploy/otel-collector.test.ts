@@ -58,24 +58,47 @@ describe('otel-collector.yaml', () => {
     assert.equal(config.receivers['otlp']?.protocols?.['http']?.endpoint, '0.0.0.0:4318');
   });
 
-  it('runs memory_limiter first, then batch, in every pipeline', () => {
+  it('runs memory_limiter and no batch processor (it answers before export and hides back-pressure): the exporters batch', () => {
     for (const [name, pipeline] of Object.entries(config.service.pipelines)) {
-      assert.deepEqual(pipeline.processors?.slice(0, 1), ['memory_limiter'], name);
-      assert.equal(pipeline.processors?.at(-1), 'batch', name);
+      assert.deepEqual(pipeline.processors, ['memory_limiter'], name);
     }
+    assert.equal(config.processors['batch'], undefined);
   });
 
-  it('exports to Loki over native OTLP, to Elasticsearch in OTel mapping mode, and to debug', () => {
-    assert.equal(config.exporters['otlphttp/loki']?.['endpoint'], 'http://loki:3100/otlp');
+  it('exports to Loki over native OTLP (otlp_http, not the deprecated otlphttp alias), to Elasticsearch in OTel mapping mode, and to debug', () => {
+    assert.equal(config.exporters['otlp_http/loki']?.['endpoint'], 'http://loki:3100/otlp');
     assert.deepEqual(config.exporters['elasticsearch']?.['mapping'], { mode: 'otel' });
     assert.ok(config.exporters['debug'] !== undefined);
     const exported = new Set(Object.values(config.service.pipelines).flatMap((p) => p.exporters));
-    assert.deepEqual([...exported].sort(), ['debug', 'elasticsearch', 'otlphttp/loki']);
+    assert.deepEqual([...exported].sort(), ['debug', 'elasticsearch', 'otlp_http/loki']);
+    const deprecated = Object.keys(config.exporters).filter((id) => ['otlphttp', 'otlp'].includes(typeOf(id)));
+    assert.deepEqual(deprecated, [], 'otlphttp / otlp are deprecated aliases of otlp_http / otlp_grpc');
   });
 
-  it('enables the health_check extension', () => {
+  it('acknowledges eventrouter only once the records are on disk: every backend exporter has a persistent, blocking, batching queue', () => {
+    const storage = config.extensions['file_storage'] as { directory?: string; fsync?: boolean; create_directory?: boolean } | undefined;
+    assert.ok(storage, 'a file_storage extension');
+    assert.equal(storage.fsync, true, 'fsync: survives a kernel crash, not only a process restart');
+    assert.ok(config.service.extensions?.includes('file_storage'), 'enabled in service.extensions');
+    const backends = Object.keys(config.exporters).filter((id) => typeOf(id) !== 'debug');
+    assert.deepEqual(backends.sort(), ['elasticsearch', 'otlp_http/loki']);
+    for (const id of backends) {
+      const queue = config.exporters[id]?.['sending_queue'] as Record<string, unknown> | undefined;
+      assert.ok(queue, `${id}: sending_queue`);
+      assert.equal(queue['enabled'], true, `${id}: queue enabled`);
+      assert.equal(queue['storage'], 'file_storage', `${id}: persistent queue (an in-memory one loses acknowledged records on a restart)`);
+      assert.equal(queue['block_on_overflow'], true, `${id}: a full queue pushes back instead of dropping`);
+      assert.notEqual(queue['wait_for_result'], true, `${id}: acknowledged at the queue (the disk), not at the backend`);
+      const batch = queue['batch'] as Record<string, unknown> | undefined;
+      assert.ok(batch && typeof batch['flush_timeout'] === 'string', `${id}: the exporter batches (sending_queue.batch)`);
+    }
+    const loki = config.exporters['otlp_http/loki']?.['retry_on_failure'] as Record<string, unknown>;
+    assert.equal(loki['max_elapsed_time'], '0s', 'Loki: retried until it accepts (the queue holds the data)');
+  });
+
+  it('enables the health_check and file_storage extensions', () => {
     assert.ok(config.extensions['health_check'] !== undefined);
-    assert.deepEqual(config.service.extensions, ['health_check']);
+    assert.deepEqual(config.service.extensions, ['health_check', 'file_storage']);
   });
 
   it('defines every component a pipeline uses, and uses every component it defines', () => {
@@ -110,7 +133,14 @@ describe('otel-collector.yaml', () => {
             if (kind === 'processors') pipeline.processors = (pipeline.processors ?? []).filter((c) => c !== id);
             if (kind === 'exporters') pipeline.exporters = pipeline.exporters.filter((c) => c !== id);
           }
-          if (kind === 'extensions') copy.service.extensions = (copy.service.extensions ?? []).filter((c) => c !== id);
+          if (kind === 'extensions') {
+            copy.service.extensions = (copy.service.extensions ?? []).filter((c) => c !== id);
+            // A sending queue's `storage` names a storage extension: without it, the queue stays in memory.
+            for (const exporter of Object.values(copy.exporters)) {
+              const queue = exporter?.['sending_queue'] as Record<string, unknown> | undefined;
+              if (queue?.['storage'] === id) delete queue['storage'];
+            }
+          }
         }
       }
       if (missing.length > 0) t.diagnostic(`not in this otelcol build, so not validated: ${missing.join(', ')}`);

@@ -51,6 +51,13 @@ describe('otel-collector.yaml on the real Collector', () => {
       for (const pipeline of Object.values<any>(config.service?.pipelines ?? {})) {
         if (Array.isArray(pipeline[kind])) pipeline[kind] = pipeline[kind].filter((x: string) => x !== id);
       }
+      if (kind === 'extensions') {
+        config.service.extensions = (config.service.extensions ?? []).filter((x: string) => x !== id);
+        // A sending queue's `storage` names a storage extension (file_storage): without it the queue stays in memory.
+        for (const exporter of Object.values<any>(config.exporters ?? {})) {
+          if (exporter?.sending_queue?.storage === id) delete exporter.sending_queue.storage;
+        }
+      }
     }
     const copy = join(scratchDir('collector-config'), 'otel-collector.available.yaml');
     writeFileSync(copy, stringify(config));

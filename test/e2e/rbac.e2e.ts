@@ -68,7 +68,8 @@ describe('deploy/ RBAC on the real API server', () => {
     // namespaced object of the base answers NotFound; the Namespace was applied above.
     const result = await execResult(kubectl, ['apply', '--dry-run=server', '-k', join(REPO, 'deploy')]);
     assert.equal(result.code, 0, `kubectl apply --dry-run=server -k deploy/:\n${result.stderr}\n${result.stdout}`);
-    for (const kind of ['namespace/eventrouter', 'serviceaccount/eventrouter', 'clusterrole.rbac.authorization.k8s.io/eventrouter', 'role.rbac.authorization.k8s.io/eventrouter', 'configmap/eventrouter-config', 'deployment.apps/eventrouter']) {
+    // The ConfigMap comes from a configMapGenerator: its name carries a content hash.
+    for (const kind of ['namespace/eventrouter', 'serviceaccount/eventrouter', 'clusterrole.rbac.authorization.k8s.io/eventrouter', 'role.rbac.authorization.k8s.io/eventrouter', 'configmap/eventrouter-config-[a-z0-9]{10}', 'deployment.apps/eventrouter']) {
       assert.match(result.stdout, new RegExp(`${kind.replace(/\./g, '\\.')} .*\\(server dry run\\)`), result.stdout);
     }
   });
@@ -111,6 +112,11 @@ describe('deploy/ RBAC on the real API server', () => {
     const event = (await kubeOk('GET', `/api/v1/namespaces/${ns}/events`)).items.find((o: any) => o.metadata.uid === uid);
     const checks: Array<[string, string, unknown?]> = [
       ['DELETE', `/api/v1/namespaces/${ns}/events/${event.metadata.name}`],
+      // The source lists and watches; it never GETs one event, nor any Namespace but kube-system.
+      ['GET', `/api/v1/namespaces/${ns}/events/${event.metadata.name}`],
+      ['GET', `/apis/events.k8s.io/v1/namespaces/${ns}/events/${event.metadata.name}`],
+      ['GET', '/api/v1/namespaces/default'],
+      ['GET', '/api/v1/namespaces'],
       ['POST', `/api/v1/namespaces/${ns}/events`, { apiVersion: 'v1', kind: 'Event', metadata: { name: 'x', namespace: ns }, involvedObject: { kind: 'Pod', name: 'p', namespace: ns } }],
       ['GET', '/api/v1/secrets'],
       ['GET', '/api/v1/namespaces/eventrouter/secrets'],

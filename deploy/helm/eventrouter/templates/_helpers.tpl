@@ -54,3 +54,59 @@ app.kubernetes.io/part-of: eventrouter
 {{- define "eventrouter.needsRole" -}}
 {{- if or .Values.config.leaderElection.enabled (eq .Values.config.checkpoint.store "configmap") }}true{{ end }}
 {{- end }}
+
+{{/* The router's listen address, from service.port (the one source of the port). */}}
+{{- define "eventrouter.listen" -}}
+{{- printf "0.0.0.0:%d" (int .Values.service.port) }}
+{{- end }}
+
+{{/*
+The configuration rendered into config.yaml: values.config with server.listen derived from
+service.port, so the port the router listens on, the container port, the probes and the
+Service cannot disagree. A config.server.listen that says otherwise is refused.
+*/}}
+{{- define "eventrouter.config" -}}
+{{- $config := deepCopy .Values.config }}
+{{- $listen := include "eventrouter.listen" . }}
+{{- $server := $config.server | default dict }}
+{{- if and (hasKey $server "listen") (ne (toString $server.listen) $listen) }}
+{{- fail (printf "config.server.listen %q disagrees with service.port %v: leave config.server.listen unset, the chart derives it (%s) from service.port" (toString $server.listen) .Values.service.port $listen) }}
+{{- end }}
+{{- $_ := set $config "server" (merge (dict "listen" $listen) $server) }}
+{{- toYaml $config }}
+{{- end }}
+
+{{/*
+Combinations that cannot work, refused at install time with what to do instead (rendered by
+deployment.yaml, so `helm template` / `helm install` stop before anything is applied).
+*/}}
+{{- define "eventrouter.validate" -}}
+{{- $config := .Values.config }}
+{{- $replicas := int .Values.replicaCount }}
+{{- $store := $config.checkpoint.store | default "file" }}
+{{- if not (semverCompare ">=3.18.0-0" .Capabilities.HelmVersion.Version) }}
+{{- fail (printf "this chart needs Helm >= 3.18.0 (values.schema.json is JSON Schema draft 2020-12); this is Helm %s" .Capabilities.HelmVersion.Version) }}
+{{- end }}
+{{- if and (gt $replicas 1) (not $config.leaderElection.enabled) }}
+{{- fail "replicaCount > 1 needs config.leaderElection.enabled: true (otherwise every replica exports every event)" }}
+{{- end }}
+{{- if and (gt $replicas 1) (eq $store "file") }}
+{{- fail "replicaCount > 1 needs config.checkpoint.store: configmap (with store: file each replica keeps its own checkpoint, so a failover resumes from a stale or empty one)" }}
+{{- end }}
+{{- if and (eq $store "file") (not .Values.persistence.enabled) }}
+{{- fail "config.checkpoint.store: file needs persistence.enabled: true (a PersistentVolumeClaim); without it the checkpoint lives in an emptyDir and every reschedule re-sends everything. Or use store: configmap (the default)" }}
+{{- end }}
+{{- if and (eq $store "file") (not (hasPrefix "/var/lib/eventrouter/" $config.checkpoint.path)) }}
+{{- fail (printf "config.checkpoint.path %q must be under /var/lib/eventrouter/ (the checkpoint volume; the root filesystem is read-only)" $config.checkpoint.path) }}
+{{- end }}
+{{- if and .Values.persistence.enabled (ne $store "file") }}
+{{- fail (printf "persistence.enabled is for config.checkpoint.store: file; store is %q, so the volume would be unused" $store) }}
+{{- end }}
+{{- if .Values.rbac.create }}
+{{- range $key, $ns := dict "config.leaderElection.leaseNamespace" $config.leaderElection.leaseNamespace "config.checkpoint.namespace" $config.checkpoint.namespace }}
+{{- if and $ns (ne $ns $.Release.Namespace) }}
+{{- fail (printf "%s %q: the chart's Role covers the release namespace %q only; leave it empty, or set rbac.create: false and grant the Role there yourself" $key $ns $.Release.Namespace) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
