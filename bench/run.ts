@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     'router-node-options': { type: 'string' },
     /** The router's memory cgroup limit in MiB (default 128, as a small pod's; 0: none). */
     'memory-limit': { type: 'string' },
+    /** Fail (exit 1) when the router was OOM-killed in any scenario or exceeds the at-rest budget (CI). */
+    guard: { type: 'boolean', default: false },
   },
 });
 
@@ -421,6 +423,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
         cgroup,
         target: 'RSS ≤ 80 MB',
         met: s.rssMb <= 80,
+        extra: { rssMb: s.rssMb, anonMb: s.anonMb, fileMb: s.fileMb },
         notes: `RSS ${s.rssMb.toFixed(1)} MB after 10 s idle (VmRSS: ${s.anonMb.toFixed(1)} anonymous + ${s.fileMb.toFixed(1)} file-backed, mostly the node binary); CPU since start ${(s.cpuMs / 1000).toFixed(2)} s`,
       });
     });
@@ -692,6 +695,33 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${out}\n`);
   if (!quick && only === undefined) writeSection('results', out);
   if (results.some((r) => r.notes.startsWith('failed'))) process.exitCode = 1;
+  if (args.guard) memoryGuard();
+}
+
+/**
+ * The CI memory guard: memory is not timing, so this may fail the build. Every router ran in
+ * its memory cgroup; none may have been OOM-killed, and at rest it must stay in budget.
+ */
+const GUARD_REST_RSS_MB = 100;
+function memoryGuard(): void {
+  if (CGROUP_UNAVAILABLE !== undefined) {
+    process.stdout.write(`memory guard: skipped — ${CGROUP_UNAVAILABLE}\n`);
+    return;
+  }
+  const problems: string[] = [];
+  for (const r of results) {
+    if ((r.cgroup?.oomKills ?? 0) > 0) problems.push(`${r.scenario}: OOM-killed in its ${MEMORY_LIMIT_MB} MiB cgroup`);
+    if (r.notes.includes('OOM-killed')) problems.push(`${r.scenario}: ${r.notes.slice(0, 200)}`);
+  }
+  const rest = results.find((r) => r.scenario.startsWith('0. at rest'));
+  if (rest === undefined || rest.peakRssMb === undefined) problems.push('at rest: not measured');
+  else if ((rest.extra?.['rssMb'] as number) > GUARD_REST_RSS_MB) problems.push(`at rest: RSS ${(rest.extra?.['rssMb'] as number).toFixed(1)} MB > ${GUARD_REST_RSS_MB} MB`);
+  if (problems.length > 0) {
+    process.stdout.write(`memory guard: FAILED\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stdout.write(`memory guard: ok — no OOM kill in ${results.filter((r) => r.cgroup).length} runs in ${MEMORY_LIMIT_MB} MiB cgroups; at rest RSS ${(rest?.extra?.['rssMb'] as number).toFixed(1)} MB ≤ ${GUARD_REST_RSS_MB} MB\n`);
+  }
 }
 
 await main();

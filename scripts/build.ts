@@ -35,35 +35,51 @@ const grpcExporterBaseAsCommonJs: Plugin = {
 };
 
 /**
- * client-node imports undici at the top of its config module (for its own fetch-based API
- * client, which the router does not use: requests go through node:https). Its imports are
- * served by a stand-in that loads the bundled undici the first time one of them is called, so
- * a running router never executes (or keeps in memory) a second HTTP client.
+ * client-node imports undici at the top of its config module, for its fetch-based API client
+ * and its dispatcher helpers, none of which the router calls: requests go through node:https
+ * with the https options client-node computes (src/kube/kube-client.ts). The bundle serves
+ * those imports with stand-ins that say so if they are ever called, so the 1.3 MB of undici is
+ * neither in the bundle nor in memory. The e2e suite runs the bundle's code paths against a
+ * real kube-apiserver (in-cluster token, client certificates, exec plugin).
  */
-const undiciOnFirstUse: Plugin = {
-  name: 'undici-on-first-use',
+const undiciNotBundled: Plugin = {
+  name: 'undici-not-bundled',
   setup(b) {
     b.onResolve({ filter: /^undici$/ }, (args) =>
-      args.importer.includes(`${join('node_modules', '@kubernetes', 'client-node')}`) ? { path: 'undici', namespace: 'undici-on-first-use' } : undefined,
+      args.importer.includes(join('node_modules', '@kubernetes', 'client-node')) ? { path: 'undici', namespace: 'undici-not-bundled' } : undefined,
     );
-    b.onResolve({ filter: /^undici-bundled$/ }, (args) => ({ path: createRequire(join(args.resolveDir || root, 'index.js')).resolve('undici') }));
-    b.onLoad({ filter: /.*/, namespace: 'undici-on-first-use' }, () => ({
-      resolveDir: join(root, 'node_modules', '@kubernetes', 'client-node'),
+    b.onLoad({ filter: /.*/, namespace: 'undici-not-bundled' }, () => ({
       contents: [
-        'let undici;',
-        "const load = () => (undici ??= require('undici-bundled'));",
-        'export class Agent { constructor(...args) { return new (load().Agent)(...args); } }',
-        'export class ProxyAgent { constructor(...args) { return new (load().ProxyAgent)(...args); } }',
-        'export function fetch(...args) { return load().fetch(...args); }',
+        "const unused = (what) => { throw new Error(`eventrouter's build leaves out undici: ${what} of @kubernetes/client-node is not used (see scripts/build.ts)`); };",
+        "export class Agent { constructor() { unused('the undici Agent'); } }",
+        "export class ProxyAgent { constructor() { unused('the undici ProxyAgent'); } }",
+        "export function fetch() { return Promise.reject(unused('fetch')); }",
       ].join('\n'),
     }));
+  },
+};
+
+/**
+ * client-node's config module reaches its generated API through a barrel that re-exports every
+ * model; the models are pure class definitions, but the package does not say so, so the
+ * bundler keeps all of them (560 kB). Marked side-effect free, only what is referenced stays.
+ */
+const clientNodeModelsArePure: Plugin = {
+  name: 'client-node-models-pure',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (args) => {
+      if (!args.importer.includes(join('@kubernetes', 'client-node', 'dist', 'gen'))) return undefined;
+      const path = join(args.resolveDir, args.path);
+      return path.includes(join('gen', 'models')) ? { path, sideEffects: false } : undefined;
+    });
   },
 };
 
 rmSync(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { eventrouter: 'src/cli/main.ts' },
+  // The config loader runs in a worker thread of its own (src/config/load-config-isolated.ts).
+  entryPoints: { eventrouter: 'src/cli/main.ts', 'config-worker': 'src/config/config-worker.ts' },
   outdir,
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
@@ -76,7 +92,7 @@ const result = await build({
   define: { EVENTROUTER_VERSION: JSON.stringify(pkg.version) },
   legalComments: 'linked',
   sourcemap: 'linked',
-  plugins: [grpcExporterBaseAsCommonJs, undiciOnFirstUse],
+  plugins: [grpcExporterBaseAsCommonJs, undiciNotBundled, clientNodeModelsArePure],
   metafile: values.metafile !== undefined,
   logLevel: 'warning',
 });

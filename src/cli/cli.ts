@@ -3,14 +3,13 @@ import { parseArgs } from 'node:util';
 import { App } from '../app/app.ts';
 import { SCOPE, VERSION } from '../app/version.ts';
 import { ConfigError } from '../config/config-error.ts';
-import { loadConfig } from '../config/load-config.ts';
+import { loadConfigIsolated } from '../config/load-config-isolated.ts';
 import type { Config } from '../config/schema.ts';
 import { KubeClient } from '../kube/kube-client.ts';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.ts';
 import { createSink } from '../sinks/sink-factory.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { parseDuration } from '../util/duration.ts';
-import { readEventDump } from './read-dump.ts';
 import { nextSignal, onSignal } from './signals.ts';
 
 const HELP = `eventrouter ${VERSION} — Kubernetes Events as OpenTelemetry logs over OTLP
@@ -122,6 +121,8 @@ async function demo(config: Config, configured: boolean, logger: Logger, duratio
 async function replay(file: string, config: Config, configured: boolean, logger: Logger): Promise<number> {
   let objects: unknown[];
   try {
+    // Loaded here only: the YAML parser stays out of a running router's memory.
+    const { readEventDump } = await import('./read-dump.ts');
     objects = readEventDump(file);
   } catch (error) {
     fail(`eventrouter: cannot read ${file}: ${(error as Error).message}`);
@@ -181,7 +182,7 @@ export async function main(argv: string[]): Promise<number> {
       write(configReferenceMarkdown());
       return 0;
     }
-    const config = loadConfig(configPath);
+    const config = await loadConfigIsolated(configPath);
     const level = values['log-level'] ?? (command === 'demo' && !configPath ? 'warn' : config.log.level);
     const logger = createLogger(level);
     switch (command) {

@@ -87,7 +87,7 @@ describe(`kustomize base (deploy/, rendered by ${renderer})`, () => {
     assert.equal(container.livenessProbe.httpGet.path, '/healthz');
     assert.equal(container.readinessProbe.httpGet.path, '/readyz');
     assert.deepEqual(container.ports.map((p) => [p.name, p.containerPort]), [['metrics', 8080]]);
-    assert.deepEqual(container.resources, { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '1', memory: '256Mi' } });
+    assert.deepEqual(container.resources, { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '1', memory: '128Mi' } });
     // No checkpoint volume: the checkpoint is a ConfigMap (an emptyDir would be lost with the pod).
     const mounts = Object.fromEntries(container.volumeMounts.map((m) => [m.mountPath, m.name]));
     assert.deepEqual(mounts, { '/etc/eventrouter': 'config', '/tmp': 'tmp' });
