@@ -104,8 +104,11 @@ export class CheckpointCommitter {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#writing !== undefined) {
-      // One write in flight; the next one, if the cursor moved meanwhile, follows it.
-      return this.#writing.then(() => (this.#dirty ? this.flush() : undefined));
+      // One write in flight; the next one, if the cursor moved meanwhile, follows it. Several
+      // callers may wait on the same write: the first to wake starts the next write and clears
+      // #dirty, so the others must wait for that write too, or they resolve (a shutdown, a sink's
+      // settled()) while the newer cursor is not yet stored.
+      return this.#writing.then(() => (this.#dirty || this.#writing !== undefined ? this.flush() : undefined));
     }
     this.#dirty = false;
     const writing = this.#write().finally(() => {
