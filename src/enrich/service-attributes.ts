@@ -26,7 +26,7 @@ const ANNOTATION_PREFIX = 'resource.opentelemetry.io/';
 /**
  * Sets `service.*` on a resource by the semantic conventions' Kubernetes rules
  * (non-normative "k8s-attributes"), the way the Collector's k8sattributes processor
- * (`otel_annotations`, `service_attributes` with well-known labels) and the OpenTelemetry
+ * (`otel_annotations`, `service.*` in `extract.metadata`, which reads the well-known labels) and the OpenTelemetry
  * Operator do for the pod's own telemetry. Values already present are kept.
  *
  * - `service.name`: annotation `resource.opentelemetry.io/service.name`, label
