@@ -411,7 +411,11 @@ describe('correlation with the Collector k8sattributes processor (real kube-apis
     const all = cells(data);
     const verdicts = all.reduce<Record<string, number>>((acc, c) => ({ ...acc, [c.verdict]: (acc[c.verdict] ?? 0) + 1 }), {});
     console.log(`# correlation: ${data.subjects.length} events x join keys: ${JSON.stringify(verdicts)}`);
-    for (const c of all.filter((x) => x.verdict !== 'agree')) console.log(`#   ${c.verdict}: ${c.subject.label} ${c.subject.reason} ${c.key}: event ${JSON.stringify(c.event)} / telemetry ${JSON.stringify(c.telemetry)} (${explain(c)?.id ?? 'UNEXPLAINED'})`);
+    const byExplanation = all.filter((c) => c.verdict !== 'agree').reduce<Record<string, number>>((acc, c) => ({ ...acc, [explain(c)?.id ?? 'UNEXPLAINED']: (acc[explain(c)?.id ?? 'UNEXPLAINED'] ?? 0) + 1 }), {});
+    console.log(`#   not equal, by explanation: ${JSON.stringify(byExplanation)}`);
+    for (const c of all.filter((x) => x.verdict === 'differ' || explain(x) === undefined && x.verdict !== 'agree')) {
+      console.log(`#   ${c.verdict}: ${c.subject.label} ${c.subject.reason} ${c.key}: event ${JSON.stringify(c.event)} / telemetry ${JSON.stringify(c.telemetry)} (${explain(c)?.id ?? 'UNEXPLAINED'})`);
+    }
     // The promise: an event about a container joins that container's telemetry on every key.
     assert.deepEqual(
       all.filter((c) => c.subject.category === 'pod-container' && c.verdict !== 'agree' && c.key !== 'k8s.cluster.name').map((c) => `${c.subject.label}: ${c.key} ${c.verdict} (${JSON.stringify(c.event)} / ${JSON.stringify(c.telemetry)})`),
