@@ -16,6 +16,12 @@ E2E_KUBERNETES_STAGING_VERSION=v0.37.2
 # modules resolve through the module proxy available here (see README-e2e.md).
 E2E_OTELCOL_VERSION=v0.161.0          # builder, core beta modules, contrib modules
 E2E_OTELCOL_STABLE_VERSION=v1.67.0    # core stable modules of the same release
+# Contrib components that went stable carry their own v1.x line: the one of the same
+# release (its go.mod requires the core modules at E2E_OTELCOL_STABLE_VERSION).
+E2E_K8SATTRIBUTES_VERSION=v1.0.0      # processor/k8sattributesprocessor of contrib v0.161.0
+
+# VictoriaLogs (Apache-2.0): the real log store at the end of the pipe in the e2e suite.
+E2E_VICTORIALOGS_VERSION=v1.52.2
 
 # Go toolchain used to build them (the local one; go.mod files need go >= 1.26.0).
 E2E_GOTOOLCHAIN=${E2E_GOTOOLCHAIN:-local}
@@ -26,8 +32,12 @@ E2E_STATE=${EVENTROUTER_E2E_STATE:-/tmp/eventrouter-e2e}
 E2E_ETCD_DIR=$E2E_CACHE/etcd-$E2E_ETCD_VERSION
 E2E_KUBERNETES_DIR=$E2E_CACHE/kubernetes-$E2E_KUBERNETES_VERSION
 E2E_OTELCOL_DIR=$E2E_CACHE/otelcol-$E2E_OTELCOL_VERSION
+E2E_VICTORIALOGS_DIR=$E2E_CACHE/victorialogs-$E2E_VICTORIALOGS_VERSION
 
 E2E_ETCD_BIN=$E2E_ETCD_DIR/bin/etcd
 E2E_KUBE_APISERVER_BIN=$E2E_KUBERNETES_DIR/bin/kube-apiserver
 E2E_KUBECTL_BIN=$E2E_KUBERNETES_DIR/bin/kubectl
 E2E_OTELCOL_BIN=$E2E_OTELCOL_DIR/bin/otelcol-eventrouter
+# sha256 of the builder manifest the binary was built from: another manifest means a rebuild.
+E2E_OTELCOL_STAMP=$E2E_OTELCOL_DIR/bin/otelcol-eventrouter.manifest-sha256
+E2E_VICTORIALOGS_BIN=$E2E_VICTORIALOGS_DIR/bin/victoria-logs

@@ -71,6 +71,8 @@ interface ObjectInfo {
   controller: OwnerRef | undefined;
   /** Pods only: `spec.nodeName`. */
   nodeName: string | undefined;
+  /** Pods only: container name → image (for `service.version` of an event about a container). */
+  images: Record<string, string> | undefined;
 }
 
 type LookupOutcome = 'not_found' | 'forbidden' | 'error';
@@ -151,6 +153,20 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** Container name → image of `spec.containers` and `spec.initContainers` (as k8sattributes reads them). */
+function imagesOf(spec: Record<string, unknown>): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const list of [spec['containers'], spec['initContainers']]) {
+    if (!Array.isArray(list)) continue;
+    for (const container of list as Array<Record<string, unknown>>) {
+      const name = str(container?.['name']);
+      const image = str(container?.['image']);
+      if (name !== undefined && image !== undefined) (out ??= {})[name] = image;
+    }
+  }
+  return out;
+}
+
 /** Keeps what enrichment needs of an object (full or PartialObjectMetadata). */
 function toInfo(raw: unknown): ObjectInfo {
   const obj = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
@@ -174,6 +190,7 @@ function toInfo(raw: unknown): ObjectInfo {
     annotations: stringMap(metadata['annotations']),
     controller,
     nodeName: str(spec['nodeName']),
+    images: imagesOf(spec),
   };
 }
 
@@ -298,7 +315,11 @@ export class OwnerEnricher implements Enricher {
       if (self.nodeName !== undefined) out.attrs.push('k8s.node.name', self.nodeName);
     }
     this.#pushMetadata(out, info, self);
-    out.metadata = { ...(self.labels ? { labels: self.labels } : {}), ...(self.annotations ? { annotations: self.annotations } : {}) };
+    out.metadata = {
+      ...(self.labels ? { labels: self.labels } : {}),
+      ...(self.annotations ? { annotations: self.annotations } : {}),
+      ...(self.images ? { images: self.images } : {}),
+    };
     let owner = self.controller;
     for (let depth = 0; owner !== undefined && depth < MAX_DEPTH; depth++) {
       const ownerInfo = kindFor(owner.kind, owner.apiVersion);

@@ -1,10 +1,13 @@
 import * as attr from '../model/attribute-names.ts';
 import type { AttributeMap } from '../model/event-record.ts';
+import { versionFromImage } from './image-version.ts';
 
 /** Labels and annotations of the pod (or top workload) an event is about, when enrichment fetched them. */
 export interface WorkloadMetadata {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** Pods only: image of each container (`spec.containers`, `spec.initContainers`) by name. */
+  images?: Record<string, string>;
 }
 
 const WORKLOAD_ORDER = [
@@ -23,7 +26,7 @@ const ANNOTATION_PREFIX = 'resource.opentelemetry.io/';
 /**
  * Sets `service.*` on a resource by the semantic conventions' Kubernetes rules
  * (non-normative "k8s-attributes"), the way the Collector's k8sattributes processor
- * (`otel_annotations`, `service_attributes` with well-known labels) and the OpenTelemetry
+ * (`otel_annotations`, `service.*` in `extract.metadata`, which reads the well-known labels) and the OpenTelemetry
  * Operator do for the pod's own telemetry. Values already present are kept.
  *
  * - `service.name`: annotation `resource.opentelemetry.io/service.name`, label
@@ -31,8 +34,9 @@ const ANNOTATION_PREFIX = 'resource.opentelemetry.io/';
  *   `k8s.deployment.name`, `k8s.replicaset.name`, `k8s.statefulset.name`, `k8s.daemonset.name`,
  *   `k8s.cronjob.name`, `k8s.job.name`, `k8s.pod.name`, `k8s.container.name`.
  * - `service.namespace`: annotation, then `k8s.namespace.name`.
- * - `service.version`: annotation, then label `app.kubernetes.io/version`. The convention's last
- *   step (tag/digest of the container image) is not taken: enrichment reads metadata only.
+ * - `service.version`: annotation, then label `app.kubernetes.io/version`, then (for an event
+ *   about a container) the tag/digest of that container's image, as k8sattributes does for the
+ *   telemetry of a container it can name.
  * - `service.instance.id`: annotation, then `<k8s.namespace.name>.<k8s.pod.name>.<k8s.container.name>`
  *   (only for events about a container: a pod-level event has no container to name).
  *
@@ -63,9 +67,14 @@ export function applyServiceAttributes(resource: AttributeMap, metadata: Workloa
   // Only objects that run as a service get the rest: a Node or a PVC is not a service.
   if (resource[attr.ATTR_SERVICE_NAME] === undefined) return;
   set(attr.ATTR_SERVICE_NAMESPACE, annotations[`${ANNOTATION_PREFIX}${attr.ATTR_SERVICE_NAMESPACE}`] ?? namespace);
-  set(attr.ATTR_SERVICE_VERSION, annotations[`${ANNOTATION_PREFIX}${attr.ATTR_SERVICE_VERSION}`] ?? labels['app.kubernetes.io/version']);
   const pod = resource[attr.ATTR_K8S_POD_NAME] as string | undefined;
   const container = resource[attr.ATTR_K8S_CONTAINER_NAME] as string | undefined;
+  set(
+    attr.ATTR_SERVICE_VERSION,
+    annotations[`${ANNOTATION_PREFIX}${attr.ATTR_SERVICE_VERSION}`] ??
+      labels['app.kubernetes.io/version'] ??
+      (container !== undefined ? versionFromImage(metadata.images?.[container]) : undefined),
+  );
   const instance =
     annotations[`${ANNOTATION_PREFIX}${attr.ATTR_SERVICE_INSTANCE_ID}`] ??
     (namespace && pod && container ? `${namespace}.${pod}.${container}` : undefined);

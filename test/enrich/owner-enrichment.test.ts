@@ -67,6 +67,8 @@ describe('owner-chain enrichment (fake API server → router)', () => {
       // The pod has only `app: podinfo` (not a well-known label): the workload name decides.
       'service.name': 'px',
       'service.namespace': 'default',
+      // No version label or annotation: the tag of the podinfo container's image (as k8sattributes).
+      'service.version': '5.0.0',
       'service.instance.id': 'default.px-5d567cc74c-ss4lb.podinfo',
     });
     // The scheduler's event names no node; the pod's spec.nodeName does.
@@ -212,6 +214,29 @@ describe('owner-chain enrichment (fake API server → router)', () => {
     });
     // An event about the Deployment: its own labels decide.
     assert.equal(byReason(sink, 'checkout', 'ScalingReplicaSet').resource['service.name'], 'checkout-deploy');
+  });
+
+  it('takes service.version of an event about a container from its image when no annotation or label names it (as k8sattributes)', async () => {
+    api = new FakeApiServer();
+    await api.start();
+    const deployment = workload(api, 'Deployment', 'shop', 'payments');
+    const rs = workload(api, 'ReplicaSet', 'shop', 'payments-7d9f', { owner: deployment });
+    // `workload` gives a pod with a nodeName one container `main`, image example/app:1.0.
+    const pod = workload(api, 'Pod', 'shop', 'payments-7d9f-abcde', { owner: rs, nodeName: 'node-a' });
+    const labelled = workload(api, 'Pod', 'shop', 'payments-7d9f-fghij', { owner: rs, nodeName: 'node-a', labels: { 'app.kubernetes.io/version': '3.1.4' } });
+    api.create(EVENTS, eventAbout({ ...pod, fieldPath: 'spec.containers{main}' }, 'Pulled'));
+    api.create(EVENTS, eventAbout(pod, 'Scheduled', { source: { component: 'default-scheduler' } }));
+    api.create(EVENTS, eventAbout({ ...labelled, fieldPath: 'spec.containers{main}' }, 'Pulled'));
+    api.create(EVENTS, eventAbout(deployment, 'ScalingReplicaSet', { source: { component: 'deployment-controller' } }));
+    const sink = new InMemorySink();
+    app = await startApp({ apiUrl: api.url, sinks: [sink], config: enrichConfig() });
+    await waitFor(() => sink.records.length >= 4, 'four records');
+
+    assert.equal(byReason(sink, pod.name, 'Pulled').resource['service.version'], '1.0');
+    // No container named: no image to read, as k8sattributes without k8s.container.name.
+    assert.equal(byReason(sink, pod.name, 'Scheduled').resource['service.version'], undefined);
+    assert.equal(byReason(sink, labelled.name, 'Pulled').resource['service.version'], '3.1.4', 'the label wins over the image');
+    assert.equal(byReason(sink, 'payments', 'ScalingReplicaSet').resource['service.version'], undefined);
   });
 
   it('copies opted-in labels and annotations as k8s.<kind>.label.<key> / k8s.<kind>.annotation.<key>', async () => {

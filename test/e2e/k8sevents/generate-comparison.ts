@@ -173,8 +173,11 @@ export function renderComparison(data: ComparisonData): string {
   for (const [k, v] of Object.entries(data.versions)) lines.push(`| ${k} | ${v.replace(/\n/g, ' ')} |`);
   lines.push('');
   lines.push('Why k8s_events v0.111.0: it is the newest release of `receiver/k8seventsreceiver` the Go module proxy');
-  lines.push('reachable from the build machine serves (see scripts/README-e2e.md); newer releases may map differently, so');
-  lines.push('re-run this comparison against one when it can be built (bump test/e2e/k8sevents/builder-manifest.yaml).');
+  lines.push('reachable from the build machine serves. Re-checked on 2026-12-03 with `go list -m`: `-versions` lists');
+  lines.push('v0.111.0 only and `@latest` resolves to it; `@v0.161.0` (the release of the e2e Collector) is not on the');
+  lines.push('proxy, and `@v0.165.0` / `@v1.0.0` are refused ("This module version is not available"). See');
+  lines.push('scripts/README-e2e.md. Newer releases may map differently, so re-run this comparison against one when it');
+  lines.push('can be built (bump test/e2e/k8sevents/builder-manifest.yaml).');
   lines.push('');
   lines.push('## Which updates become records');
   lines.push('');
