@@ -95,7 +95,8 @@ describe('deploy/ RBAC on the real API server', () => {
     const uids = new Set([...before, ...during]);
     await waitFor(() => collected(clusterName).filter((r) => uids.has(String(r.attributes['k8s.event.uid']))).length >= uids.size, 'the 40 events via the ServiceAccount', 60_000, () => router!.stderr.slice(-1500));
     const lease = await kubeOk('GET', '/apis/coordination.k8s.io/v1/namespaces/eventrouter/leases/eventrouter');
-    assert.equal(lease.spec.holderIdentity, 'eventrouter-rbac-0');
+    // The pod name plus a per-process suffix (src/leader/identity.ts): unique across replicas and restarts.
+    assert.match(lease.spec.holderIdentity, /^eventrouter-rbac-0_[0-9a-f-]{36}$/);
     await waitFor(async () => (await kube('GET', '/api/v1/namespaces/eventrouter/configmaps/eventrouter-checkpoint')).status === 200, 'the checkpoint ConfigMap', 15_000);
     const records = collected(clusterName);
     assert.equal(records.length, uids.size, 'exactly once');
