@@ -16,6 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { availableParallelism, homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../src/util/duration.ts';
 import { formatSummary, summarise } from './profile-summary.ts';
 import { type CgroupReport, MemoryCgroup, memoryCgroupUnavailable } from './lib/memory-cgroup.ts';
@@ -186,6 +187,8 @@ interface RouterOptions {
   profileDir?: string;
   /** Run this Collector binary with a `k8s_events` receiver instead of eventrouter (scenario 6). */
   collectorBin?: string;
+  /** Sinks instead of the one OTLP sink; OTLP endpoints are replaced by the receiver's. */
+  sinks?: Array<Record<string, unknown>>;
 }
 
 /** The router: the real CLI, `run`, with a kubeconfig pointing at the simulated API server. */
@@ -222,7 +225,9 @@ class RouterProcess {
         source: { backfill: 'all' },
         checkpoint: { store: 'file', path: join(this.dir, 'checkpoint.json') },
         enrich: { owners: o.owners, qps: 1000 },
-        sinks: [{ name: 'collector', type: 'otlp', endpoint: o.receiverUrl, protocol: 'http/protobuf', compression: o.compression }],
+        sinks: o.sinks?.map((sink) => (sink['type'] === 'otlp' ? { ...sink, endpoint: o.receiverUrl } : sink)) ?? [
+          { name: 'collector', type: 'otlp', endpoint: o.receiverUrl, protocol: 'http/protobuf', compression: o.compression },
+        ],
         server: { listen: '127.0.0.1:0' },
         log: { level: 'warn' },
       }),
@@ -312,7 +317,7 @@ interface Rig {
 }
 
 async function withRig<T>(
-  o: { owners?: boolean; compression?: 'gzip' | 'none'; preload?: number; profileDir?: string; seed: string; collectorBin?: string },
+  o: { owners?: boolean; compression?: 'gzip' | 'none'; preload?: number; profileDir?: string; seed: string; collectorBin?: string; sinks?: Array<Record<string, unknown>> },
   body: (rig: Rig) => Promise<T>,
 ): Promise<T> {
   const sim = new Helper('sim-server.ts', { replicas: REPLICAS, seed: o.seed, owners: o.owners ?? false }, 0);
@@ -328,6 +333,7 @@ async function withRig<T>(
       owners: o.owners ?? false,
       ...(o.profileDir ? { profileDir: o.profileDir } : {}),
       ...(o.collectorBin ? { collectorBin: o.collectorBin } : {}),
+      ...(o.sinks ? { sinks: o.sinks } : {}),
     });
     return await body({ sim, rx, router });
   } catch (error) {
@@ -360,7 +366,7 @@ const results: Row[] = [];
 const timeoutFor = (events: number) => 60_000 + events; // ≥ 1,000 events/s plus slack
 
 /** Streams `events` through a watch after a warm-up; rate, CPU and bytes of the measured part only. */
-async function streamThrough(o: { compression: 'gzip' | 'none'; owners: boolean; profileDir?: string; seed: string; collectorBin?: string }): Promise<Row & { cpuMs: number }> {
+async function streamThrough(o: { compression: 'gzip' | 'none'; owners: boolean; profileDir?: string; seed: string; collectorBin?: string; sinks?: Array<Record<string, unknown>> }): Promise<Row & { cpuMs: number }> {
   return withRig(o, async ({ sim, rx, router }) => {
     await router.guard(sim.next('watch', 60_000));
     const warmup = SIZES.warmup;
@@ -461,30 +467,47 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
     }
   },
 
+  /** The initial sync at 5,000 events, then at full size: memory must not grow with the backlog. */
   async sync() {
-    await withRig({ preload: SIZES.sync, seed: 'sync' }, async ({ rx, router }) => {
-      let peak = 0;
-      const sampler = setInterval(() => {
-        try {
-          peak = Math.max(peak, router.stats().rssMb);
-        } catch {}
-      }, 100);
-      const reached = await router.guard(rx.ask({ cmd: 'waitFor', records: SIZES.sync }, 'reached', timeoutFor(SIZES.sync)));
-      clearInterval(sampler);
-      const after = router.stats();
-      const seconds = (reached['at'] - router.startedAt) / 1000;
-      results.push({
-        cgroup: router.memoryReport(),
-        scenario: '2. initial sync: LIST of stored events, backfill all, first start',
-        events: SIZES.sync,
-        eventsPerSec: SIZES.sync / seconds,
-        cpuUsPerEvent: (after.cpuMs * 1000) / SIZES.sync,
-        peakRssMb: after.hwmMb,
-        wireBytesPerEvent: reached['wireBytes'] / SIZES.sync,
-        target: 'peak RSS ≤ 150 MB',
-        met: after.hwmMb <= 150,
-        notes: `all exported ${seconds.toFixed(1)} s after process start (first record after ${((reached['firstAt'] - router.startedAt) / 1000).toFixed(1)} s); CPU includes start-up; pages of 500`,
+    const small = quick ? 2_000 : 5_000;
+    const one = (events: number) =>
+      withRig({ preload: events, seed: `sync${events}` }, async ({ rx, router }) => {
+        const reached = await router.guard(rx.ask({ cmd: 'waitFor', records: events }, 'reached', timeoutFor(events)));
+        const after = router.stats();
+        const seconds = (reached['at'] - router.startedAt) / 1000;
+        return {
+          cgroup: router.memoryReport(),
+          scenario: '2. initial sync: LIST of stored events, backfill all, first start',
+          events,
+          eventsPerSec: events / seconds,
+          cpuUsPerEvent: (after.cpuMs * 1000) / events,
+          peakRssMb: after.hwmMb,
+          wireBytesPerEvent: reached['wireBytes'] / events,
+          notes: `all exported ${seconds.toFixed(1)} s after process start (first record after ${((reached['firstAt'] - router.startedAt) / 1000).toFixed(1)} s); CPU includes start-up; pages of 500`,
+        } satisfies Row;
       });
+    const base = await one(small);
+    results.push({ ...base, scenario: `${base.scenario}, ${fmt(small)} events (flatness baseline)` });
+    const full = await one(SIZES.sync);
+    const growth = (full.cgroup?.peakMb ?? full.peakRssMb) - (base.cgroup?.peakMb ?? base.peakRssMb);
+    results.push({
+      ...full,
+      target: `no OOM kill; peak within 16 MB of the ${fmt(small)}-event sync`,
+      met: (full.cgroup?.oomKills ?? 0) === 0 && growth <= 16,
+      notes: `${full.notes}; peak ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB over the ${fmt(small)}-event sync (${full.cgroup ? 'cgroup peak' : 'VmHWM'})`,
+    });
+  },
+
+  /** examples/three-sinks.yaml (its OTLP endpoints pointed at the receiver), the same backlog as scenario 1. */
+  async sinks3() {
+    const example = parseYaml(readFileSync(join(ROOT, 'examples/three-sinks.yaml'), 'utf8')) as { sinks: Array<Record<string, unknown>> };
+    const row = await streamThrough({ compression: 'none', owners: false, seed: 'sinks3', sinks: example.sinks });
+    results.push({
+      ...row,
+      scenario: '7. the three-sink example (examples/three-sinks.yaml: two OTLP sinks with routes and gzip, stdout classic), same stream as 1',
+      target: 'no OOM kill',
+      met: (row.cgroup?.oomKills ?? 0) === 0,
+      notes: `records counted at the receiver: both OTLP sinks; stdout to /dev/null; ${row.notes}`,
     });
   },
 
@@ -678,7 +701,7 @@ async function main(): Promise<void> {
     return;
   }
   const only = args.only?.split(',');
-  const order = ['rest', 'ceiling', 'throughput', 'sync', 'latency', 'enrichment', 'collector'];
+  const order = ['rest', 'ceiling', 'throughput', 'sync', 'latency', 'enrichment', 'sinks3', 'collector'];
   for (const name of order) {
     if (only && !only.includes(name)) continue;
     const started = Date.now();
