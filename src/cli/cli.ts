@@ -4,12 +4,15 @@ import { App } from '../app/app.ts';
 import { SCOPE, VERSION } from '../app/version.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfigIsolated } from '../config/load-config-isolated.ts';
+import { printableConfig } from '../config/printable-config.ts';
 import type { Config } from '../config/schema.ts';
 import { KubeClient } from '../kube/kube-client.ts';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.ts';
 import { createSink } from '../sinks/sink-factory.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { parseDuration } from '../util/duration.ts';
+import { allDelivered, formatSinkOutcomes, sinkOutcomes } from './sink-summary.ts';
+import { describeStartupFailure } from './startup-failure.ts';
 import { nextSignal, onSignal } from './signals.ts';
 
 const HELP = `eventrouter ${VERSION} — Kubernetes Events as OpenTelemetry logs over OTLP
@@ -59,14 +62,22 @@ async function run(config: Config, logger: Logger): Promise<number> {
   try {
     client = KubeClient.fromEnvironment();
   } catch (error) {
-    logger.error({ err: (error as Error).message }, 'no Kubernetes credentials: not in a pod, and no usable KUBECONFIG or ~/.kube/config');
+    fail(`eventrouter: ${(error as Error).message}`);
     return 1;
   }
   const app = new App({ config, client, logger });
   app.metrics.withDefaultMetrics();
   // Listen before starting: a SIGTERM during start-up is honoured once the start completes.
   const stopping = untilSignal(logger);
-  await app.start();
+  try {
+    await app.start();
+  } catch (error) {
+    const { line, exitCode } = describeStartupFailure(error);
+    fail(`eventrouter: ${line}`);
+    // Release what did start (sinks, timers); main.ts exits even if something lingers.
+    await app.stop(1000).catch(() => undefined);
+    return exitCode;
+  }
   await stopping;
   // Exit 0 even when the deadline cut the drain short: the checkpoint covers exactly what was
   // acknowledged, so the next start re-sends the rest.
@@ -125,7 +136,7 @@ async function replay(file: string, config: Config, configured: boolean, logger:
     const { readEventDump } = await import('./read-dump.ts');
     objects = readEventDump(file);
   } catch (error) {
-    fail(`eventrouter: cannot read ${file}: ${(error as Error).message}`);
+    fail(`eventrouter: cannot replay ${file}: ${(error as Error).message}`);
     return 2;
   }
   const sinks =
@@ -136,9 +147,12 @@ async function replay(file: string, config: Config, configured: boolean, logger:
   await app.router.startSinks();
   const { accepted, malformed } = await app.router.ingest(objects);
   const { drained } = await app.stop();
-  logger.info({ file, accepted, malformed, drained }, 'replay finished');
-  fail(`eventrouter: replayed ${accepted} events from ${file}${malformed ? ` (${malformed} malformed, skipped)` : ''}`);
-  return drained ? 0 : 1;
+  const outcomes = await sinkOutcomes(app.metrics, sinks.map((sink) => sink.name));
+  logger.info({ file, accepted, malformed, drained, outcomes }, 'replay finished');
+  fail(`eventrouter: replay of ${file}: ${accepted} events read${malformed ? `, ${malformed} malformed objects skipped` : ''}`);
+  for (const line of formatSinkOutcomes(outcomes)) fail(line);
+  // Non-zero unless every event reached every sink it was routed to.
+  return allDelivered(outcomes) && malformed === 0 ? 0 : 1;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -201,7 +215,7 @@ export async function main(argv: string[]): Promise<number> {
         return await replay(rest[0], config, configPath !== undefined, logger);
       case 'config':
         if (rest[0] !== 'check') throw new UsageError(`unknown config sub-command "${rest[0] ?? ''}" (check | schema | reference)`);
-        write(JSON.stringify(config, null, 2));
+        write(JSON.stringify(printableConfig(config), null, 2));
         return 0;
       default:
         throw new UsageError(`unknown command "${command}"`);
