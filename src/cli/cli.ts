@@ -4,7 +4,6 @@ import { App } from '../app/app.ts';
 import { SCOPE, VERSION } from '../app/version.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfigIsolated } from '../config/load-config-isolated.ts';
-import { printableConfig } from '../config/printable-config.ts';
 import type { Config } from '../config/schema.ts';
 import { KubeClient } from '../kube/kube-client.ts';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.ts';
@@ -98,10 +97,11 @@ function hasOtlpEnv(env: NodeJS.ProcessEnv): boolean {
 
 async function demo(config: Config, configured: boolean, logger: Logger, durationMs: number | undefined, intervalMs: number): Promise<number> {
   // Loaded here only: `run` never pays for the simulated cluster.
-  const [{ FakeApiServer }, { ClusterSimulator }, { LiveViewSink }] = await Promise.all([
+  const [{ FakeApiServer }, { ClusterSimulator }, { LiveViewSink }, { LocalOtlpReceivers }] = await Promise.all([
     import('../sim/fake-api-server.ts'),
     import('../sim/cluster-simulator.ts'),
     import('../sim/live-view-sink.ts'),
+    import('../sim/local-otlp-receivers.ts'),
   ]);
   // Like a real API server: etcd compacts every 5 minutes, events expire after an hour.
   const api = new FakeApiServer({ autoCompactMs: 300_000, eventTtlMs: 3_600_000 });
@@ -111,22 +111,36 @@ async function demo(config: Config, configured: boolean, logger: Logger, duratio
   const live = new LiveViewSink();
   const exportToOtlp = configured || hasOtlpEnv(process.env);
   const demoConfig: Config = { ...config, checkpoint: { ...config.checkpoint, store: 'none' }, server: { listen: configured ? config.server.listen : '' } };
+  // An example config's sinks point at local Collectors; where none listens, a stand-in does.
+  const receivers = new LocalOtlpReceivers();
+  if (exportToOtlp) await receivers.start(config.sinks ?? []);
   const sinks = exportToOtlp ? buildSinks(config) : [];
   const app = new App({ config: demoConfig, client: KubeClient.fromServer(url), logger, sinks, extraSinks: [live] });
-  write(`eventrouter ${VERSION} demo: simulated cluster at ${url}; exporting to ${exportToOtlp ? (config.sinks ?? []).map((s) => `${s.type}/${s.name}`).join(', ') + ' and ' : ''}this terminal. Ctrl-C to stop.\n`);
-  await app.start();
+  write(`eventrouter ${VERSION} demo: simulated cluster at ${url}; exporting to ${exportToOtlp ? (config.sinks ?? []).map((s) => `${s.type}/${s.name}`).join(', ') + ' and ' : ''}this terminal. Ctrl-C to stop.`);
+  for (const r of receivers.receivers) write(`  nothing listened at ${r.endpoint} (sink ${r.sink}): the demo answers there as a stand-in Collector that keeps nothing.`);
+  write('');
+  const stopAll = async () => {
+    simulator.stop();
+    await app.stop(10_000);
+    await api.stop();
+    await receivers.stop();
+  };
+  try {
+    await app.start();
+  } catch (error) {
+    const { line, exitCode } = describeStartupFailure(error);
+    fail(`eventrouter: ${line}`);
+    await stopAll().catch(() => undefined);
+    return exitCode;
+  }
   simulator.start(intervalMs);
   const stop = durationMs === undefined ? untilSignal(logger) : Promise.race([untilSignal(logger), new Promise((r) => setTimeout(r, durationMs))]);
   await stop;
-  simulator.stop();
-  await app.stop(10_000);
-  await api.stop();
+  await stopAll();
   write(`\n${live.count} records exported from ${api.count('/api/v1/events')} simulated events.`);
-  const records = await app.metrics.records.get();
-  for (const value of records.values) {
-    if (value.labels.sink !== 'live-view') write(`  sink ${String(value.labels.sink)}: ${value.value} ${String(value.labels.outcome)}`);
-  }
-  return 0;
+  const outcomes = await sinkOutcomes(app.metrics, sinks.map((sink) => sink.name));
+  for (const line of formatSinkOutcomes(outcomes)) write(line);
+  return allDelivered(outcomes) ? 0 : 1;
 }
 
 async function replay(file: string, config: Config, configured: boolean, logger: Logger): Promise<number> {
@@ -215,6 +229,8 @@ export async function main(argv: string[]): Promise<number> {
         return await replay(rest[0], config, configPath !== undefined, logger);
       case 'config':
         if (rest[0] !== 'check') throw new UsageError(`unknown config sub-command "${rest[0] ?? ''}" (check | schema | reference)`);
+        // Loaded here only: it reads the JSON Schema, which `run` never needs.
+        const { printableConfig } = await import('../config/printable-config.ts');
         write(JSON.stringify(printableConfig(config), null, 2));
         return 0;
       default:
