@@ -1,67 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
+import { baseEnv, children, dir, run, start, writeConfig, writeKubeconfig } from '../support/cli-process.ts';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
 import { podEvent } from '../support/harness.ts';
 import { OtlpReceiver, waitFor } from '../support/otlp-receiver.ts';
-
-const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'eventrouter-cli-'));
-
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: dir, ...extra };
-  return env;
-}
-
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-function start(args: string[], env: NodeJS.ProcessEnv = baseEnv()): { child: ChildProcess; done: Promise<Result> } {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d) => (stdout += d));
-  child.stderr?.on('data', (d) => (stderr += d));
-  const done = new Promise<Result>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, done };
-}
-
-function run(args: string[], env?: NodeJS.ProcessEnv): Promise<Result> {
-  return start(args, env).done;
-}
-
-function writeConfig(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
-
-/** A kubeconfig for a simulated API server (client-node refuses plain http unless TLS verification is off). */
-function writeKubeconfig(name: string, server: string): string {
-  return writeConfig(name, [
-    'apiVersion: v1',
-    'kind: Config',
-    `clusters: [{name: sim, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]`,
-    'users: [{name: sim, user: {}}]',
-    'contexts: [{name: sim, context: {cluster: sim, user: sim}}]',
-    'current-context: sim',
-  ].join('\n'));
-}
 
 describe('eventrouter CLI', () => {
   it('prints its version and help', async () => {

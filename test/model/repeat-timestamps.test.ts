@@ -21,7 +21,7 @@ function fixture(file: string, predicate: (e: Raw) => boolean): Raw {
 }
 
 function timeOf(raw: Raw): string {
-  return hrTimeToIso(mapEvent(normalizeEvent(raw), 'MODIFIED', { observedAtMillis: 1_700_000_000_000 }).hrTime);
+  return hrTimeToIso(mapEvent(normalizeEvent(raw), 'UPDATED', { observedAtMillis: 1_700_000_000_000 }).hrTime);
 }
 
 describe('the time of a repeat, on the shapes real clusters produce', () => {
