@@ -90,8 +90,10 @@ describe('eventrouter CLI', () => {
     assert.match(result.stdout, /ScalingReplicaSet/);
     assert.match(result.stdout, /BackOff/);
     assert.match(result.stdout, /FailedScheduling/);
-    const exported = /(\d+) records exported/.exec(result.stdout);
-    assert.ok(exported && Number(exported[1]) > 20, result.stdout.slice(-300));
+    // Every simulated event gives at least one record (a repeat gives more), however many the
+    // machine's load let the simulation play.
+    const summary = /(\d+) records exported from (\d+) simulated events/.exec(result.stdout);
+    assert.ok(summary && Number(summary[2]) > 0 && Number(summary[1]) >= Number(summary[2]), result.stdout.slice(-300));
   });
 
   describe('against a cluster, by signal', () => {
@@ -137,7 +139,9 @@ describe('eventrouter CLI', () => {
       for (let i = 0; i < 30; i++) api.create('/api/v1/events', podEvent());
       const second = start(['--config', config], env);
       await waitFor(() => receiver.logs.length >= 180, 'the events of the downtime');
-      await new Promise((r) => setTimeout(r, 300));
+      // Everything up to the last event acknowledged (the checkpoint is written after each batch):
+      // whatever it would send twice, it has sent by now.
+      await waitFor(() => JSON.parse(readFileSync(checkpoint, 'utf8')).scopes[''] === api.resourceVersion, 'the checkpoint at the last event');
       second.child.kill('SIGINT');
       assert.equal((await second.done).code, 0);
       assert.equal(receiver.logs.length, 180);
@@ -149,7 +153,7 @@ describe('eventrouter CLI', () => {
       let stderr = '';
       early.child.stderr?.on('data', (d) => (stderr += d));
       // Signal as soon as the handlers are in place, while the router's modules are still loading.
-      await waitFor(() => stderr.includes('signal handlers installed'), 'the signal handlers', 10_000);
+      await waitFor(() => stderr.includes('signal handlers installed'), 'the signal handlers');
       assert.ok(!stderr.includes('serving') && !stderr.includes('starting without'), 'still starting');
       early.child.kill('SIGTERM');
       const result = await early.done;

@@ -11,6 +11,7 @@ import { hrTimeToIso } from '../../src/model/time.ts';
 import { ClusterSimulator } from '../../src/sim/cluster-simulator.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { fixtureEvents } from '../support/fixtures.ts';
+import { waitFor } from '../support/otlp-receiver.ts';
 
 type Raw = Record<string, any>;
 
@@ -75,8 +76,7 @@ describe('the simulated cluster repeats events as real recorders do', () => {
   /** Returns once the clock has passed `iso` (a condition, bounded), so a new time differs from it. */
   async function clockPast(iso: string): Promise<void> {
     const target = Date.parse(iso);
-    for (let i = 0; i < 1000 && Date.now() <= target; i++) await new Promise((r) => setImmediate(r));
-    assert.ok(Date.now() > target, 'the clock did not move');
+    await waitFor(() => Date.now() > target, 'the clock to move');
   }
 
   it('a new-style FailedScheduling gains a series: each repeat is stamped when it happened', async () => {
