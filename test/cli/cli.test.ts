@@ -185,7 +185,7 @@ describe('eventrouter CLI', () => {
         const checkpoint = JSON.parse(readFileSync(join(dir, 'list-checkpoint.json'), 'utf8'));
         assert.ok(checkpoint.listing?.[''], 'the checkpoint records how far the list got');
         const survivor = start(['--config', listConfig], listEnv);
-        await waitFor(() => new Set(listKeys()).size >= 3000, 'the rest of the list', 60_000);
+        await waitFor(() => new Set(listKeys()).size >= 3000, 'the rest of the list');
         survivor.child.kill('SIGTERM');
         assert.equal((await survivor.done).code, 0);
         const all = listKeys();
@@ -209,7 +209,7 @@ describe('eventrouter CLI', () => {
       clearInterval(producer);
       const produced = api.count('/api/v1/events');
       const survivor = start(['--config', config], env);
-      await waitFor(() => new Set(keys()).size >= produced, 'every event after the restart', 30_000);
+      await waitFor(() => new Set(keys()).size >= produced, 'every event after the restart');
       survivor.child.kill('SIGTERM');
       assert.equal((await survivor.done).code, 0);
       const all = keys();
