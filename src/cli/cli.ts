@@ -227,12 +227,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'replay':
         if (rest[0] === undefined) throw new UsageError('replay needs a FILE');
         return await replay(rest[0], config, configPath !== undefined, logger);
-      case 'config':
+      case 'config': {
         if (rest[0] !== 'check') throw new UsageError(`unknown config sub-command "${rest[0] ?? ''}" (check | schema | reference)`);
         // Loaded here only: it reads the JSON Schema, which `run` never needs.
         const { printableConfig } = await import('../config/printable-config.ts');
         write(JSON.stringify(printableConfig(config), null, 2));
         return 0;
+      }
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
