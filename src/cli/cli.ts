@@ -138,9 +138,11 @@ async function demo(config: Config, configured: boolean, logger: Logger, duratio
   await stop;
   await stopAll();
   write(`\n${live.count} records exported from ${api.count('/api/v1/events')} simulated events.`);
+  // The demo shows what happened, sink by sink; an unreachable sink is part of the show, not a
+  // failure of the run (replay, which exists to deliver, exits 1 then).
   const outcomes = await sinkOutcomes(app.metrics, sinks.map((sink) => sink.name));
   for (const line of formatSinkOutcomes(outcomes)) write(line);
-  return allDelivered(outcomes) ? 0 : 1;
+  return 0;
 }
 
 async function replay(file: string, config: Config, configured: boolean, logger: Logger): Promise<number> {
