@@ -120,10 +120,12 @@ type Message = { type: string } & Record<string, any>;
 class Helper {
   readonly child: ChildProcess;
   readonly #inbox: Message[] = [];
-  readonly #waiters: Array<{ type: string; resolve: (m: Message) => void }> = [];
-  #exited = false;
+  readonly #waiters: Array<{ type: string; resolve: (m: Message) => void; reject: (error: Error) => void }> = [];
+  readonly #script: string;
+  #exited: string | undefined;
 
   constructor(script: string, arg: unknown, cpu: number) {
+    this.#script = script;
     this.child = fork(join(BENCH, script), [JSON.stringify(arg)], {
       ...(HAVE_TASKSET ? { execPath: 'taskset', execArgv: ['-c', String(cpu), process.execPath] } : {}),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -133,25 +135,36 @@ class Helper {
       if (i === -1) this.#inbox.push(m);
       else this.#waiters.splice(i, 1)[0]?.resolve(m);
     });
-    this.child.on('exit', () => (this.#exited = true));
+    // A helper that dies (a crash at start-up) answers nothing: fail its waiters now rather
+    // than at their timeouts, so the bench reports the crash and moves on.
+    this.child.on('exit', (code, signal) => {
+      this.#exited = `${script} exited (${signal ?? `code ${code}`})`;
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(new Error(`${this.#exited} before answering ${waiter.type}`));
+    });
   }
 
   next(type: string, timeoutMs = 120_000): Promise<Message> {
     const i = this.#inbox.findIndex((m) => m.type === type);
     if (i !== -1) return Promise.resolve(this.#inbox.splice(i, 1)[0] as Message);
+    if (this.#exited !== undefined) return Promise.reject(new Error(`${this.#exited} before answering ${type}`));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${type}: no answer within ${timeoutMs} ms`)), timeoutMs);
-      this.#waiters.push({ type, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      const timer = setTimeout(() => reject(new Error(`${this.#script}: no ${type} within ${timeoutMs} ms`)), timeoutMs);
+      this.#waiters.push({
+        type,
+        resolve: (m) => (clearTimeout(timer), resolve(m)),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      });
     });
   }
 
   ask(message: unknown, type: string, timeoutMs?: number): Promise<Message> {
+    if (this.#exited !== undefined) return Promise.reject(new Error(`${this.#exited} before answering ${type}`));
     this.child.send(message as never);
     return this.next(type, timeoutMs);
   }
 
   async stop(): Promise<void> {
-    if (this.#exited) return;
+    if (this.#exited !== undefined) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.send({ cmd: 'stop' });
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);

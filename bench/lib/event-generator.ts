@@ -19,7 +19,7 @@ export interface InvolvedObject {
 const MARK = /@@([A-Z]+)@@/;
 
 /**
- * Makes any number of distinct core/v1 Events from the real fixtures (/work/shared/fixtures):
+ * Makes any number of distinct core/v1 Events from the real fixtures (test/fixtures/real-events):
  * event i is template `i mod T` with its own name, uid, resourceVersion and times, and the
  * involved object of replica `floor(i / T) mod replicas` (a name/uid suffix), so that the
  * stream touches `T × replicas` objects while keeping each fixture's natural clustering of

@@ -10,6 +10,8 @@ import { StdoutSink } from '../sinks/stdout/stdout-sink.ts';
 import { createSink } from '../sinks/sink-factory.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { parseDuration } from '../util/duration.ts';
+import { allDelivered, formatSinkOutcomes, sinkOutcomes } from './sink-summary.ts';
+import { describeStartupFailure } from './startup-failure.ts';
 import { nextSignal, onSignal } from './signals.ts';
 
 const HELP = `eventrouter ${VERSION} — Kubernetes Events as OpenTelemetry logs over OTLP
@@ -59,14 +61,22 @@ async function run(config: Config, logger: Logger): Promise<number> {
   try {
     client = KubeClient.fromEnvironment();
   } catch (error) {
-    logger.error({ err: (error as Error).message }, 'no Kubernetes credentials: not in a pod, and no usable KUBECONFIG or ~/.kube/config');
+    fail(`eventrouter: ${(error as Error).message}`);
     return 1;
   }
   const app = new App({ config, client, logger });
   app.metrics.withDefaultMetrics();
   // Listen before starting: a SIGTERM during start-up is honoured once the start completes.
   const stopping = untilSignal(logger);
-  await app.start();
+  try {
+    await app.start();
+  } catch (error) {
+    const { line, exitCode } = describeStartupFailure(error);
+    fail(`eventrouter: ${line}`);
+    // Release what did start (sinks, timers); main.ts exits even if something lingers.
+    await app.stop(1000).catch(() => undefined);
+    return exitCode;
+  }
   await stopping;
   // Exit 0 even when the deadline cut the drain short: the checkpoint covers exactly what was
   // acknowledged, so the next start re-sends the rest.
@@ -87,10 +97,11 @@ function hasOtlpEnv(env: NodeJS.ProcessEnv): boolean {
 
 async function demo(config: Config, configured: boolean, logger: Logger, durationMs: number | undefined, intervalMs: number): Promise<number> {
   // Loaded here only: `run` never pays for the simulated cluster.
-  const [{ FakeApiServer }, { ClusterSimulator }, { LiveViewSink }] = await Promise.all([
+  const [{ FakeApiServer }, { ClusterSimulator }, { LiveViewSink }, { LocalOtlpReceivers }] = await Promise.all([
     import('../sim/fake-api-server.ts'),
     import('../sim/cluster-simulator.ts'),
     import('../sim/live-view-sink.ts'),
+    import('../sim/local-otlp-receivers.ts'),
   ]);
   // Like a real API server: etcd compacts every 5 minutes, events expire after an hour.
   const api = new FakeApiServer({ autoCompactMs: 300_000, eventTtlMs: 3_600_000 });
@@ -100,21 +111,37 @@ async function demo(config: Config, configured: boolean, logger: Logger, duratio
   const live = new LiveViewSink();
   const exportToOtlp = configured || hasOtlpEnv(process.env);
   const demoConfig: Config = { ...config, checkpoint: { ...config.checkpoint, store: 'none' }, server: { listen: configured ? config.server.listen : '' } };
+  // An example config's sinks point at local Collectors; where none listens, a stand-in does.
+  const receivers = new LocalOtlpReceivers();
+  if (exportToOtlp) await receivers.start(config.sinks ?? []);
   const sinks = exportToOtlp ? buildSinks(config) : [];
   const app = new App({ config: demoConfig, client: KubeClient.fromServer(url), logger, sinks, extraSinks: [live] });
-  write(`eventrouter ${VERSION} demo: simulated cluster at ${url}; exporting to ${exportToOtlp ? (config.sinks ?? []).map((s) => `${s.type}/${s.name}`).join(', ') + ' and ' : ''}this terminal. Ctrl-C to stop.\n`);
-  await app.start();
+  write(`eventrouter ${VERSION} demo: simulated cluster at ${url}; exporting to ${exportToOtlp ? (config.sinks ?? []).map((s) => `${s.type}/${s.name}`).join(', ') + ' and ' : ''}this terminal. Ctrl-C to stop.`);
+  for (const r of receivers.receivers) write(`  nothing listened at ${r.endpoint} (sink ${r.sink}): the demo answers there as a stand-in Collector that keeps nothing.`);
+  write('');
+  const stopAll = async () => {
+    simulator.stop();
+    await app.stop(10_000);
+    await api.stop();
+    await receivers.stop();
+  };
+  try {
+    await app.start();
+  } catch (error) {
+    const { line, exitCode } = describeStartupFailure(error);
+    fail(`eventrouter: ${line}`);
+    await stopAll().catch(() => undefined);
+    return exitCode;
+  }
   simulator.start(intervalMs);
   const stop = durationMs === undefined ? untilSignal(logger) : Promise.race([untilSignal(logger), new Promise((r) => setTimeout(r, durationMs))]);
   await stop;
-  simulator.stop();
-  await app.stop(10_000);
-  await api.stop();
+  await stopAll();
   write(`\n${live.count} records exported from ${api.count('/api/v1/events')} simulated events.`);
-  const records = await app.metrics.records.get();
-  for (const value of records.values) {
-    if (value.labels.sink !== 'live-view') write(`  sink ${String(value.labels.sink)}: ${value.value} ${String(value.labels.outcome)}`);
-  }
+  // The demo shows what happened, sink by sink; an unreachable sink is part of the show, not a
+  // failure of the run (replay, which exists to deliver, exits 1 then).
+  const outcomes = await sinkOutcomes(app.metrics, sinks.map((sink) => sink.name));
+  for (const line of formatSinkOutcomes(outcomes)) write(line);
   return 0;
 }
 
@@ -125,7 +152,7 @@ async function replay(file: string, config: Config, configured: boolean, logger:
     const { readEventDump } = await import('./read-dump.ts');
     objects = readEventDump(file);
   } catch (error) {
-    fail(`eventrouter: cannot read ${file}: ${(error as Error).message}`);
+    fail(`eventrouter: cannot replay ${file}: ${(error as Error).message}`);
     return 2;
   }
   const sinks =
@@ -136,9 +163,12 @@ async function replay(file: string, config: Config, configured: boolean, logger:
   await app.router.startSinks();
   const { accepted, malformed } = await app.router.ingest(objects);
   const { drained } = await app.stop();
-  logger.info({ file, accepted, malformed, drained }, 'replay finished');
-  fail(`eventrouter: replayed ${accepted} events from ${file}${malformed ? ` (${malformed} malformed, skipped)` : ''}`);
-  return drained ? 0 : 1;
+  const outcomes = await sinkOutcomes(app.metrics, sinks.map((sink) => sink.name));
+  logger.info({ file, accepted, malformed, drained, outcomes }, 'replay finished');
+  fail(`eventrouter: replay of ${file}: ${accepted} events read${malformed ? `, ${malformed} malformed objects skipped` : ''}`);
+  for (const line of formatSinkOutcomes(outcomes)) fail(line);
+  // Non-zero unless every event reached every sink it was routed to.
+  return allDelivered(outcomes) && malformed === 0 ? 0 : 1;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -199,10 +229,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'replay':
         if (rest[0] === undefined) throw new UsageError('replay needs a FILE');
         return await replay(rest[0], config, configPath !== undefined, logger);
-      case 'config':
+      case 'config': {
         if (rest[0] !== 'check') throw new UsageError(`unknown config sub-command "${rest[0] ?? ''}" (check | schema | reference)`);
-        write(JSON.stringify(config, null, 2));
+        // Loaded here only: it reads the JSON Schema, which `run` never needs.
+        const { printableConfig } = await import('../config/printable-config.ts');
+        write(JSON.stringify(printableConfig(config), null, 2));
         return 0;
+      }
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

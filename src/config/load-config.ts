@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { otlpEndpointProblem } from './addresses.ts';
 import { ConfigError } from './config-error.ts';
-import { type Config, configSchema } from './schema.ts';
+import { type Config, type SinkConfig, configSchema, sinkSchema } from './schema.ts';
 import { ruleProblems } from '../route/rule-matcher.ts';
 
 /** `sinks[1].protocol` from `['sinks', 1, 'protocol']`. */
@@ -31,6 +32,56 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   }
 }
 
+/** Problems of one sink that the schema cannot see (rules, endpoint for its protocol, files, env). */
+function sinkProblems(sink: SinkConfig, i: number, firstOtlp: boolean, env: NodeJS.ProcessEnv): string[] {
+  const problems = [...ruleProblems(sink.match, `sinks[${i}].match`), ...ruleProblems(sink.drop, `sinks[${i}].drop`)];
+  if (sink.type !== 'otlp') return problems;
+  if (sink.endpoint !== undefined) {
+    const fromEnv = env['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL'] || env['OTEL_EXPORTER_OTLP_PROTOCOL'];
+    const problem = otlpEndpointProblem(sink.endpoint, sink.protocol ?? (firstOtlp ? fromEnv : undefined) ?? 'http/protobuf');
+    if (problem !== undefined) problems.push(`sinks[${i}].endpoint: ${problem}`);
+  }
+  for (const [name, value] of Object.entries(sink.headers)) {
+    if (typeof value === 'object' && 'env' in value && env[value.env] === undefined) {
+      problems.push(`sinks[${i}].headers.${name}.env: environment variable ${value.env} is not set`);
+    }
+    if (typeof value === 'object' && 'file' in value && !existsSync(value.file)) {
+      problems.push(`sinks[${i}].headers.${name}.file: ${value.file} does not exist`);
+    }
+  }
+  for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+    const file = sink.tls?.[key];
+    if (file !== undefined && !existsSync(file)) problems.push(`sinks[${i}].tls.${key}: ${file} does not exist`);
+  }
+  if ((sink.tls?.certFile === undefined) !== (sink.tls?.keyFile === undefined)) {
+    problems.push(`sinks[${i}].tls: certFile and keyFile go together (mTLS)`);
+  }
+  return problems;
+}
+
+/**
+ * The checks beyond the schema, on every part of `raw` that the schema accepts on its own: a
+ * bad regular expression or endpoint is reported together with the schema's problems, not
+ * only once those are fixed.
+ */
+function partProblems(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  const drop = configSchema.shape.drop.safeParse(raw['drop']);
+  if (drop.success) problems.push(...ruleProblems(drop.data, 'drop'));
+  const sinks = Array.isArray(raw['sinks']) ? (raw['sinks'] as unknown[]) : [];
+  const firstOtlp = sinks.findIndex((sink) => typeof sink === 'object' && sink !== null && (sink as Record<string, unknown>)['type'] === 'otlp');
+  sinks.forEach((rawSink, i) => {
+    const sink = sinkSchema.safeParse(rawSink);
+    if (sink.success) problems.push(...sinkProblems(sink.data, i, i === firstOtlp, env));
+  });
+  const selfMetrics = configSchema.shape.selfMetrics.safeParse(raw['selfMetrics']);
+  if (selfMetrics.success && selfMetrics.data.otlpEndpoint !== '') {
+    const problem = otlpEndpointProblem(selfMetrics.data.otlpEndpoint, 'http/protobuf');
+    if (problem !== undefined) problems.push(`selfMetrics.otlpEndpoint: ${problem}`);
+  }
+  return problems;
+}
+
 /** Validates a parsed config object; throws {@link ConfigError} listing every problem. */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, source?: string): Config {
   const input = raw === null || raw === undefined ? {} : raw;
@@ -40,41 +91,19 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
   const copy = structuredClone(input) as Record<string, unknown>;
   applyEnv(copy, env);
   const result = configSchema.safeParse(copy);
-  if (!result.success) throw new ConfigError(result.error.issues.map(describe), source);
+  const problems = partProblems(copy, env);
+  if (!result.success) throw new ConfigError([...result.error.issues.map(describe), ...problems], source);
   const config = result.data;
   if (config.sinks === undefined) {
     // No sinks configured: one OTLP sink that the standard OTEL_EXPORTER_OTLP_* variables configure.
     config.sinks = [configSchema.shape.sinks.unwrap().element.parse({ type: 'otlp', name: 'otlp' })];
   }
   const names = new Set<string>();
-  const problems: string[] = [];
   config.sinks.forEach((sink, i) => {
     if (names.has(sink.name)) problems.push(`sinks[${i}].name: duplicate sink name "${sink.name}"`);
     names.add(sink.name);
   });
   if (config.sinks.length === 0) problems.push('sinks: at least one sink is required');
-  problems.push(...ruleProblems(config.drop, 'drop'));
-  config.sinks.forEach((sink, i) => {
-    if (sink.type !== 'otlp') return;
-    for (const [name, value] of Object.entries(sink.headers)) {
-      if (typeof value === 'object' && 'env' in value && env[value.env] === undefined) {
-        problems.push(`sinks[${i}].headers.${name}.env: environment variable ${value.env} is not set`);
-      }
-      if (typeof value === 'object' && 'file' in value && !existsSync(value.file)) {
-        problems.push(`sinks[${i}].headers.${name}.file: ${value.file} does not exist`);
-      }
-    }
-    for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
-      const file = sink.tls?.[key];
-      if (file !== undefined && !existsSync(file)) problems.push(`sinks[${i}].tls.${key}: ${file} does not exist`);
-    }
-    if ((sink.tls?.certFile === undefined) !== (sink.tls?.keyFile === undefined)) {
-      problems.push(`sinks[${i}].tls: certFile and keyFile go together (mTLS)`);
-    }
-  });
-  config.sinks.forEach((sink, i) => {
-    problems.push(...ruleProblems(sink.match, `sinks[${i}].match`), ...ruleProblems(sink.drop, `sinks[${i}].drop`));
-  });
   if (config.leaderElection.renewDeadline >= config.leaderElection.leaseDuration) {
     problems.push('leaderElection.renewDeadline: must be shorter than leaderElection.leaseDuration');
   }

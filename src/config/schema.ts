@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, durationOrPattern, parseDuration } from '../util/duration.ts';
+import { LISTEN_HINT, parseListen } from './addresses.ts';
 
 /** A Go-style duration string (`15s`, `10m`, `1h30m`) turned into milliseconds. */
 const duration = (fallback: string) =>
@@ -64,7 +65,7 @@ export const otlpSinkSchema = z
     ...sinkCommon,
     type: z.literal('otlp'),
     /** Base URL (`http://collector:4318`) or, for http, the full `/v1/logs` URL. Default: OTEL_EXPORTER_OTLP_* env. */
-    endpoint: z.string().url().optional(),
+    endpoint: z.string().min(1).optional(), // checked with the protocol: parseConfig, otlpEndpointProblem
     protocol: z.enum(['http/protobuf', 'http/json', 'grpc']).optional(),
     headers: z.record(z.string(), headerValueSchema).default({}),
     compression: z.enum(['gzip', 'none']).optional(),
@@ -186,7 +187,10 @@ export const configSchema = z
     sinks: z.array(sinkSchema).optional(),
     server: z
       .object({
-        listen: z.string().default('0.0.0.0:8080'),
+        listen: z
+          .string()
+          .default('0.0.0.0:8080')
+          .refine((v) => v === '' || parseListen(v) !== undefined, { error: (issue) => `"${String(issue.input)}": ${LISTEN_HINT}` }),
       })
       .strict()
       .prefault({}),

@@ -3,6 +3,7 @@
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, type RequestOptions as HttpsRequestOptions, request as httpsRequest } from 'node:https';
+import { findCredentials } from './find-credentials.ts';
 
 /** Connection pools are rebuilt this often, so that rotated client certificates are picked up. */
 const AGENT_MAX_AGE_MS = 10 * 60_000;
@@ -98,10 +99,15 @@ export class KubeClient {
     }
   }
 
-  /** In-cluster service account when running in a pod, else KUBECONFIG / ~/.kube/config. */
-  static fromEnvironment(): KubeClient {
+  /**
+   * KUBECONFIG, else ~/.kube/config, else the in-cluster service account (client-node's order);
+   * throws {@link NoCredentialsError} naming where it looked when there is none.
+   */
+  static fromEnvironment(env: NodeJS.ProcessEnv = process.env): KubeClient {
+    const source = findCredentials(env);
     const kc = new KubeConfig();
-    kc.loadFromDefault();
+    if (source.kind === 'in-cluster') kc.loadFromCluster();
+    else kc.loadFromDefault();
     return new KubeClient(kc);
   }
 

@@ -1,6 +1,26 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { LISTEN_HINT, parseListen } from '../config/addresses.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+
+/** The /metrics server could not listen on `server.listen`. */
+export class ListenError extends Error {
+  readonly key = 'server.listen';
+  readonly listen: string;
+  /** The system error code (EADDRINUSE, EACCES, EADDRNOTAVAIL, …), if the system refused. */
+  readonly code: string | undefined;
+  constructor(listen: string, code: string | undefined, detail: string) {
+    const what =
+      code === 'EADDRINUSE' ? 'is already in use; stop the process that holds it or choose another port'
+        : code === 'EACCES' ? 'is not permitted (a port below 1024 needs privileges)'
+          : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? 'is not an address of this machine'
+            : detail;
+    super(`server.listen: cannot listen on "${listen}": ${what}${code ? ` (${code})` : ''}`);
+    this.name = 'ListenError';
+    this.listen = listen;
+    this.code = code;
+  }
+}
 
 /** What `/healthz` and `/readyz` report. */
 export interface HealthStatus {
@@ -45,20 +65,21 @@ export class HttpServer {
     });
   }
 
-  /** Listens on `host:port` (`[::]:8080` for IPv6); resolves with the bound address. */
+  /** Listens on `host:port` (`[::]:8080` for IPv6); resolves with the bound address, or rejects with a {@link ListenError}. */
   async start(): Promise<string> {
-    const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(this.#listen);
-    if (match === null) throw new Error(`server.listen: expected host:port, got "${this.#listen}"`);
-    const host = match[1] || '0.0.0.0';
+    const address = parseListen(this.#listen);
+    if (address === undefined) throw new ListenError(this.#listen, undefined, LISTEN_HINT);
+    const host = address.host || '0.0.0.0';
     await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(Number(match[2]), host, () => resolve());
+      this.#server.once('error', (error: NodeJS.ErrnoException) => reject(new ListenError(this.#listen, error.code, error.message)));
+      this.#server.listen(address.port, host, () => resolve());
     });
-    const address = this.#server.address() as AddressInfo;
-    return `${address.address}:${address.port}`;
+    const bound = this.#server.address() as AddressInfo;
+    return `${bound.address}:${bound.port}`;
   }
 
   async stop(): Promise<void> {
+    // close() calls back at once with ERR_SERVER_NOT_RUNNING when listen failed; that is fine.
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
   }

@@ -142,7 +142,13 @@ export class ClusterSimulator {
     return { namespace, name };
   }
 
-  /** Makes a recurring event happen again: count + 1, lastTimestamp now (a MODIFIED notification). */
+  /**
+   * Makes a recurring event happen again (a MODIFIED notification), as its recorder would: a
+   * new-style event (eventTime set, as the scheduler writes them) gains or advances a `series`
+   * (count, lastObservedTime) and keeps its eventTime; a legacy one gets count + 1 and
+   * lastTimestamp now. Advancing `count`/`lastTimestamp` on a new-style event instead would leave
+   * eventTime — the first occurrence — as its newest time, and every repeat stamped with it.
+   */
   repeat(namespace: string, name: string): void {
     if (this.#api.get(EVENTS, namespace, name) === undefined) return;
     this.#api.update(EVENTS, namespace, name, (event) => {
@@ -150,6 +156,9 @@ export class ClusterSimulator {
       if (series) {
         series.count += 1;
         series.lastObservedTime = microNow();
+      } else if (typeof event['eventTime'] === 'string') {
+        // The original and this repeat.
+        event['series'] = { count: 2, lastObservedTime: microNow() };
       } else {
         event['count'] = Number(event['count'] ?? 1) + 1;
         event['lastTimestamp'] = now();

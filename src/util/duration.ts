@@ -24,3 +24,22 @@ export function parseDuration(text: string): number | undefined {
   }
   return total;
 }
+
+const FORMAT_UNITS: Array<[string, number]> = [['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+
+/** Milliseconds as the shortest duration string {@link parseDuration} reads back (`90000` → `1m30s`). */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0';
+  let rest = ms;
+  let out = '';
+  for (const [unit, size] of FORMAT_UNITS) {
+    const whole = Math.floor(rest / size);
+    if (whole > 0) {
+      out += `${whole}${unit}`;
+      rest -= whole * size;
+    }
+  }
+  // Fractions of a millisecond (`1.5ms`) stay exact; rounding float noise keeps the text short.
+  if (rest > 0) out += `${Number(rest.toFixed(6))}ms`;
+  return out;
+}

@@ -1,67 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
+import { baseEnv, children, dir, run, start, writeConfig, writeKubeconfig } from '../support/cli-process.ts';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
 import { podEvent } from '../support/harness.ts';
 import { OtlpReceiver, waitFor } from '../support/otlp-receiver.ts';
-
-const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'eventrouter-cli-'));
-
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: dir, ...extra };
-  return env;
-}
-
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-function start(args: string[], env: NodeJS.ProcessEnv = baseEnv()): { child: ChildProcess; done: Promise<Result> } {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d) => (stdout += d));
-  child.stderr?.on('data', (d) => (stderr += d));
-  const done = new Promise<Result>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, done };
-}
-
-function run(args: string[], env?: NodeJS.ProcessEnv): Promise<Result> {
-  return start(args, env).done;
-}
-
-function writeConfig(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
-
-/** A kubeconfig for a simulated API server (client-node refuses plain http unless TLS verification is off). */
-function writeKubeconfig(name: string, server: string): string {
-  return writeConfig(name, [
-    'apiVersion: v1',
-    'kind: Config',
-    `clusters: [{name: sim, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]`,
-    'users: [{name: sim, user: {}}]',
-    'contexts: [{name: sim, context: {cluster: sim, user: sim}}]',
-    'current-context: sim',
-  ].join('\n'));
-}
 
 describe('eventrouter CLI', () => {
   it('prints its version and help', async () => {
@@ -145,8 +90,10 @@ describe('eventrouter CLI', () => {
     assert.match(result.stdout, /ScalingReplicaSet/);
     assert.match(result.stdout, /BackOff/);
     assert.match(result.stdout, /FailedScheduling/);
-    const exported = /(\d+) records exported/.exec(result.stdout);
-    assert.ok(exported && Number(exported[1]) > 20, result.stdout.slice(-300));
+    // Every simulated event gives at least one record (a repeat gives more), however many the
+    // machine's load let the simulation play.
+    const summary = /(\d+) records exported from (\d+) simulated events/.exec(result.stdout);
+    assert.ok(summary && Number(summary[2]) > 0 && Number(summary[1]) >= Number(summary[2]), result.stdout.slice(-300));
   });
 
   describe('against a cluster, by signal', () => {
@@ -192,7 +139,9 @@ describe('eventrouter CLI', () => {
       for (let i = 0; i < 30; i++) api.create('/api/v1/events', podEvent());
       const second = start(['--config', config], env);
       await waitFor(() => receiver.logs.length >= 180, 'the events of the downtime');
-      await new Promise((r) => setTimeout(r, 300));
+      // Everything up to the last event acknowledged (the checkpoint is written after each batch):
+      // whatever it would send twice, it has sent by now.
+      await waitFor(() => JSON.parse(readFileSync(checkpoint, 'utf8')).scopes[''] === api.resourceVersion, 'the checkpoint at the last event');
       second.child.kill('SIGINT');
       assert.equal((await second.done).code, 0);
       assert.equal(receiver.logs.length, 180);
@@ -204,7 +153,7 @@ describe('eventrouter CLI', () => {
       let stderr = '';
       early.child.stderr?.on('data', (d) => (stderr += d));
       // Signal as soon as the handlers are in place, while the router's modules are still loading.
-      await waitFor(() => stderr.includes('signal handlers installed'), 'the signal handlers', 10_000);
+      await waitFor(() => stderr.includes('signal handlers installed'), 'the signal handlers');
       assert.ok(!stderr.includes('serving') && !stderr.includes('starting without'), 'still starting');
       early.child.kill('SIGTERM');
       const result = await early.done;
@@ -236,7 +185,7 @@ describe('eventrouter CLI', () => {
         const checkpoint = JSON.parse(readFileSync(join(dir, 'list-checkpoint.json'), 'utf8'));
         assert.ok(checkpoint.listing?.[''], 'the checkpoint records how far the list got');
         const survivor = start(['--config', listConfig], listEnv);
-        await waitFor(() => new Set(listKeys()).size >= 3000, 'the rest of the list', 60_000);
+        await waitFor(() => new Set(listKeys()).size >= 3000, 'the rest of the list');
         survivor.child.kill('SIGTERM');
         assert.equal((await survivor.done).code, 0);
         const all = listKeys();
@@ -260,7 +209,7 @@ describe('eventrouter CLI', () => {
       clearInterval(producer);
       const produced = api.count('/api/v1/events');
       const survivor = start(['--config', config], env);
-      await waitFor(() => new Set(keys()).size >= produced, 'every event after the restart', 30_000);
+      await waitFor(() => new Set(keys()).size >= produced, 'every event after the restart');
       survivor.child.kill('SIGTERM');
       assert.equal((await survivor.done).code, 0);
       const all = keys();

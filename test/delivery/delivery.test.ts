@@ -10,7 +10,7 @@ import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
 import { OtlpSink } from '../../src/sinks/otlp/otlp-sink.ts';
 import type { ExportOutcome, Sink } from '../../src/sinks/sink.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
-import { podEvent, startApp, testConfig } from '../support/harness.ts';
+import { podEvent, settled, startApp, testConfig } from '../support/harness.ts';
 import { OtlpReceiver, waitFor } from '../support/otlp-receiver.ts';
 
 const EVENTS = '/api/v1/events';
@@ -88,9 +88,8 @@ describe('delivery guarantees', () => {
       e['lastTimestamp'] = '2024-01-01T00:05:00Z';
     });
     const second = new InMemorySink();
-    await start({ apiUrl: api.url, sinks: [second], checkpointStore: store });
-    await waitFor(() => second.records.length >= 16, 'the downtime events');
-    await new Promise((r) => setTimeout(r, 150));
+    const b = await start({ apiUrl: api.url, sinks: [second], checkpointStore: store });
+    await settled(b, api, 'the downtime events');
     assert.equal(second.records.length, 16, 'only what happened while it was down');
     assert.deepEqual(duplicates([...first.records, ...second.records].map((r) => r.dedupeKey)), []);
     assert.equal(second.records.find((r) => r.event.name === name)?.attributes['k8s.event.count'], 2);
@@ -110,8 +109,7 @@ describe('delivery guarantees', () => {
     api.compact();
     const second = new InMemorySink();
     const b = await start({ apiUrl: api.url, sinks: [second], checkpointStore: store });
-    await waitFor(() => second.records.length >= 7, 'the downtime events');
-    await new Promise((r) => setTimeout(r, 150));
+    await settled(b, api, 'the downtime events');
     assert.equal(second.records.length, 7);
     assert.ok((await metric(b, 'eventrouter_watch_restarts_total', { cause: 'expired' })) >= 1);
   });
@@ -127,14 +125,15 @@ describe('delivery guarantees', () => {
     const produced = 4000;
     const padding = 'p'.repeat(2000);
     for (let i = 0; i < produced; i++) api.create(EVENTS, podEvent({ message: `${i} ${padding}` }));
-    await new Promise((r) => setTimeout(r, 500));
+    // The queue fills up to its bound and stays there while the sink is blocked: the source must wait.
+    await waitFor(() => app.router.sinkQueues[0]!.depth === 100, 'a full queue');
     const received = await metric(app, 'eventrouter_notifications_total', { type: 'ADDED' });
     const depth = app.router.sinkQueues[0]!.depth;
     assert.ok(depth <= 100, `queue bounded: depth ${depth}`);
     assert.equal(await metric(app, 'eventrouter_queue_depth', { sink: 'gated' }), depth, 'the gauge reports the queue');
     assert.ok(received < produced, `the source stopped reading: ${received} of ${produced} read while blocked`);
     sink.open();
-    await waitFor(() => sink.records.length >= produced, 'every event after the sink recovers', 30_000);
+    await waitFor(() => sink.records.length >= produced, 'every event after the sink recovers');
     assert.equal(sink.records.length, produced);
     assert.deepEqual(duplicates(sink.records.map((r) => r.dedupeKey)), []);
   });
@@ -163,15 +162,14 @@ describe('delivery guarantees', () => {
       receiver.always = { kind: 'status', status: 503, retryAfterSeconds: 0 };
       const app = await start({ apiUrl: api.url, sinks: [otlp()], config: config() });
       for (let i = 0; i < 60; i++) api.create(EVENTS, podEvent());
-      await waitFor(() => receiver.attempts > 3, 'failed attempts');
-      await new Promise((r) => setTimeout(r, 1500));
+      // The outage lasts until the router itself has retried (beyond the exporter's own retries).
+      await waitFor(async () => receiver.attempts > 3 && (await metric(app, 'eventrouter_export_retries_total')) >= 1, 'failed attempts and a retry', 60_000);
       assert.equal(receiver.logs.length, 0);
+      assert.notEqual(app.router.checkpoint().scopes[''], api.resourceVersion, 'nothing acknowledged during the outage');
       receiver.always = undefined;
-      await waitFor(() => receiver.logs.length >= 60, 'delivery after the outage');
-      await new Promise((r) => setTimeout(r, 100));
+      await settled(app, api, 'delivery after the outage');
       assert.equal(receiver.logs.length, 60);
       assert.deepEqual(duplicates(receiver.logs.map((l) => `${l.attributes['k8s.event.uid']}/${l.attributes['k8s.event.count']}`)), []);
-      assert.ok((await metric(app, 'eventrouter_export_retries_total')) >= 1);
     });
 
     it('counts a batch refused with 400 as failed, does not retry it, and keeps delivering the rest', async () => {
@@ -183,8 +181,7 @@ describe('delivery guarantees', () => {
       for (let i = 0; i < 20; i++) api.create(EVENTS, podEvent());
       await waitFor(() => receiver.attempts >= 1, 'the refused batch');
       for (let i = 0; i < 20; i++) api.create(EVENTS, podEvent());
-      await waitFor(() => receiver.logs.length >= 20, 'the next batches');
-      await new Promise((r) => setTimeout(r, 200));
+      await settled(app, api, 'the refused batch and the next ones');
       const failed = await metric(app, 'eventrouter_records_total', { outcome: 'failed' });
       assert.ok(failed >= 1, 'the refused batch is counted');
       assert.equal(receiver.logs.length + failed, 40, 'refused + delivered = produced');
@@ -198,8 +195,7 @@ describe('delivery guarantees', () => {
       const dead = new OtlpSink({ name: 'otlp', endpoint: 'http://127.0.0.1:9', scope: SCOPE, env: {}, timeoutMs: 500 });
       const app = await start({ apiUrl: api.url, sinks: [otlp()], config: config() });
       for (let i = 0; i < 50; i++) api.create(EVENTS, podEvent());
-      await waitFor(() => receiver.logs.length >= 50, 'every event', 30_000);
-      await new Promise((r) => setTimeout(r, 100));
+      await settled(app, api, 'every event');
       const keys = receiver.logs.map((l) => `${l.attributes['k8s.event.uid']}/${l.attributes['k8s.event.count']}`);
       assert.equal(new Set(keys).size, 50, 'every event delivered');
       // A dropped connection may have been processed: a duplicate must carry its original's key.
@@ -209,7 +205,6 @@ describe('delivery guarantees', () => {
       assert.equal(outcome.ok === false && outcome.retryable, true, 'connection refused is retryable');
       // The exporter's own transport retried these (destroyed, slow, 502): every request was attempted again.
       assert.ok(receiver.attempts >= 4, `attempts: ${receiver.attempts}`);
-      void app;
     });
   });
 });

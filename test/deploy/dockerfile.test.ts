@@ -206,7 +206,8 @@ describe('image contents (stages emulated without Docker)', () => {
   it('runs the demo from the bundle: the chunks loaded on demand (simulated cluster, OTLP exporter) are in it', () => {
     const config = join(work, 'demo.yaml');
     // An OTLP sink to a closed port: the exporter's chunk must load; nothing needs to arrive.
-    writeFileSync(config, 'sinks:\n  - {name: otlp, type: otlp, endpoint: "http://127.0.0.1:9", protocol: http/protobuf}\n  - {name: grpc, type: otlp, endpoint: "http://127.0.0.1:9", protocol: grpc}\n');
+    // Any free port for /metrics: the default :8080 may be taken on a shared machine.
+    writeFileSync(config, 'server: {listen: "127.0.0.1:0"}\nsinks:\n  - {name: otlp, type: otlp, endpoint: "http://127.0.0.1:9", protocol: http/protobuf}\n  - {name: grpc, type: otlp, endpoint: "http://127.0.0.1:9", protocol: grpc}\n');
     const result = spawnSync(process.execPath, [...flags(), entry(), 'demo', '--duration', '2s', '--config', config], { cwd: '/', encoding: 'utf8', timeout: 90_000, env: { PATH: process.env['PATH'] ?? '' } });
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /records exported from \d+ simulated events/);

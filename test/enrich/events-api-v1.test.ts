@@ -6,7 +6,7 @@ import { normalizeEvent } from '../../src/model/normalize.ts';
 import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
 import { FakeApiServer, toEventsV1 } from '../../src/sim/fake-api-server.ts';
 import { fixtureEvents } from '../support/fixtures.ts';
-import { startApp, testConfig } from '../support/harness.ts';
+import { settled, startApp, testConfig } from '../support/harness.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
 import { eventAbout } from './cluster-fixtures.ts';
 
@@ -209,8 +209,7 @@ describe('router with source.api: events.k8s.io/v1', () => {
       }),
     });
     const total = listed.length + 3;
-    await waitFor(() => coreSink.records.length >= total && v1Sink.records.length >= total, 'the watched events');
-    await new Promise((r) => setTimeout(r, 100));
+    for (const app of apps) await settled(app, api, 'the watched events');
 
     assert.equal(coreSink.records.length, total);
     assert.equal(v1Sink.records.length, total);

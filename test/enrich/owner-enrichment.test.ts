@@ -353,9 +353,10 @@ describe('owner-chain enrichment (fake API server → router)', () => {
     await api.start();
     loadRecordingWorkloads(api);
     const pod = { kind: 'Pod', name: 'px-5d567cc74c-ss4lb', namespace: 'default', uid: '18eddc1d-87e8-4f02-8a13-f1e52db52e61', apiVersion: 'v1' };
-    // qps 1: the pod GET takes the one token, the ReplicaSet GET waits ~1 s — past the 100 ms deadline.
+    // qps 0.5: the pod GET takes the one token, the ReplicaSet GET waits ~2 s — past the 1 s
+    // deadline, which leaves the pod GET a second even on a loaded machine.
     const sink = new InMemorySink();
-    app = await startApp({ apiUrl: api.url, sinks: [sink], config: enrichConfig({ qps: 1, deadline: '100ms' }) });
+    app = await startApp({ apiUrl: api.url, sinks: [sink], config: enrichConfig({ qps: 0.5, deadline: '1s' }) });
     await waitFor(() => app!.router.synced && api.watcherCount > 0, 'a watch');
     api.create(EVENTS, eventAbout(pod, 'Pulled', { source: { component: 'kubelet' } }));
     await waitFor(() => sink.records.length >= 1, 'the first record');
@@ -364,8 +365,8 @@ describe('owner-chain enrichment (fake API server → router)', () => {
     assert.equal(first['k8s.replicaset.name'], 'px-5d567cc74c', 'from the pod');
     assert.equal(first['k8s.deployment.name'], undefined, 'the ReplicaSet was not read in time');
     assert.equal((await lookupOutcomes(app))['deadline'], 1);
-    await waitFor(() => api.requests.get('GET /apis/apps/v1/namespaces/default/replicasets/px-5d567cc74c') === 1, 'the background lookup');
-    await new Promise((r) => setTimeout(r, 50));
+    // The background lookup completed (pod and ReplicaSet read): the chain is in the cache.
+    await waitFor(async () => (await lookupOutcomes(app!))['ok'] === 2, 'the background lookup');
     api.create(EVENTS, eventAbout(pod, 'Created'));
     await waitFor(() => sink.records.length >= 2, 'the second record');
     assert.equal(sink.records[1]!.resource['k8s.deployment.name'], 'px');

@@ -4,7 +4,7 @@ import type { App } from '../../src/app/app.ts';
 import { OtlpSink } from '../../src/sinks/otlp/otlp-sink.ts';
 import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
-import { podEvent, startApp, testConfig } from '../support/harness.ts';
+import { podEvent, settled, startApp, testConfig } from '../support/harness.ts';
 import { OtlpReceiver, waitFor } from '../support/otlp-receiver.ts';
 import { fixtureEvents } from '../support/fixtures.ts';
 
@@ -122,8 +122,7 @@ describe('pipeline: fake API server → router → OTLP receiver', () => {
       for (let i = 0; i < 5; i++, produced++) api.create(EVENTS, podEvent());
       await waitFor(() => api.watcherCount > 0, 'a new watch');
     }
-    await waitFor(() => sink.records.length >= produced, 'every event');
-    await new Promise((r) => setTimeout(r, 100));
+    await settled(app!, api, 'every event');
     const { keys, duplicates } = uniqueKeys(sink);
     assert.equal(keys.length, produced);
     assert.deepEqual(duplicates, []);
@@ -145,8 +144,7 @@ describe('pipeline: fake API server → router → OTLP receiver', () => {
       api.compact();
       await waitFor(() => sink.records.length >= 42, 'the events of the gap');
       for (let i = 0; i < 3; i++) api.create(EVENTS, podEvent());
-      await waitFor(() => sink.records.length >= 45, 'the events after the re-list');
-      await new Promise((r) => setTimeout(r, 100));
+      await settled(app!, api, 'the events after the re-list');
       const { keys, duplicates } = uniqueKeys(sink);
       assert.equal(keys.length, 45);
       assert.deepEqual(duplicates, []);
@@ -163,8 +161,7 @@ describe('pipeline: fake API server → router → OTLP receiver', () => {
     const sink = new InMemorySink();
     app = await startApp({ apiUrl: api.url, sinks: [sink] });
     await waitFor(() => app!.router.synced, 'sync');
-    await waitFor(() => sink.records.length >= 120, 'every listed event');
-    await new Promise((r) => setTimeout(r, 100));
+    await settled(app!, api, 'every listed event');
     assert.equal(sink.records.length, 120);
     assert.deepEqual(uniqueKeys(sink).duplicates, []);
   });
@@ -211,8 +208,7 @@ describe('pipeline: fake API server → router → OTLP receiver', () => {
     const sink = new InMemorySink();
     app = await startApp({ apiUrl: api.url, sinks: [sink], config: testConfig({ source: { minBackoff: '20ms', maxBackoff: '200ms', inactivityTimeout: '300ms' } }) });
     await waitFor(() => app!.router.synced && api.watcherCount > 0, "a watch");
-    await new Promise((r) => setTimeout(r, 800));
-    assert.ok((await counter(app, 'eventrouter_watch_restarts_total', { cause: 'inactivity' })) >= 1);
+    await waitFor(async () => (await counter(app!, 'eventrouter_watch_restarts_total', { cause: 'inactivity' })) >= 1, 'a reconnect by the watchdog');
     api.create(EVENTS, podEvent());
     await waitFor(() => sink.records.length === 1, 'an event after the reconnect');
   });
@@ -228,8 +224,8 @@ describe('pipeline: fake API server → router → OTLP receiver', () => {
     await waitFor(() => sink.records.length >= 2, 'the listed events');
     api.create(EVENTS, podEvent({}, 'b'));
     api.create(EVENTS, podEvent({}, 'c'));
-    await waitFor(() => sink.records.length >= 3, 'the watched event');
-    await new Promise((r) => setTimeout(r, 100));
+    // The event in c was created last: once it is acknowledged, b's (watched by no scope) would have been too.
+    await settled(app!, api, 'the watched event', 'c');
     assert.deepEqual(sink.records.map((r) => r.event.namespace).sort(), ['a', 'c', 'c']);
   });
 });

@@ -11,25 +11,27 @@ async function get(url: string): Promise<{ status: number; body: any }> {
   return { status: res.status, body: await res.json() };
 }
 
-/** Reads a watch stream until it closes or `max` frames arrived. */
-async function watch(url: string, max: number, timeoutMs = 3000): Promise<{ status: number; frames: any[] }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+/**
+ * Reads a watch stream until the server closes it (`endedBy: 'server'`) or `max` frames arrived
+ * (`'max'`). The deadline only bounds a hang: reaching it fails the test.
+ */
+async function watch(url: string, max: number, deadlineMs = 30_000): Promise<{ status: number; frames: any[]; endedBy: 'server' | 'max' }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(deadlineMs) });
   const frames: any[] = [];
   let text = '';
-  try {
-    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-      text += Buffer.from(chunk).toString();
-      let nl;
-      while ((nl = text.indexOf('\n')) !== -1) {
-        frames.push(JSON.parse(text.slice(0, nl)));
-        text = text.slice(nl + 1);
-      }
-      if (frames.length >= max) break;
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    text += Buffer.from(chunk).toString();
+    let nl;
+    while ((nl = text.indexOf('\n')) !== -1) {
+      frames.push(JSON.parse(text.slice(0, nl)));
+      text = text.slice(nl + 1);
     }
-  } catch (error) {
-    if ((error as Error).name !== 'TimeoutError' && (error as Error).name !== 'AbortError') throw error;
+    if (frames.length >= max) {
+      await res.body?.cancel().catch(() => undefined);
+      return { status: res.status, frames, endedBy: 'max' };
+    }
   }
-  return { status: res.status, frames };
+  return { status: res.status, frames, endedBy: 'server' };
 }
 
 describe('fake API server (behaves like kube-apiserver for Events)', () => {
@@ -85,12 +87,14 @@ describe('fake API server (behaves like kube-apiserver for Events)', () => {
     const start = api.resourceVersion;
     const e1 = api.create(EVENTS, podEvent());
     api.update(EVENTS, 'default', String(e1.metadata['name']), (e) => (e['count'] = 5));
-    setTimeout(() => api.delete(EVENTS, 'default', String(e1.metadata['name'])), 100);
-    const t0 = Date.now();
-    const { frames } = await watch(`${api.url}${EVENTS}?watch=true&resourceVersion=${start}&timeoutSeconds=1`, 100);
+    const watching = watch(`${api.url}${EVENTS}?watch=true&resourceVersion=${start}&timeoutSeconds=1`, 100);
+    // Live once the watch is registered (a condition, not a delay).
+    await waitFor(() => api.watcherCount > 0, 'the watch');
+    api.delete(EVENTS, 'default', String(e1.metadata['name']));
+    const { frames, endedBy } = await watching;
     assert.deepEqual(frames.map((f) => f.type), ['ADDED', 'MODIFIED', 'DELETED']);
     assert.equal(frames[1].object.count, 5);
-    assert.ok(Date.now() - t0 >= 900, 'the server closed the stream after timeoutSeconds');
+    assert.equal(endedBy, 'server', 'the server closed the stream at timeoutSeconds');
   });
 
   it('refuses a compacted resourceVersion with an in-stream ERROR 410 Expired, or an HTTP 410', async () => {
@@ -117,12 +121,16 @@ describe('fake API server (behaves like kube-apiserver for Events)', () => {
     const bookmarking = new FakeApiServer({ bookmarkIntervalMs: 100 });
     await bookmarking.start();
     const rv = bookmarking.resourceVersion;
-    const [withBookmarks, without] = await Promise.all([
-      watch(`${bookmarking.url}${EVENTS}?watch=true&resourceVersion=${rv}&allowWatchBookmarks=true`, 2, 1000),
-      watch(`${bookmarking.url}${EVENTS}?watch=true&resourceVersion=${rv}`, 2, 500),
-    ]);
-    assert.ok(withBookmarks.frames.length >= 1 && withBookmarks.frames.every((f) => f.type === 'BOOKMARK'));
-    assert.equal(without.frames.length, 0);
+    // The watcher without bookmarks is registered first, so it is there for every bookmark the other gets.
+    const without = watch(`${bookmarking.url}${EVENTS}?watch=true&resourceVersion=${rv}`, 100);
+    await waitFor(() => bookmarking.watcherCount === 1, 'the watcher without bookmarks');
+    const withBookmarks = await watch(`${bookmarking.url}${EVENTS}?watch=true&resourceVersion=${rv}&allowWatchBookmarks=true`, 2);
+    assert.ok(withBookmarks.frames.every((f) => f.type === 'BOOKMARK'));
+    // Closing it from the server side delivers everything ever written to it.
+    bookmarking.closeWatches();
+    const rest = await without;
+    assert.equal(rest.endedBy, 'server');
+    assert.deepEqual(rest.frames, []);
     await bookmarking.stop();
   });
 

@@ -15,7 +15,7 @@ import { mapEvent } from '../../src/model/map-event.ts';
 import { normalizeEvent } from '../../src/model/normalize.ts';
 import { makePki } from '../support/certs.ts';
 import { fixtureEvents } from '../support/fixtures.ts';
-import { podEvent, startApp, testConfig } from '../support/harness.ts';
+import { podEvent, settled, startApp, testConfig } from '../support/harness.ts';
 import { OtlpReceiver, decodeProtobufLogs, encodeEmptyLogsResponse, waitFor, type ReceivedLog } from '../support/otlp-receiver.ts';
 
 const EVENTS = '/api/v1/events';
@@ -65,8 +65,7 @@ describe('sinks and routing', () => {
       podEvent({ type: 'Warning', reason: 'FailedMount' }, 'payments'),
     ];
     for (const event of produced) api.create(EVENTS, event);
-    await waitFor(() => everything.logs.length >= 4 && warnings.logs.length >= 2, 'both sinks');
-    await new Promise((r) => setTimeout(r, 200));
+    await settled(app!, api, 'both sinks');
     const reasons = (logs: ReceivedLog[]) => logs.map((l) => `${l.resource['k8s.namespace.name']}/${l.attributes['k8s.event.reason']}`).sort();
     assert.deepEqual(reasons(everything.logs), ['default/BackOff', 'default/Pulled', 'kube-system/BackOff', 'payments/FailedMount']);
     assert.deepEqual(reasons(warnings.logs), ['default/BackOff', 'payments/FailedMount']);
@@ -79,14 +78,18 @@ describe('sinks and routing', () => {
     api = new FakeApiServer();
     await api.start();
     const out = await receiver();
-    const config = testConfig({ sinks: [{ name: 'loki', type: 'otlp', endpoint: out.url, batchTimeout: '20ms', throttle: { limit: 2, interval: '400ms' } }] });
+    // A window long enough that the burst below falls into one even on a loaded machine.
+    const config = testConfig({ sinks: [{ name: 'loki', type: 'otlp', endpoint: out.url, batchTimeout: '20ms', throttle: { limit: 2, interval: '2s' } }] });
     app = await startApp({ apiUrl: api.url, config });
     await waitFor(() => app!.router.synced && api.watcherCount > 0, 'a watch');
     const same = { involvedObject: { kind: 'Pod', name: 'noisy', namespace: 'default', uid: 'noisy-uid' }, reason: 'BackOff', type: 'Warning' };
     for (let i = 0; i < 6; i++) api.create(EVENTS, podEvent(same));
     api.create(EVENTS, podEvent({ ...same, reason: 'Unhealthy' }));
-    await waitFor(() => out.logs.length >= 3, 'the first window');
-    await new Promise((r) => setTimeout(r, 500));
+    await settled(app!, api, 'the first window');
+    assert.equal(out.logs.length, 3);
+    // The window began before the burst was acknowledged: 2 s after that, it is over.
+    const acknowledged = Date.now();
+    await waitFor(() => Date.now() > acknowledged + 2000, 'the end of the throttle window');
     api.create(EVENTS, podEvent(same));
     await waitFor(() => out.logs.length >= 4, 'the next window');
     const backoffs = out.logs.filter((l) => l.attributes['k8s.event.reason'] === 'BackOff');
@@ -139,7 +142,7 @@ describe('sinks and routing', () => {
     const pki = makePki();
     const secure = await receiver({ key: pki.serverKey, cert: pki.serverCert, ca: pki.ca, requestCert: true, rejectUnauthorized: true });
     const events = fixtureEvents('k9s-gke-event-pulled.json').map(record);
-    const config = parseConfig({ sinks: [{ name: 'mtls', type: 'otlp', endpoint: secure.url, timeout: '2s', tls: { caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile } }] }, {});
+    const config = parseConfig({ sinks: [{ name: 'mtls', type: 'otlp', endpoint: secure.url, timeout: '30s', tls: { caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile } }] }, {});
     const sink = createSink(config.sinks![0]!, { scope: SCOPE, env: {}, useOtlpEnv: false });
     await sink.start();
     assert.deepEqual(await sink.export(events), { ok: true });

@@ -4,7 +4,9 @@ import { parseConfig } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { KubeClient } from '../../src/kube/kube-client.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
+import type { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
+import { waitFor } from './otlp-receiver.ts';
 
 /** A config for tests: fast backoff and batching, no server, no checkpoint file; `overrides` merged in. */
 export function testConfig(overrides: Record<string, unknown> = {}): Config {
@@ -40,6 +42,22 @@ export async function startApp(options: RouterHarnessOptions): Promise<App> {
   });
   await app.start();
   return app;
+}
+
+/**
+ * Resolves once `app` has acknowledged everything `api` holds now: the committed cursor of
+ * `scope` (default: all namespaces; a namespace whose event was the last one created) is the
+ * server's resourceVersion and no sink has anything queued or in
+ * flight. What the sinks received by then is all they will receive for those events, so exact
+ * counts can be asserted without sleeping ("nothing more arrives" as a condition, not a delay).
+ */
+export async function settled(app: App, api: FakeApiServer, what = 'every event acknowledged', scope = ''): Promise<void> {
+  const target = api.resourceVersion;
+  await waitFor(
+    () => app.router.checkpoint().scopes[scope] === target && app.router.sinkQueues.every((queue) => queue.depth === 0),
+    `${what} (checkpoint at resourceVersion ${target})`,
+    60_000,
+  );
 }
 
 let seq = 0;

@@ -182,10 +182,10 @@ export class OtlpReceiver {
   }
 }
 
-/** Polls `predicate` until it holds or `timeoutMs` passes; throws with `what` on timeout. */
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+/** Polls `predicate` until it holds or `timeoutMs` passes (a bound for a hang, generous for a loaded machine); throws with `what` on timeout. */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }

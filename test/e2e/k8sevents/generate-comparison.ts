@@ -164,7 +164,7 @@ export function renderComparison(data: ComparisonData): string {
   lines.push('Generated from an actual run of `test/e2e/comparison.e2e.ts` by `test/e2e/k8sevents/generate-comparison.ts`');
   lines.push('(do not edit by hand; re-run with `EVENTROUTER_E2E_WRITE_DOC=1 npm run test:e2e`, or run the generator on');
   lines.push('`$EVENTROUTER_E2E_STATE/e2e/comparison.json`). Both watched the same namespace of the same real kube-apiserver;');
-  lines.push('the events were created through the API from the fixtures in `../shared/fixtures`.');
+  lines.push('the events were created through the API from the fixtures in `test/fixtures/real-events`.');
   lines.push('');
   lines.push(`Run: ${data.generatedAt}.`);
   lines.push('');
