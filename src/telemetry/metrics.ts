@@ -127,7 +127,7 @@ export class Metrics {
   });
   readonly enrichLookups = new Counter({
     name: 'eventrouter_enrich_lookups_total',
-    help: 'API lookups made for enrichment, by outcome (ok, not_found, forbidden, error, deadline).',
+    help: 'API lookups made for enrichment, by outcome (ok, not_found, forbidden, error, deadline; skipped while the circuit breaker is open).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AckTracker } from '../../src/checkpoint/ack-tracker.ts';
+import type { Enricher } from '../../src/enrich/enricher.ts';
+import type { WorkloadMetadata } from '../../src/enrich/service-attributes.ts';
+import type { EventRecord } from '../../src/model/event-record.ts';
+import { normalizeEvent } from '../../src/model/normalize.ts';
+import { Pipeline } from '../../src/pipeline/pipeline.ts';
+import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
+import type { SourceItem } from '../../src/source/event-source.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+import { Metrics } from '../../src/telemetry/metrics.ts';
+import { podEvent, testConfig } from '../support/harness.ts';
+
+function items(count: number, first = 1000): SourceItem[] {
+  return Array.from({ length: count }, (_, i) => {
+    const raw = podEvent({ metadata: { name: `e-${first + i}`, namespace: 'default', uid: `uid-${first + i}`, resourceVersion: String(first + i) } });
+    return { kind: 'event', notification: 'ADDED', event: normalizeEvent(raw), raw, resourceVersion: String(first + i) };
+  });
+}
+
+function pipeline(enricher: Enricher, metrics = new Metrics()) {
+  const sink = new InMemorySink();
+  const p = new Pipeline({
+    config: testConfig({ enrich: { owners: true } }),
+    sinks: [{ sink }],
+    enricher,
+    metrics,
+    logger: silentLogger(),
+    afterAck: async () => {},
+  });
+  return { p, sink, metrics };
+}
+
+async function waitFor(condition: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('pipeline', () => {
+  it('runs the owner lookups of several records at once and still delivers them in stream order', async () => {
+    const pending: Array<() => void> = [];
+    const enricher: Enricher = {
+      enrich: () => new Promise<WorkloadMetadata | undefined>((resolve) => pending.push(() => resolve(undefined))),
+    };
+    const { p, sink } = pipeline(enricher);
+    await p.start();
+    const tracker = new AckTracker();
+    const consumed = p.consume(tracker, items(10));
+    // One lookup at a time would never get here: the second waits for the first.
+    await waitFor(() => pending.length === 10, 'ten lookups in flight at once');
+    for (const resolve of [...pending].reverse()) resolve();
+    await consumed;
+    assert.equal(await p.drain(30_000), true);
+    assert.deepEqual(
+      sink.records.map((r) => r.event.name),
+      Array.from({ length: 10 }, (_, i) => `e-${1000 + i}`),
+    );
+    await waitFor(() => tracker.committed === '1009', 'the cursor past the last record');
+    await p.shutdown();
+  });
+
+  it('stops asking an enricher that keeps failing and exports without owner attributes meanwhile', async () => {
+    let calls = 0;
+    const enricher: Enricher = {
+      enrich: async () => {
+        calls += 1;
+        throw new Error('the API server is down');
+      },
+    };
+    const { p, sink, metrics } = pipeline(enricher);
+    await p.start();
+    await p.consume(new AckTracker(), items(30));
+    assert.equal(await p.drain(30_000), true);
+    assert.equal(sink.records.length, 30, 'every record is exported');
+    assert.equal(calls, 5, 'the breaker opened after 5 failures in a row');
+    const skipped = (await metrics.enrichLookups.get()).values.find((v) => v.labels['outcome'] === 'skipped')?.value;
+    assert.equal(skipped, 25);
+    assert.ok(sink.records.every((r: EventRecord) => r.resource['k8s.deployment.name'] === undefined));
+    await p.shutdown();
+  });
+});
