@@ -3,7 +3,6 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './config-error.ts';
 import { type Config, configSchema } from './schema.ts';
-import { ruleProblems } from '../route/rule-matcher.ts';
 
 /** `sinks[1].protocol` from `['sinks', 1, 'protocol']`. */
 export function keyPath(path: readonly PropertyKey[]): string {
@@ -53,7 +52,6 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
     names.add(sink.name);
   });
   if (config.sinks.length === 0) problems.push('sinks: at least one sink is required');
-  problems.push(...ruleProblems(config.drop, 'drop'));
   config.sinks.forEach((sink, i) => {
     if (sink.type !== 'otlp') return;
     for (const [name, value] of Object.entries(sink.headers)) {
@@ -71,9 +69,6 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
     if ((sink.tls?.certFile === undefined) !== (sink.tls?.keyFile === undefined)) {
       problems.push(`sinks[${i}].tls: certFile and keyFile go together (mTLS)`);
     }
-  });
-  config.sinks.forEach((sink, i) => {
-    problems.push(...ruleProblems(sink.match, `sinks[${i}].match`), ...ruleProblems(sink.drop, `sinks[${i}].drop`));
   });
   if (config.leaderElection.renewDeadline >= config.leaderElection.leaseDuration) {
     problems.push('leaderElection.renewDeadline: must be shorter than leaderElection.leaseDuration');

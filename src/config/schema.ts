@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, durationOrPattern, parseDuration } from '../util/duration.ts';
+import { patternProblem } from '../route/pattern.ts';
 
 /** A Go-style duration string (`15s`, `10m`, `1h30m`) turned into milliseconds. */
 const duration = (fallback: string) =>
@@ -19,16 +20,27 @@ const duration = (fallback: string) =>
 
 const stringList = z.array(z.string()).default([]);
 
+/**
+ * A glob or a `/regular expression/` (RE2 syntax). Checked here rather than after parsing, so
+ * that a bad regular expression is reported together with every other problem of the file.
+ */
+const pattern = z.string().superRefine((text, ctx) => {
+  const problem = patternProblem(text);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 /** One route rule: every condition set must hold (globs, or /regular expressions/). */
 export const ruleSchema = z
   .object({
-    namespace: z.string().optional(),
-    kind: z.string().optional(),
-    name: z.string().optional(),
-    reason: z.string().optional(),
-    type: z.string().optional(),
-    reportingController: z.string().optional(),
-    labels: z.record(z.string(), z.string()).optional(),
+    namespace: pattern.optional(),
+    kind: pattern.optional(),
+    name: pattern.optional(),
+    reason: pattern.optional(),
+    type: pattern.optional(),
+    reportingController: pattern.optional(),
+    message: pattern.optional(),
+    labels: z.record(z.string(), pattern).optional(),
+    annotations: z.record(z.string(), pattern).optional(),
     minCount: z.number().int().nonnegative().optional(),
   })
   .strict();
