@@ -200,7 +200,7 @@ export class EventSource {
   }
 
   #malformed(kind: string, detail: unknown): void {
-    this.#o.metrics.malformed.inc({ kind });
+    this.#o.metrics.malformedInput(kind);
     // Log each kind once at warn; later ones at debug, so a hostile stream cannot flood the logs.
     if (!this.#malformedSeen.has(kind)) {
       this.#malformedSeen.add(kind);
