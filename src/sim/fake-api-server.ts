@@ -320,6 +320,19 @@ export class FakeApiServer {
     for (const watcher of this.#watchers) watcher.res.write(bytes);
   }
 
+  /**
+   * Writes `data` (a newline is added) into every open watch stream in chunks of `chunkSize`
+   * bytes, yielding to the event loop between chunks, as a slow link trickles a large event.
+   */
+  async injectChunked(data: string | Buffer, chunkSize: number): Promise<void> {
+    const bytes = Buffer.concat([typeof data === 'string' ? Buffer.from(data) : data, Buffer.from('\n')]);
+    for (let offset = 0; offset < bytes.length; offset += chunkSize) {
+      const chunk = bytes.subarray(offset, offset + chunkSize);
+      for (const watcher of this.#watchers) watcher.res.write(chunk);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
   /** Answers the next `times` requests that `match` with `status` (and a Status body, by default an `Injected` one). */
   failRequests(match: (method: string, path: string, query: URLSearchParams) => boolean, statusCode: number, times = 1, body?: Obj): void {
     this.#failures.push({ match, status: statusCode, times, body });

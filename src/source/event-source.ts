@@ -8,6 +8,7 @@ import { eventsPath } from './events-path.ts';
 import { currentResourceVersion } from './current-resource-version.ts';
 import { compareResourceVersions, isNewerThan } from './resource-version.ts';
 import { isResourceVersionTooLarge } from './too-large.ts';
+import { DEFAULT_MAX_LINE_BYTES, NdjsonLineReader } from './ndjson-line-reader.ts';
 import { parseWatchFrame } from './watch-frame.ts';
 
 /** What the source hands to the pipeline, in stream order. */
@@ -44,6 +45,8 @@ export interface EventSourceOptions {
   resumeList?: { resourceVersion: string; after: string };
   /** First start only: skip listed events whose last occurrence is older than this. */
   backfillMaxAgeMs?: number;
+  /** Longest watch line (one event) in bytes; longer ones are skipped and counted as malformed. Default 4 MiB. */
+  maxLineBytes?: number;
   /** Accepts items; resolves when the pipeline has room again (this is the back-pressure). */
   deliver: (items: SourceItem[]) => Promise<void>;
   metrics: Metrics;
@@ -55,8 +58,6 @@ class GoneError extends Error {}
 
 /** The inactivity watchdog fired. */
 class InactivityError extends Error {}
-
-const MAX_LINE_LENGTH = 16 * 1024 * 1024;
 
 /**
  * Lists and watches Events in one scope (all namespaces or one): paginated LIST, then WATCH
@@ -327,35 +328,29 @@ export class EventSource {
       }
       if (!response.ok || response.body === null) throw await toApiError(response);
       this.#synced = true;
-      const decoder = new TextDecoder('utf-8');
-      let buffered = '';
+      const reader = new NdjsonLineReader({ maxLineBytes: this.#o.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES });
       for await (const chunk of response.body) {
         this.#touch();
-        buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-        if (buffered.length > MAX_LINE_LENGTH && buffered.indexOf('\n') === -1) {
-          this.#malformed('line-too-long', `${buffered.length} bytes without a newline`);
-          throw new Error('watch line exceeds the maximum length');
-        }
-        let newline = buffered.indexOf('\n');
-        if (newline === -1) continue;
         const items: SourceItem[] = [];
-        let start = 0;
         let streamError: unknown;
-        while (newline !== -1) {
-          const line = buffered.slice(start, newline).trim();
-          start = newline + 1;
-          newline = buffered.indexOf('\n', start);
-          if (line === '') continue;
+        for (const line of reader.push(chunk as Uint8Array)) {
+          if (line.kind === 'too-long') {
+            frames += 1;
+            // Skipped up to its newline: one hostile line costs neither memory nor a reconnect.
+            this.#malformed('line-too-long', `${line.bytes} bytes in one line`);
+            continue;
+          }
+          const text = line.text.trim();
+          if (text === '') continue;
           frames += 1;
           try {
-            this.#frame(line, items);
+            this.#frame(text, items);
           } catch (error) {
             // An ERROR frame ends the stream, but what came before it in this chunk is still delivered.
             streamError = error;
             break;
           }
         }
-        buffered = buffered.slice(start);
         if (items.length > 0) {
           // The watchdog sleeps while the pipeline pushes back: a paused stream is not a dead one.
           disarm();
