@@ -171,7 +171,8 @@ export class EventSource {
         }
         const cause = error instanceof ApiError ? 'http' : 'error';
         this.#o.metrics.watchRestarts.inc({ cause });
-        const delay = backoff.next();
+        // An overloaded API server says when to come back (429 Retry-After); client-go waits that long too.
+        const delay = Math.max(error instanceof ApiError ? (error.retryAfterMs ?? 0) : 0, backoff.next());
         this.#log.warn({ err: errorSummary(error), retryInMs: Math.round(delay) }, 'list/watch failed; backing off');
         await sleep(delay, signal);
       }
@@ -236,6 +237,7 @@ export class EventSource {
     let listResourceVersion = '';
     let pages = 0;
     let handedOn = 0;
+    const tokens = new Set<string>();
     do {
       const response = await this.#o.client.request(
         this.#query({ limit: String(this.#o.pageSize ?? 500), continue: continueToken }),
@@ -259,6 +261,15 @@ export class EventSource {
       pages += 1;
       if (pages === 1) listResourceVersion = page.metadata?.resourceVersion ?? '';
       continueToken = page.metadata?.continue || undefined;
+      if (continueToken !== undefined) {
+        // A server (or proxy) that hands back a token already followed would make this loop
+        // forever without a pause (~900 LISTs/s): treat it as a failed list, which backs off.
+        if (tokens.has(continueToken)) {
+          this.#malformed('continue-token-repeated', `page ${pages} repeated an earlier continue token`);
+          throw new Error(`list pagination loops: page ${pages} repeated an earlier continue token`);
+        }
+        tokens.add(continueToken);
+      }
       const items: SourceItem[] = [];
       const resume = this.#resumeList;
       let lastKey = '';
