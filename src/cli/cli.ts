@@ -4,6 +4,7 @@ import { App } from '../app/app.ts';
 import { SCOPE, VERSION } from '../app/version.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfig } from '../config/load-config.ts';
+import { redactConfig } from '../config/redact.ts';
 import type { Config } from '../config/schema.ts';
 import { KubeClient } from '../kube/kube-client.ts';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.ts';
@@ -200,7 +201,7 @@ export async function main(argv: string[]): Promise<number> {
         return await replay(rest[0], config, configPath !== undefined, logger);
       case 'config':
         if (rest[0] !== 'check') throw new UsageError(`unknown config sub-command "${rest[0] ?? ''}" (check | schema | reference)`);
-        write(JSON.stringify(config, null, 2));
+        write(JSON.stringify(redactConfig(config), null, 2));
         return 0;
       default:
         throw new UsageError(`unknown command "${command}"`);
