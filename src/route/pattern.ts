@@ -1,5 +1,5 @@
 import { RE2JS } from 're2js';
-import { matchGlob } from '../util/glob.ts';
+import { compileGlob } from '../util/glob.ts';
 
 /** A compiled string condition: a glob (`kube-*`, `?`), or a regular expression written `/.../`. */
 export type Pattern = (value: string | undefined) => boolean;
@@ -26,7 +26,8 @@ export function compilePattern(pattern: string): Pattern {
     const regex = RE2JS.compile(pattern.slice(1, -1));
     return (value) => regex.test(cap(value ?? ''));
   }
-  return (value) => matchGlob(pattern, cap(value ?? ''));
+  const glob = compileGlob(pattern);
+  return (value) => glob(cap(value ?? ''));
 }
 
 /** The problem with a pattern, or undefined when it compiles. */
