@@ -46,9 +46,15 @@ describe('sink queue with records or sinks that fail hard', () => {
     const lines = text.trim().split('\n').map((line) => JSON.parse(line) as { event: { message: string } });
     assert.deepEqual(lines.map((line) => line.event.message), ['before', 'after']);
     assert.deepEqual(await outcomes(metrics, 'console'), { exported: 2, failed: 1 });
+    // The next version of the deep event: its old_event is not the object that could not be written.
+    const update = record({ ...deep, extra: 'flat now', message: 'deep, updated' });
+    update.verb = 'UPDATED';
+    queue.push({ record: update, done: () => (acked += 1) });
     queue.push({ record: record(podEvent({ message: 'later' })), done: () => (acked += 1) });
-    await waitFor(() => acked === 4, 'the loop goes on');
+    await waitFor(() => acked === 5, 'the loop goes on');
     assert.match(text, /"later"/);
+    assert.match(text, /"deep, updated"/);
+    assert.deepEqual(await outcomes(metrics, 'console'), { exported: 4, failed: 1 });
     await queue.stop();
   });
 
