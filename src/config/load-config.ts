@@ -45,12 +45,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
     // No sinks configured: one OTLP sink that the standard OTEL_EXPORTER_OTLP_* variables configure.
     config.sinks = [configSchema.shape.sinks.unwrap().element.parse({ type: 'otlp', name: 'otlp' })];
   }
-  const names = new Set<string>();
   const problems: string[] = [];
-  config.sinks.forEach((sink, i) => {
-    if (names.has(sink.name)) problems.push(`sinks[${i}].name: duplicate sink name "${sink.name}"`);
-    names.add(sink.name);
-  });
   if (config.sinks.length === 0) problems.push('sinks: at least one sink is required');
   config.sinks.forEach((sink, i) => {
     if (sink.type !== 'otlp') return;

@@ -195,7 +195,23 @@ export const configSchema = z
       .strict()
       .prefault({}),
     drop: z.array(ruleSchema).default([]),
-    sinks: z.array(sinkSchema).optional(),
+    sinks: z
+      .array(sinkSchema)
+      // In the schema, and run even when a sink has other problems, so that a duplicate name is
+      // reported together with them (every problem in one pass).
+      .superRefine(
+        (sinks, ctx) => {
+          const seen = new Set<unknown>();
+          (Array.isArray(sinks) ? (sinks as unknown[]) : []).forEach((sink, i) => {
+            const name = typeof sink === 'object' && sink !== null ? (sink as { name?: unknown }).name : undefined;
+            if (typeof name !== 'string') return;
+            if (seen.has(name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate sink name "${name}"` });
+            seen.add(name);
+          });
+        },
+        { when: () => true },
+      )
+      .optional(),
     server: z
       .object({
         listen: z.string().default('0.0.0.0:8080'),

@@ -46,10 +46,13 @@ describe('configuration', () => {
     const found = problems({
       source: { api: 'v2' },
       drop: [{ name: '/(a/' }],
-      sinks: [{ name: 'x', type: 'stdout', match: [{ message: '/(?<=x)y/', annotations: { owner: '/[/' } }] }],
+      sinks: [
+        { name: 'x', type: 'stdout', match: [{ message: '/(?<=x)y/', annotations: { owner: '/[/' } }] },
+        { name: 'x', type: 'otlp', protocol: 'carrier-pigeon' },
+      ],
     });
     const keys = found.map((p) => p.split(':')[0]);
-    for (const key of ['source.api', 'drop[0].name', 'sinks[0].match[0].message', 'sinks[0].match[0].annotations.owner']) {
+    for (const key of ['source.api', 'drop[0].name', 'sinks[0].match[0].message', 'sinks[0].match[0].annotations.owner', 'sinks[1].protocol', 'sinks[1].name']) {
       assert.ok(keys.includes(key), `${key} missing from ${JSON.stringify(found)}`);
     }
   });
