@@ -66,7 +66,7 @@ export class App {
     this.#o = options;
     this.config = options.config;
     this.#logger = options.logger;
-    this.metrics = options.metrics ?? new Metrics();
+    this.metrics = options.metrics ?? new Metrics({ clusterName: options.config.clusterName });
     this.#checkpointStore = options.checkpointStore ?? checkpointStoreFor(options.config, options.client, options.env ?? process.env);
     this.#enricher =
       options.enricher ??

@@ -4,6 +4,7 @@ import { App } from '../app/app.ts';
 import { SCOPE, VERSION } from '../app/version.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfigIsolated } from '../config/load-config-isolated.ts';
+import { redactConfig } from '../config/redact.ts';
 import type { Config } from '../config/schema.ts';
 import { KubeClient } from '../kube/kube-client.ts';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.ts';
@@ -233,7 +234,8 @@ export async function main(argv: string[]): Promise<number> {
         if (rest[0] !== 'check') throw new UsageError(`unknown config sub-command "${rest[0] ?? ''}" (check | schema | reference)`);
         // Loaded here only: it reads the JSON Schema, which `run` never needs.
         const { printableConfig } = await import('../config/printable-config.ts');
-        write(JSON.stringify(printableConfig(config), null, 2));
+        // Durations in the form they are written in (the output reads back); secrets redacted.
+        write(JSON.stringify(redactConfig(printableConfig(config)), null, 2));
         return 0;
       }
       default:

@@ -4,7 +4,6 @@ import type { z } from 'zod';
 import { otlpEndpointProblem } from './addresses.ts';
 import { ConfigError } from './config-error.ts';
 import { type Config, type SinkConfig, configSchema, sinkSchema } from './schema.ts';
-import { ruleProblems } from '../route/rule-matcher.ts';
 
 /** `sinks[1].protocol` from `['sinks', 1, 'protocol']`. */
 export function keyPath(path: readonly PropertyKey[]): string {
@@ -32,9 +31,9 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   }
 }
 
-/** Problems of one sink that the schema cannot see (rules, endpoint for its protocol, files, env). */
+/** Problems of one sink that the schema cannot see (endpoint for its protocol, files, env). Rule patterns are checked by the schema. */
 function sinkProblems(sink: SinkConfig, i: number, firstOtlp: boolean, env: NodeJS.ProcessEnv): string[] {
-  const problems = [...ruleProblems(sink.match, `sinks[${i}].match`), ...ruleProblems(sink.drop, `sinks[${i}].drop`)];
+  const problems: string[] = [];
   if (sink.type !== 'otlp') return problems;
   if (sink.endpoint !== undefined) {
     const fromEnv = env['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL'] || env['OTEL_EXPORTER_OTLP_PROTOCOL'];
@@ -61,13 +60,11 @@ function sinkProblems(sink: SinkConfig, i: number, firstOtlp: boolean, env: Node
 
 /**
  * The checks beyond the schema, on every part of `raw` that the schema accepts on its own: a
- * bad regular expression or endpoint is reported together with the schema's problems, not
- * only once those are fixed.
+ * bad endpoint is reported together with the schema's problems (rule patterns and duplicate
+ * sink names are checked by the schema itself), not only once those are fixed.
  */
 function partProblems(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
-  const drop = configSchema.shape.drop.safeParse(raw['drop']);
-  if (drop.success) problems.push(...ruleProblems(drop.data, 'drop'));
   const sinks = Array.isArray(raw['sinks']) ? (raw['sinks'] as unknown[]) : [];
   const firstOtlp = sinks.findIndex((sink) => typeof sink === 'object' && sink !== null && (sink as Record<string, unknown>)['type'] === 'otlp');
   sinks.forEach((rawSink, i) => {
@@ -98,11 +95,6 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
     // No sinks configured: one OTLP sink that the standard OTEL_EXPORTER_OTLP_* variables configure.
     config.sinks = [configSchema.shape.sinks.unwrap().element.parse({ type: 'otlp', name: 'otlp' })];
   }
-  const names = new Set<string>();
-  config.sinks.forEach((sink, i) => {
-    if (names.has(sink.name)) problems.push(`sinks[${i}].name: duplicate sink name "${sink.name}"`);
-    names.add(sink.name);
-  });
   if (config.sinks.length === 0) problems.push('sinks: at least one sink is required');
   if (config.leaderElection.renewDeadline >= config.leaderElection.leaseDuration) {
     problems.push('leaderElection.renewDeadline: must be shorter than leaderElection.leaseDuration');

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, durationOrPattern, parseDuration } from '../util/duration.ts';
 import { LISTEN_HINT, parseListen } from './addresses.ts';
+import { patternProblem } from '../route/pattern.ts';
 
 /** A Go-style duration string (`15s`, `10m`, `1h30m`) turned into milliseconds. */
 const duration = (fallback: string) =>
@@ -20,16 +21,27 @@ const duration = (fallback: string) =>
 
 const stringList = z.array(z.string()).default([]);
 
+/**
+ * A glob or a `/regular expression/` (RE2 syntax). Checked here rather than after parsing, so
+ * that a bad regular expression is reported together with every other problem of the file.
+ */
+const pattern = z.string().superRefine((text, ctx) => {
+  const problem = patternProblem(text);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 /** One route rule: every condition set must hold (globs, or /regular expressions/). */
 export const ruleSchema = z
   .object({
-    namespace: z.string().optional(),
-    kind: z.string().optional(),
-    name: z.string().optional(),
-    reason: z.string().optional(),
-    type: z.string().optional(),
-    reportingController: z.string().optional(),
-    labels: z.record(z.string(), z.string()).optional(),
+    namespace: pattern.optional(),
+    kind: pattern.optional(),
+    name: pattern.optional(),
+    reason: pattern.optional(),
+    type: pattern.optional(),
+    reportingController: pattern.optional(),
+    message: pattern.optional(),
+    labels: z.record(z.string(), pattern).optional(),
+    annotations: z.record(z.string(), pattern).optional(),
     minCount: z.number().int().nonnegative().optional(),
   })
   .strict();
@@ -184,7 +196,23 @@ export const configSchema = z
       .strict()
       .prefault({}),
     drop: z.array(ruleSchema).default([]),
-    sinks: z.array(sinkSchema).optional(),
+    sinks: z
+      .array(sinkSchema)
+      // In the schema, and run even when a sink has other problems, so that a duplicate name is
+      // reported together with them (every problem in one pass).
+      .superRefine(
+        (sinks, ctx) => {
+          const seen = new Set<unknown>();
+          (Array.isArray(sinks) ? (sinks as unknown[]) : []).forEach((sink, i) => {
+            const name = typeof sink === 'object' && sink !== null ? (sink as { name?: unknown }).name : undefined;
+            if (typeof name !== 'string') return;
+            if (seen.has(name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate sink name "${name}"` });
+            seen.add(name);
+          });
+        },
+        { when: () => true },
+      )
+      .optional(),
     server: z
       .object({
         listen: z

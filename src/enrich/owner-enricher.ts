@@ -5,7 +5,7 @@ import type { AttributeMap, EventRecord } from '../model/event-record.ts';
 import type { Enricher } from './enricher.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
-import { globMatcher } from './glob.ts';
+import { globMatcher } from '../util/glob.ts';
 import { getObject } from './object-metadata.ts';
 import type { WorkloadMetadata } from './service-attributes.ts';
 import { TokenBucket } from './token-bucket.ts';

@@ -14,13 +14,29 @@ export class ApiError extends Error {
   readonly reason: string | undefined;
   /** `details.causes[].reason` of the Status, e.g. `ResourceVersionTooLarge` on a 504. */
   readonly causes: readonly string[];
-  constructor(status: number, reason: string | undefined, message: string, causes: readonly string[] = []) {
+  /** The server's `Retry-After` (429, 503), capped at {@link MAX_RETRY_AFTER_MS}. */
+  readonly retryAfterMs: number | undefined;
+  constructor(status: number, reason: string | undefined, message: string, causes: readonly string[] = [], retryAfterMs?: number) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.reason = reason;
     this.causes = causes;
+    this.retryAfterMs = retryAfterMs;
   }
+}
+
+/** Longest `Retry-After` honoured: a server (or a proxy in front of it) cannot park the router for hours. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * `Retry-After` in whole seconds, as the API server's priority-and-fairness and max-in-flight
+ * filters send it with 429 (client-go reads only this form too); undefined when absent or not
+ * a number of seconds.
+ */
+export function parseRetryAfter(value: string | null | undefined): number | undefined {
+  if (value === null || value === undefined || !/^\s*\d+\s*$/.test(value)) return undefined;
+  return Math.min(Number(value) * 1000, MAX_RETRY_AFTER_MS);
 }
 
 export interface RequestOptions {
@@ -201,5 +217,5 @@ export async function toApiError(response: KubeResponse): Promise<ApiError> {
   } catch {
     // not a Status object; keep the status line
   }
-  return new ApiError(response.status, reason, message, causes);
+  return new ApiError(response.status, reason, message, causes, parseRetryAfter(response.headers['retry-after']));
 }

@@ -116,7 +116,8 @@ export function mapEvent(event: NormalizedEvent, verb: EventRecord['verb'], opti
   if (event.action) attributes[attr.ATTR_K8S_EVENT_ACTION] = event.action;
   if (event.name) attributes[attr.ATTR_K8S_EVENT_NAME] = event.name;
   if (event.uid) attributes[attr.ATTR_K8S_EVENT_UID] = event.uid;
-  if (event.count !== undefined) attributes[attr.ATTR_K8S_EVENT_COUNT] = event.count;
+  // Always set: (uid, count) is the dedupe key, and a single occurrence (no count, no series) is count 1.
+  attributes[attr.ATTR_K8S_EVENT_COUNT] = event.count ?? 1;
   if (event.resourceVersion) attributes[attr.ATTR_K8S_EVENT_RESOURCE_VERSION] = event.resourceVersion;
   const start = event.firstTimestamp ?? event.eventTime;
   if (start) attributes[attr.ATTR_K8S_EVENT_START_TIME] = start;

@@ -32,8 +32,6 @@ const IN_FLIGHT_BYTES = 8 * 1024 * 1024;
 const MAX_PENDING_ENTRIES = 20_000;
 /** Records whose owner lookups run at once. */
 const ENRICH_WINDOW = 64;
-const MAX_REASONS = 200;
-const MAX_NAMESPACES = 500;
 
 /**
  * The pipeline, stage by stage, in the order every record takes:
@@ -53,8 +51,6 @@ export class Pipeline {
   readonly #enrich: EnrichStage;
   readonly #drop: Route | undefined;
   readonly #budget = new InFlightBudget(IN_FLIGHT_BYTES);
-  readonly #reasons = new Set<string>();
-  readonly #namespaces = new Set<string>();
 
   constructor(options: PipelineOptions) {
     this.#o = options;
@@ -156,19 +152,8 @@ export class Pipeline {
 
   #count(record: EventRecord): void {
     const { event } = record;
-    let reason = event.reason ?? '';
-    if (!this.#reasons.has(reason)) {
-      if (this.#reasons.size < MAX_REASONS) this.#reasons.add(reason);
-      else reason = 'other';
-    }
-    let namespace = (record.resource['k8s.namespace.name'] as string | undefined) ?? '';
-    if (!this.#namespaces.has(namespace)) {
-      if (this.#namespaces.size < MAX_NAMESPACES) this.#namespaces.add(namespace);
-      else namespace = 'other';
-    }
-    const type = event.type ?? '';
-    const kind = event.regarding.kind ?? '';
-    this.#o.metrics.pendingEvents.add(`${type}\u0000${reason}\u0000${kind}\u0000${namespace}`, () => ({ type, reason, kind, namespace }));
+    // Raw values: the metrics bound every label (BoundedLabel).
+    this.#o.metrics.event(event.type, event.reason, event.regarding.kind, record.resource['k8s.namespace.name'] as string | undefined);
   }
 
   /**

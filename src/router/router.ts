@@ -120,7 +120,7 @@ export class Router {
         items.push({ kind: 'event', notification: 'LISTED', event: normalizeEvent(raw), raw, resourceVersion: undefined });
       } catch (error) {
         malformed += 1;
-        this.#o.metrics.malformed.inc({ kind: error instanceof MalformedEventError ? error.kind : 'unknown' });
+        this.#o.metrics.malformedInput(error instanceof MalformedEventError ? error.kind : 'unknown');
         this.#log.warn({ err: (error as Error).message }, 'skipping malformed object in the dump');
       }
     }

@@ -122,8 +122,10 @@ export class FakeApiServer {
   /** Requests served, by `METHOD path` (no query), for assertions on API call counts. */
   readonly requests = new Map<string, number>();
   /** Answers the next requests matching a predicate with a status, to inject failures. */
-  readonly #failures: Array<{ match: (method: string, path: string, query: URLSearchParams) => boolean; status: number; times: number; body: Obj | undefined }> = [];
+  readonly #failures: Array<{ match: (method: string, path: string, query: URLSearchParams) => boolean; status: number; times: number; body: Obj | undefined; headers: Record<string, string> }> = [];
   url = '';
+  /** When set, a continued LIST page answers with the token it was asked with (a broken server's pagination loop). */
+  repeatContinueToken = false;
 
   constructor(options: FakeApiServerOptions = {}) {
     this.options = options;
@@ -320,9 +322,28 @@ export class FakeApiServer {
     for (const watcher of this.#watchers) watcher.res.write(bytes);
   }
 
-  /** Answers the next `times` requests that `match` with `status` (and a Status body, by default an `Injected` one). */
-  failRequests(match: (method: string, path: string, query: URLSearchParams) => boolean, statusCode: number, times = 1, body?: Obj): void {
-    this.#failures.push({ match, status: statusCode, times, body });
+  /**
+   * Writes `data` (a newline is added) into every open watch stream in chunks of `chunkSize`
+   * bytes, yielding to the event loop between chunks, as a slow link trickles a large event.
+   */
+  async injectChunked(data: string | Buffer, chunkSize: number): Promise<void> {
+    const bytes = Buffer.concat([typeof data === 'string' ? Buffer.from(data) : data, Buffer.from('\n')]);
+    for (let offset = 0; offset < bytes.length; offset += chunkSize) {
+      const chunk = bytes.subarray(offset, offset + chunkSize);
+      for (const watcher of this.#watchers) watcher.res.write(chunk);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Answers the next `times` requests that `match` with `status` (a Status body, by default an `Injected` one, and `headers`, e.g. Retry-After). */
+  failRequests(
+    match: (method: string, path: string, query: URLSearchParams) => boolean,
+    statusCode: number,
+    times = 1,
+    body?: Obj,
+    headers: Record<string, string> = {},
+  ): void {
+    this.#failures.push({ match, status: statusCode, times, body, headers });
   }
 
   /** The Status kube-apiserver answers to a LIST at a resourceVersion it has not reached, for injecting with {@link failRequests}. */
@@ -340,9 +361,9 @@ export class FakeApiServer {
 
   // ---- HTTP ----------------------------------------------------------------------------
 
-  #send(res: ServerResponse, code: number, body: unknown): void {
+  #send(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
     const text = JSON.stringify(body);
-    res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(code, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   }
 
@@ -354,7 +375,7 @@ export class FakeApiServer {
     const failure = this.#failures.find((f) => f.times > 0 && f.match(method, url.pathname, url.searchParams));
     if (failure !== undefined) {
       failure.times -= 1;
-      return this.#send(res, failure.status, failure.body ?? status(failure.status, 'Injected', `injected failure ${failure.status}`));
+      return this.#send(res, failure.status, failure.body ?? status(failure.status, 'Injected', `injected failure ${failure.status}`), failure.headers);
     }
     if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/livez') {
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -483,7 +504,7 @@ export class FakeApiServer {
     const metadata: Record<string, unknown> = { resourceVersion: String(listRv) };
     if (more) {
       const last = page[page.length - 1]?.key ?? '';
-      metadata['continue'] = Buffer.from(JSON.stringify({ rv: listRv, after: last })).toString('base64url');
+      metadata['continue'] = this.repeatContinueToken && token ? token : Buffer.from(JSON.stringify({ rv: listRv, after: last })).toString('base64url');
       metadata['remainingItemCount'] = all.length - page.length;
     }
     const kind = `${path.collection.split('/').pop() ?? ''}`;

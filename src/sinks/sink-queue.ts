@@ -2,7 +2,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { EventRecord } from '../model/event-record.ts';
 import { Backoff, sleep } from '../source/backoff.ts';
-import type { Sink } from './sink.ts';
+import type { ExportOutcome, Sink } from './sink.ts';
 
 /** A record waiting for one sink, with the callback that tells the checkpoint it is done. */
 export interface QueuedRecord {
@@ -187,11 +187,19 @@ export class SinkQueue {
     const records = batch.map((item) => item.record);
     for (;;) {
       const started = performance.now();
-      const outcome = await this.sink.export(records);
+      const outcome = await exportSafely(this.sink, records);
       this.#metrics.exportDuration.observe({ sink: this.sink.name }, (performance.now() - started) / 1000);
       if (outcome.ok) {
         this.#backoff.reset();
-        this.#metrics.records.inc({ sink: this.sink.name, outcome: 'exported' }, records.length);
+        const rejected = outcome.rejected?.records.length ?? 0;
+        this.#metrics.records.inc({ sink: this.sink.name, outcome: 'exported' }, records.length - rejected);
+        if (outcome.rejected !== undefined && rejected > 0) {
+          this.#metrics.records.inc({ sink: this.sink.name, outcome: 'failed' }, rejected);
+          this.#log.error(
+            { err: outcome.rejected.error.message, records: rejected, dedupeKeys: outcome.rejected.records.slice(0, 20).map((r) => r.dedupeKey) },
+            'sink could not write some records; they are dropped, the rest of the batch went out',
+          );
+        }
         return;
       }
       if (!outcome.retryable) {
@@ -212,5 +220,18 @@ export class SinkQueue {
       await sleep(delay, signal);
       if (signal.aborted) return;
     }
+  }
+}
+
+/**
+ * Calls `sink.export` so that a synchronous throw or a rejected promise, which the Sink contract
+ * forbids but a bug or hostile input can still cause, becomes a permanent failure of that batch:
+ * counted and logged by the caller, and the export loop (and so the process) lives on.
+ */
+export async function exportSafely(sink: Sink, records: readonly EventRecord[]): Promise<ExportOutcome> {
+  try {
+    return await sink.export(records);
+  } catch (error) {
+    return { ok: false, retryable: false, error: error instanceof Error ? error : new Error(String(error)) };
   }
 }

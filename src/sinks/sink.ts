@@ -2,7 +2,8 @@ import type { EventRecord } from '../model/event-record.ts';
 
 /** The outcome of one export call. */
 export type ExportOutcome =
-  | { ok: true }
+  /** `rejected`: records of the batch that could not be sent at all (e.g. not serialisable); the rest went out. */
+  | { ok: true; rejected?: { records: readonly EventRecord[]; error: Error } }
   /** `retryable: false` means the data itself was refused (e.g. HTTP 400): retrying cannot help. */
   | { ok: false; retryable: boolean; error: Error; retryAfterMs?: number };
 

@@ -8,6 +8,7 @@ import { eventsPath } from './events-path.ts';
 import { currentResourceVersion } from './current-resource-version.ts';
 import { compareResourceVersions, isNewerThan } from './resource-version.ts';
 import { isResourceVersionTooLarge } from './too-large.ts';
+import { DEFAULT_MAX_LINE_BYTES, NdjsonLineReader } from './ndjson-line-reader.ts';
 import { parseWatchFrame } from './watch-frame.ts';
 
 /** What the source hands to the pipeline, in stream order. */
@@ -44,6 +45,8 @@ export interface EventSourceOptions {
   resumeList?: { resourceVersion: string; after: string };
   /** First start only: skip listed events whose last occurrence is older than this. */
   backfillMaxAgeMs?: number;
+  /** Longest watch line (one event) in bytes; longer ones are skipped and counted as malformed. Default 4 MiB. */
+  maxLineBytes?: number;
   /** Accepts items; resolves when the pipeline has room again (this is the back-pressure). */
   deliver: (items: SourceItem[]) => Promise<void>;
   metrics: Metrics;
@@ -55,8 +58,6 @@ class GoneError extends Error {}
 
 /** The inactivity watchdog fired. */
 class InactivityError extends Error {}
-
-const MAX_LINE_LENGTH = 16 * 1024 * 1024;
 
 /**
  * Lists and watches Events in one scope (all namespaces or one): paginated LIST, then WATCH
@@ -170,7 +171,8 @@ export class EventSource {
         }
         const cause = error instanceof ApiError ? 'http' : 'error';
         this.#o.metrics.watchRestarts.inc({ cause });
-        const delay = backoff.next();
+        // An overloaded API server says when to come back (429 Retry-After); client-go waits that long too.
+        const delay = Math.max(error instanceof ApiError ? (error.retryAfterMs ?? 0) : 0, backoff.next());
         this.#log.warn({ err: errorSummary(error), retryInMs: Math.round(delay) }, 'list/watch failed; backing off');
         await sleep(delay, signal);
       }
@@ -200,7 +202,7 @@ export class EventSource {
   }
 
   #malformed(kind: string, detail: unknown): void {
-    this.#o.metrics.malformed.inc({ kind });
+    this.#o.metrics.malformedInput(kind);
     // Log each kind once at warn; later ones at debug, so a hostile stream cannot flood the logs.
     if (!this.#malformedSeen.has(kind)) {
       this.#malformedSeen.add(kind);
@@ -235,6 +237,7 @@ export class EventSource {
     let listResourceVersion = '';
     let pages = 0;
     let handedOn = 0;
+    const tokens = new Set<string>();
     do {
       const response = await this.#o.client.request(
         this.#query({ limit: String(this.#o.pageSize ?? 500), continue: continueToken }),
@@ -258,6 +261,15 @@ export class EventSource {
       pages += 1;
       if (pages === 1) listResourceVersion = page.metadata?.resourceVersion ?? '';
       continueToken = page.metadata?.continue || undefined;
+      if (continueToken !== undefined) {
+        // A server (or proxy) that hands back a token already followed would make this loop
+        // forever without a pause (~900 LISTs/s): treat it as a failed list, which backs off.
+        if (tokens.has(continueToken)) {
+          this.#malformed('continue-token-repeated', `page ${pages} repeated an earlier continue token`);
+          throw new Error(`list pagination loops: page ${pages} repeated an earlier continue token`);
+        }
+        tokens.add(continueToken);
+      }
       const items: SourceItem[] = [];
       const resume = this.#resumeList;
       let lastKey = '';
@@ -327,35 +339,29 @@ export class EventSource {
       }
       if (!response.ok || response.body === null) throw await toApiError(response);
       this.#synced = true;
-      const decoder = new TextDecoder('utf-8');
-      let buffered = '';
+      const reader = new NdjsonLineReader({ maxLineBytes: this.#o.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES });
       for await (const chunk of response.body) {
         this.#touch();
-        buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-        if (buffered.length > MAX_LINE_LENGTH && buffered.indexOf('\n') === -1) {
-          this.#malformed('line-too-long', `${buffered.length} bytes without a newline`);
-          throw new Error('watch line exceeds the maximum length');
-        }
-        let newline = buffered.indexOf('\n');
-        if (newline === -1) continue;
         const items: SourceItem[] = [];
-        let start = 0;
         let streamError: unknown;
-        while (newline !== -1) {
-          const line = buffered.slice(start, newline).trim();
-          start = newline + 1;
-          newline = buffered.indexOf('\n', start);
-          if (line === '') continue;
+        for (const line of reader.push(chunk as Uint8Array)) {
+          if (line.kind === 'too-long') {
+            frames += 1;
+            // Skipped up to its newline: one hostile line costs neither memory nor a reconnect.
+            this.#malformed('line-too-long', `${line.bytes} bytes in one line`);
+            continue;
+          }
+          const text = line.text.trim();
+          if (text === '') continue;
           frames += 1;
           try {
-            this.#frame(line, items);
+            this.#frame(text, items);
           } catch (error) {
             // An ERROR frame ends the stream, but what came before it in this chunk is still delivered.
             streamError = error;
             break;
           }
         }
-        buffered = buffered.slice(start);
         if (items.length > 0) {
           // The watchdog sleeps while the pipeline pushes back: a paused stream is not a dead one.
           disarm();

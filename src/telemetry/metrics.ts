@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BoundedLabel, EVENT_TYPES, KNOWN_KINDS } from './bounded-label.ts';
 
 type Labels = Record<string, string>;
 
@@ -25,12 +26,29 @@ export class PendingCounts {
   }
 }
 
+export interface MetricsOptions {
+  /** `cluster` label of `eventrouter_events_total` (config `clusterName`), so routers of several clusters can share one Prometheus. */
+  clusterName?: string;
+}
+
 /**
  * The router's own metrics (Prometheus text on `/metrics`). One registry per router so
- * that tests and the demo can run several routers in one process.
+ * that tests and the demo can run several routers in one process. Every label whose value
+ * comes from the cluster goes through a {@link BoundedLabel}: callers pass raw values.
  */
 export class Metrics {
   readonly registry = new Registry();
+  readonly #cluster: string;
+  readonly #type = new BoundedLabel({ known: EVENT_TYPES });
+  readonly #kind = new BoundedLabel({ known: KNOWN_KINDS, cap: 50 });
+  readonly #reason = new BoundedLabel({ cap: 200 });
+  readonly #namespace = new BoundedLabel({ cap: 500 });
+  readonly #malformedKind = new BoundedLabel({ cap: 50 });
+
+  constructor(options: MetricsOptions = {}) {
+    this.#cluster = new BoundedLabel({ cap: 1 }).value(options.clusterName);
+  }
+
   /** Hot-path counts for `notifications` (key: the type). */
   readonly pendingNotifications = new PendingCounts();
   /** Hot-path counts for `events` (key: type, reason, kind, namespace joined). */
@@ -84,10 +102,10 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  readonly events: Counter<'type' | 'reason' | 'kind' | 'namespace'> = new Counter({
+  readonly events: Counter<'cluster' | 'type' | 'reason' | 'kind' | 'namespace'> = new Counter({
     name: 'eventrouter_events_total',
-    help: 'Event occurrences routed, by type, reason, involved kind and namespace (reason and namespace capped).',
-    labelNames: ['type', 'reason', 'kind', 'namespace'] as const,
+    help: 'Event occurrences routed, by cluster (config clusterName), type, reason, involved kind and namespace; values are truncated to 63 characters and capped (type: Normal/Warning; kind: built-in kinds plus 50; reason 200; namespace 500), the rest count as "other".',
+    labelNames: ['cluster', 'type', 'reason', 'kind', 'namespace'] as const,
     registers: [this.registry],
     collect: (): void => this.pendingEvents.flushInto(this.events),
   });
@@ -141,6 +159,20 @@ export class Metrics {
     help: 'Unix time of the last byte received on a watch stream or list page.',
     registers: [this.registry],
   });
+
+  /** Counts one routed event occurrence by its raw fields (cheap; bounded; published at collection). */
+  event(type: string | undefined, reason: string | undefined, kind: string | undefined, namespace: string | undefined): void {
+    const t = this.#type.value(type);
+    const r = this.#reason.value(reason);
+    const k = this.#kind.value(kind);
+    const n = this.#namespace.value(namespace);
+    this.pendingEvents.add(`${t}\u0000${r}\u0000${k}\u0000${n}`, () => ({ cluster: this.#cluster, type: t, reason: r, kind: k, namespace: n }));
+  }
+
+  /** Counts malformed input of `kind` (which may carry a value from the stream, e.g. an ERROR frame's code). */
+  malformedInput(kind: string): void {
+    this.malformed.inc({ kind: this.#malformedKind.value(kind) });
+  }
 
   /** Counts a notification of `type` (cheap; published at collection). */
   notification(type: string): void {

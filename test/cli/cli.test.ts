@@ -61,6 +61,26 @@ describe('eventrouter CLI', () => {
     assert.equal(JSON.parse(result.stdout).clusterName, 'from-env');
   });
 
+  it('config check redacts literal header values and passwords in URLs', async () => {
+    const path = writeConfig('secrets.yaml', [
+      'sinks:',
+      '  - name: loki',
+      '    type: otlp',
+      '    endpoint: https://tenant:s3cr3t-pass@loki.example.com:4318',
+      '    headers: {Authorization: "Bearer s3cr3t-token", X-Scope-OrgID: {env: HOME}}',
+      'selfMetrics: {otlpEndpoint: "http://user:s3cr3t-metrics@collector:4318"}',
+      '',
+    ].join('\n'));
+    const result = await run(['config', 'check', '--config', path]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stdout, /s3cr3t/);
+    const printed = JSON.parse(result.stdout);
+    assert.equal(printed.sinks[0].headers.Authorization, '<redacted>');
+    assert.deepEqual(printed.sinks[0].headers['X-Scope-OrgID'], { env: 'HOME' }, 'a reference to a secret is not itself secret');
+    assert.equal(printed.sinks[0].endpoint, 'https://<redacted>@loki.example.com:4318');
+    assert.equal(printed.selfMetrics.otlpEndpoint, 'http://<redacted>@collector:4318');
+  });
+
   it('prints a JSON Schema of the config', async () => {
     const result = await run(['config', 'schema']);
     assert.equal(result.code, 0);

@@ -42,6 +42,21 @@ describe('configuration', () => {
     }
   });
 
+  it('reports a bad rule regex together with the other problems, with its key path', () => {
+    const found = problems({
+      source: { api: 'v2' },
+      drop: [{ name: '/(a/' }],
+      sinks: [
+        { name: 'x', type: 'stdout', match: [{ message: '/(?<=x)y/', annotations: { owner: '/[/' } }] },
+        { name: 'x', type: 'otlp', protocol: 'carrier-pigeon' },
+      ],
+    });
+    const keys = found.map((p) => p.split(':')[0]);
+    for (const key of ['source.api', 'drop[0].name', 'sinks[0].match[0].message', 'sinks[0].match[0].annotations.owner', 'sinks[1].protocol', 'sinks[1].name']) {
+      assert.ok(keys.includes(key), `${key} missing from ${JSON.stringify(found)}`);
+    }
+  });
+
   it('refuses combinations that cannot work', () => {
     assert.deepEqual(problems({ leaderElection: { enabled: true }, checkpoint: { store: 'file' } }), [
       'checkpoint.store: leader election needs a store both replicas share (configmap), not "file"',

@@ -81,7 +81,7 @@ describe('event → LogRecord mapping (eventrouter convention v1)', () => {
     assert.equal(record.attributes['k8s.event.action'], 'Binding');
     assert.equal(record.attributes['k8s.event.reporting_controller'], 'default-scheduler');
     assert.equal(record.attributes['k8s.event.reporting_instance'], 'default-scheduler-troubleshoot-demo-001');
-    assert.equal(record.attributes['k8s.event.count'], undefined, 'a new-style event without series has no count');
+    assert.equal(record.attributes['k8s.event.count'], 1, 'a new-style event without series is a single occurrence: count 1, as in the dedupe key');
     assert.equal(record.resource['k8s.node.name'], undefined, 'the scheduler is not the node');
     assert.equal(record.dedupeKey, 'aa6c0a71-9629-4381-9f62-c0102f0b3fb6/1');
   });
@@ -156,10 +156,12 @@ describe('event → LogRecord mapping (eventrouter convention v1)', () => {
     assert.equal(at({ eventTime: 'not a time', lastTimestamp: '2024-01-01T00:00:03Z' }), '2024-01-01T00:00:03.000000000Z');
   });
 
-  it('takes count from series.count, then count', () => {
+  it('takes count from series.count, then count, else 1: the attribute is always there (it is half the dedupe key)', () => {
     const base = { metadata: { name: 'e', uid: 'u' }, involvedObject: {} };
     assert.equal(map({ ...base, count: 4, series: { count: 7 } }).attributes['k8s.event.count'], 7);
     assert.equal(map({ ...base, count: 4 }).attributes['k8s.event.count'], 4);
+    assert.equal(map(base).attributes['k8s.event.count'], 1);
+    assert.equal(map({ ...base, apiVersion: 'events.k8s.io/v1', regarding: {}, eventTime: '2024-01-01T00:00:00Z' }).attributes['k8s.event.count'], 1);
   });
 
   it('bounds a megabyte-long message and marks the truncation', () => {

@@ -45,7 +45,11 @@ export class ClassicFormatter {
     // Remembered on the record at its first formatting, so that a retried batch prints the same line.
     if (!('oldRaw' in record)) {
       record.oldRaw = this.#previous.get(key);
+      // Formatted before it is remembered: an object that cannot be written (nested too deep for
+      // JSON.stringify) must not become the old_event that makes the next version unwritable too.
+      const line = classicLine(record);
       if (typeof record.raw === 'object' && record.raw !== null) this.#previous.set(key, record.raw);
+      return line;
     }
     return classicLine(record);
   };

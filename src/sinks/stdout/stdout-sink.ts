@@ -27,10 +27,24 @@ export class StdoutSink implements Sink {
 
   export(records: readonly EventRecord[]): Promise<ExportOutcome> {
     let text = '';
-    for (const record of records) text += `${this.#format(record)}\n`;
+    const rejected: EventRecord[] = [];
+    let formatError: Error | undefined;
+    for (const record of records) {
+      try {
+        text += `${this.#format(record)}\n`;
+      } catch (error) {
+        // JSON.parse accepts an object nested 5,000 deep that JSON.stringify cannot write (stack
+        // overflow): that record can never be written, the others of the batch still can.
+        rejected.push(record);
+        formatError = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    const done: ExportOutcome =
+      formatError === undefined ? { ok: true } : { ok: true, rejected: { records: rejected, error: formatError } };
+    if (text === '') return Promise.resolve(done);
     return new Promise((resolve) => {
       this.#stream.write(text, (error) => {
-        resolve(error ? { ok: false, retryable: true, error } : { ok: true });
+        resolve(error ? { ok: false, retryable: true, error } : done);
       });
     });
   }

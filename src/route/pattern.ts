@@ -1,0 +1,46 @@
+import { RE2JS } from 're2js';
+import { compileGlob } from '../util/glob.ts';
+
+/** A compiled string condition: a glob (`kube-*`, `?`), or a regular expression written `/.../`. */
+export type Pattern = (value: string | undefined) => boolean;
+
+/**
+ * Patterns see at most this many leading characters of a field. Both engines are linear, but
+ * a field is attacker-controlled (core/v1 Event creation validates little) and every rule runs
+ * on every record: the cap bounds the cost of one record whatever it carries.
+ */
+export const MAX_PATTERN_INPUT = 4096;
+
+function isRegex(pattern: string): boolean {
+  return pattern.length >= 2 && pattern.startsWith('/') && pattern.endsWith('/');
+}
+
+/**
+ * Compiles a pattern; throws with a readable message when a `/regex/` is invalid. Regular
+ * expressions use RE2 syntax and a linear-time engine (re2js, pure JS): a rule such as
+ * `/(a+)+$/` cannot make a record take exponential time, as it would with RegExp. RE2 has no
+ * look-around or back-references; such a rule is refused when the config is loaded.
+ */
+export function compilePattern(pattern: string): Pattern {
+  if (isRegex(pattern)) {
+    const regex = RE2JS.compile(pattern.slice(1, -1));
+    return (value) => regex.test(cap(value ?? ''));
+  }
+  const glob = compileGlob(pattern);
+  return (value) => glob(cap(value ?? ''));
+}
+
+/** The problem with a pattern, or undefined when it compiles. */
+export function patternProblem(pattern: string): string | undefined {
+  if (!isRegex(pattern)) return undefined;
+  try {
+    RE2JS.compile(pattern.slice(1, -1));
+    return undefined;
+  } catch (error) {
+    return `invalid regular expression ${pattern} (RE2 syntax): ${(error as Error).message}`;
+  }
+}
+
+function cap(value: string): string {
+  return value.length > MAX_PATTERN_INPUT ? value.slice(0, MAX_PATTERN_INPUT) : value;
+}
