@@ -565,11 +565,28 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
       return;
     }
     const version = /version[:\s]+v?([\w.-]+)/i.exec(execFileSync(withReceiver, ['--version'], { encoding: 'utf8' }))?.[1] ?? '?';
-    const row = await streamThrough({ compression: 'none', owners: false, seed: 'otelcol', collectorBin: withReceiver });
+    const scenario = `6. side by side: Collector ${version} k8s_events receiver → otlphttp (protobuf, no compression), same stream as 1`;
+    let row: Awaited<ReturnType<typeof streamThrough>>;
+    try {
+      row = await streamThrough({ compression: 'none', owners: false, seed: 'otelcol', collectorBin: withReceiver });
+    } catch (error) {
+      // The peer dying in the same limit is a result of the comparison, not a failure of the bench.
+      const message = (error as Error).message;
+      if (!message.includes('OOM-killed')) throw error;
+      results.push({
+        scenario,
+        events: 0,
+        extra: { peer: true },
+        cgroup: { limitMb: MEMORY_LIMIT_MB, peakMb: MEMORY_LIMIT_MB, oomKills: 1, failcnt: 0 },
+        notes: `OOM-killed in the same ${MEMORY_LIMIT_MB} MiB cgroup before the stream was through (its informer caches every Event; 787 MB RSS after 220,000 events without a limit, see below); ${withReceiver.replace(homedir(), '~')}`,
+      });
+      return;
+    }
     const ours = throughputCpu;
     results.push({
       ...row,
-      scenario: `6. side by side: Collector ${version} k8s_events receiver → otlphttp (protobuf, no compression), same stream as 1`,
+      extra: { peer: true },
+      scenario,
       notes: `${fmt(1e6 / (row.cpuUsPerEvent ?? Number.NaN))} events per CPU-second${ours === undefined ? '' : ` vs eventrouter ${fmt(1e6 / ours)} (scenario 1)`}; ${withReceiver.replace(homedir(), '~')}; ${row.notes}`,
     });
   },
@@ -746,6 +763,8 @@ function memoryGuard(): void {
   }
   const problems: string[] = [];
   for (const r of results) {
+    // The Collector's receiver in the side-by-side row is the peer measured, not eventrouter.
+    if (r.extra?.['peer'] === true) continue;
     if ((r.cgroup?.oomKills ?? 0) > 0) problems.push(`${r.scenario}: OOM-killed in its ${MEMORY_LIMIT_MB} MiB cgroup`);
     if (r.notes.includes('OOM-killed')) problems.push(`${r.scenario}: ${r.notes.slice(0, 200)}`);
   }
