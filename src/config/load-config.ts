@@ -31,15 +31,18 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   }
 }
 
+/** The endpoint of OTLP sink `i` for its protocol (the first OTLP sink's defaults to OTEL_EXPORTER_OTLP_*). */
+function endpointProblems(endpoint: string, protocol: string | undefined, i: number, firstOtlp: boolean, env: NodeJS.ProcessEnv): string[] {
+  const fromEnv = firstOtlp ? env['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL'] || env['OTEL_EXPORTER_OTLP_PROTOCOL'] : undefined;
+  const problem = otlpEndpointProblem(endpoint, protocol ?? (fromEnv || 'http/protobuf'));
+  return problem === undefined ? [] : [`sinks[${i}].endpoint: ${problem}`];
+}
+
 /** Problems of one sink that the schema cannot see (endpoint for its protocol, files, env). Rule patterns are checked by the schema. */
 function sinkProblems(sink: SinkConfig, i: number, firstOtlp: boolean, env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
   if (sink.type !== 'otlp') return problems;
-  if (sink.endpoint !== undefined) {
-    const fromEnv = env['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL'] || env['OTEL_EXPORTER_OTLP_PROTOCOL'];
-    const problem = otlpEndpointProblem(sink.endpoint, sink.protocol ?? (firstOtlp ? fromEnv : undefined) ?? 'http/protobuf');
-    if (problem !== undefined) problems.push(`sinks[${i}].endpoint: ${problem}`);
-  }
+  if (sink.endpoint !== undefined) problems.push(...endpointProblems(sink.endpoint, sink.protocol, i, firstOtlp, env));
   for (const [name, value] of Object.entries(sink.headers)) {
     if (typeof value === 'object' && 'env' in value && env[value.env] === undefined) {
       problems.push(`sinks[${i}].headers.${name}.env: environment variable ${value.env} is not set`);
@@ -69,7 +72,16 @@ function partProblems(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): str
   const firstOtlp = sinks.findIndex((sink) => typeof sink === 'object' && sink !== null && (sink as Record<string, unknown>)['type'] === 'otlp');
   sinks.forEach((rawSink, i) => {
     const sink = sinkSchema.safeParse(rawSink);
-    if (sink.success) problems.push(...sinkProblems(sink.data, i, i === firstOtlp, env));
+    if (sink.success) {
+      problems.push(...sinkProblems(sink.data, i, i === firstOtlp, env));
+      return;
+    }
+    // The sink has schema problems elsewhere (a bad rule, say): its endpoint is still checked.
+    const fields = typeof rawSink === 'object' && rawSink !== null ? (rawSink as Record<string, unknown>) : {};
+    if (fields['type'] === 'otlp' && typeof fields['endpoint'] === 'string') {
+      const protocol = typeof fields['protocol'] === 'string' ? fields['protocol'] : undefined;
+      problems.push(...endpointProblems(fields['endpoint'], protocol, i, i === firstOtlp, env));
+    }
   });
   const selfMetrics = configSchema.shape.selfMetrics.safeParse(raw['selfMetrics']);
   if (selfMetrics.success && selfMetrics.data.otlpEndpoint !== '') {
