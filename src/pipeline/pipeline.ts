@@ -32,6 +32,8 @@ const IN_FLIGHT_BYTES = 8 * 1024 * 1024;
 const MAX_PENDING_ENTRIES = 20_000;
 /** Records whose owner lookups run at once. */
 const ENRICH_WINDOW = 64;
+/** How long a sink's own shutdown may take once its queue stopped. */
+const SINK_SHUTDOWN_GRACE_MS = 5000;
 
 /**
  * The pipeline, stage by stage, in the order every record takes:
@@ -167,8 +169,18 @@ export class Pipeline {
   }
 
   /** Stops the sinks' loops and shuts the sinks down (in pipeline order). */
-  async shutdown(): Promise<void> {
+  async shutdown(graceMs = SINK_SHUTDOWN_GRACE_MS): Promise<void> {
     await Promise.all(this.lanes.map((lane) => lane.queue.stop()));
-    await Promise.allSettled(this.lanes.map((lane) => lane.queue.sink.shutdown()));
+    // A sink whose shutdown hangs (an exporter still retrying towards a dead endpoint) is left
+    // behind: nothing it holds is acknowledged, and the process must still be able to exit.
+    await Promise.all(
+      this.lanes.map(async (lane) => {
+        let timer: NodeJS.Timeout | undefined;
+        const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+        const outcome = await Promise.race([lane.queue.sink.shutdown().catch(() => undefined), gaveUp]);
+        clearTimeout(timer);
+        if (outcome === 'timeout') this.#o.logger.warn({ sink: lane.queue.sink.name, graceMs }, 'sink did not shut down in time; left behind');
+      }),
+    );
   }
 }

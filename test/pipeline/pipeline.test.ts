@@ -83,3 +83,13 @@ describe('pipeline', () => {
     await p.shutdown();
   });
 });
+
+describe('pipeline shutdown', () => {
+  it('returns when a sink never finishes shutting down', async () => {
+    const sink = new InMemorySink();
+    sink.shutdown = () => new Promise<void>(() => {});
+    const p = new Pipeline({ config: testConfig(), sinks: [{ sink }], metrics: new Metrics(), logger: silentLogger(), afterAck: async () => {} });
+    await p.start();
+    await p.shutdown(50);
+  });
+});
