@@ -123,6 +123,7 @@ export class FakeApiServer {
   readonly requests = new Map<string, number>();
   /** Answers the next requests matching a predicate with a status, to inject failures. */
   readonly #failures: Array<{ match: (method: string, path: string, query: URLSearchParams) => boolean; status: number; times: number; body: Obj | undefined; headers: Record<string, string> }> = [];
+  readonly #hangs: Array<(method: string, path: string) => boolean> = [];
   url = '';
   /** When set, a continued LIST page answers with the token it was asked with (a broken server's pagination loop). */
   repeatContinueToken = false;
@@ -346,6 +347,14 @@ export class FakeApiServer {
     this.#failures.push({ match, status: statusCode, times, body, headers });
   }
 
+  /**
+   * Requests matching `match` are never answered (an API server that accepts the connection and
+   * then hangs); they end when the client gives up or the server stops.
+   */
+  hangRequests(match: (method: string, path: string) => boolean): void {
+    this.#hangs.push(match);
+  }
+
   /** The Status kube-apiserver answers to a LIST at a resourceVersion it has not reached, for injecting with {@link failRequests}. */
   static tooLargeStatus(requested: number, current: number): Obj {
     return tooLarge(requested, current);
@@ -372,6 +381,7 @@ export class FakeApiServer {
     const method = req.method ?? 'GET';
     const counterKey = `${method} ${url.pathname}`;
     this.requests.set(counterKey, (this.requests.get(counterKey) ?? 0) + 1);
+    if (this.#hangs.some((hang) => hang(method, url.pathname))) return;
     const failure = this.#failures.find((f) => f.times > 0 && f.match(method, url.pathname, url.searchParams));
     if (failure !== undefined) {
       failure.times -= 1;

@@ -124,4 +124,21 @@ describe('hostile input: the router keeps delivering', () => {
     assert.equal(await counter(app, 'eventrouter_records_total', { sink: 'console', outcome: 'failed' }), 1);
     assert.ok(!messages().includes('deep'));
   });
+
+  it('owner lookups that hang: 200 events about 200 pods whose GETs never answer', async () => {
+    const sink = new InMemorySink();
+    api = new FakeApiServer();
+    await api.start();
+    api.hangRequests((method, path) => method === 'GET' && path.includes('/pods/'));
+    app = await startApp({ apiUrl: api.url, config: testConfig({ enrich: { owners: true, deadline: '2s' } }), sinks: [sink] });
+    await waitFor(() => app!.router.synced && api!.watcherCount > 0, 'the watch');
+    // One lookup at a time, each waiting its 2 s deadline, needed 400 s for these: the wait below
+    // is bounded at 60 s. Lookups now run 64 at once, and the circuit breaker stops asking.
+    for (let i = 0; i < 200; i++) {
+      api.create(EVENTS, podEvent({ message: `pod-${i}`, involvedObject: { kind: 'Pod', name: `hung-${i}`, namespace: 'default', uid: `hung-uid-${i}` } }));
+    }
+    await ordinaryEventsGetThrough(api, () => sink.records.map((r) => r.body as string), 'hanging owner lookups');
+    assert.equal(sink.records.filter((r) => (r.body as string).startsWith('pod-')).length, 200);
+    assert.ok((await counter(app, 'eventrouter_enrich_lookups_total', { outcome: 'skipped' })) > 0, 'the breaker opened');
+  });
 });
