@@ -59,4 +59,4 @@ VOLUME ["/var/lib/eventrouter"]
 # node is PID 1: the CLI handles SIGTERM itself (stop reading, flush sinks, write the checkpoint, exit 0).
 # --max-semi-space-size: V8's young generation, chosen by measurement in a 128 MiB cgroup
 # (bench/README.md, "Memory"); `npm run bench` starts the router with the flags of this line.
-ENTRYPOINT ["/nodejs/bin/node", "--max-old-space-size-percentage=50", "--max-semi-space-size=2", "/app/dist/eventrouter.js"]
+ENTRYPOINT ["/nodejs/bin/node", "--max-old-space-size-percentage=50", "--max-semi-space-size=1", "/app/dist/eventrouter.js"]
