@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, durationOrPattern, parseDuration } from '../util/duration.ts';
 import { LISTEN_HINT, parseListen } from './addresses.ts';
-import { patternProblem } from '../route/pattern.ts';
+import { patternProblem } from '../util/pattern.ts';
 
 /** A Go-style duration string (`15s`, `10m`, `1h30m`) turned into milliseconds. */
 const duration = (fallback: string) =>

@@ -1,6 +1,6 @@
 import type { AttributeMap, EventRecord } from '../model/event-record.ts';
 import type { RuleConfig } from '../config/schema.ts';
-import { compilePattern } from './pattern.ts';
+import { compilePattern } from '../util/pattern.ts';
 
 export type Rule = (record: EventRecord) => boolean;
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { mapEvent } from '../../src/model/map-event.ts';
 import { normalizeEvent } from '../../src/model/normalize.ts';
 import type { EventRecord } from '../../src/model/event-record.ts';
-import { MAX_PATTERN_INPUT, compilePattern, patternProblem } from '../../src/route/pattern.ts';
+import { MAX_PATTERN_INPUT, compilePattern, patternProblem } from '../../src/util/pattern.ts';
 import { Route, compileRule } from '../../src/route/rule-matcher.ts';
 import { podEvent } from '../support/harness.ts';
 

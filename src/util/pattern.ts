@@ -1,5 +1,5 @@
 import { RE2JS } from 're2js';
-import { compileGlob } from '../util/glob.ts';
+import { compileGlob } from './glob.ts';
 
 /** A compiled string condition: a glob (`kube-*`, `?`), or a regular expression written `/.../`. */
 export type Pattern = (value: string | undefined) => boolean;
