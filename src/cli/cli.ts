@@ -1,6 +1,10 @@
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { App } from '../app/app.ts';
+import { AckTracker } from '../checkpoint/ack-tracker.ts';
+import { Pipeline } from '../pipeline/pipeline.ts';
+import { DumpSource } from '../source/dump-source.ts';
+import { Metrics } from '../telemetry/metrics.ts';
 import { SCOPE, VERSION } from '../app/version.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfigIsolated } from '../config/load-config-isolated.ts';
@@ -156,15 +160,26 @@ async function replay(file: string, config: Config, configured: boolean, logger:
     fail(`eventrouter: cannot replay ${file}: ${(error as Error).message}`);
     return 2;
   }
-  const sinks =
-    configured || hasOtlpEnv(process.env)
-      ? buildSinks(config)
-      : [new StdoutSink({ name: 'stdout' })];
-  const app = new App({ config: { ...config, checkpoint: { ...config.checkpoint, store: 'none' } }, client: KubeClient.fromServer('http://127.0.0.1:1'), logger, sinks, serve: false });
-  await app.router.startSinks();
-  const { accepted, malformed } = await app.router.ingest(objects);
-  const { drained } = await app.stop();
-  const outcomes = await sinkOutcomes(app.metrics, sinks.map((sink) => sink.name));
+  const fromConfig = configured || hasOtlpEnv(process.env);
+  const sinks = fromConfig ? buildSinks(config) : [new StdoutSink({ name: 'stdout' })];
+  // The pipeline alone, fed by the dump: no cluster, so no checkpoint, no leader election, no
+  // owner lookups (service.* still comes from what each event says).
+  const metrics = new Metrics();
+  const pipeline = new Pipeline({
+    config,
+    sinks: sinks.map((sink, i) => ({ sink, config: fromConfig ? config.sinks?.[i] : undefined })),
+    metrics,
+    logger,
+    afterAck: async () => {},
+  });
+  await pipeline.start();
+  const tracker = new AckTracker();
+  const source = new DumpSource({ objects, deliver: (items) => pipeline.consume(tracker, items), metrics, logger });
+  await source.run(new AbortController().signal);
+  const drained = await pipeline.drain(config.shutdownTimeout);
+  await pipeline.shutdown();
+  const { accepted, malformed } = source;
+  const outcomes = await sinkOutcomes(metrics, sinks.map((sink) => sink.name));
   logger.info({ file, accepted, malformed, drained, outcomes }, 'replay finished');
   fail(`eventrouter: replay of ${file}: ${accepted} events read${malformed ? `, ${malformed} malformed objects skipped` : ''}`);
   for (const line of formatSinkOutcomes(outcomes)) fail(line);

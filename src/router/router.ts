@@ -1,15 +1,14 @@
 import type { Config, SinkConfig } from '../config/schema.ts';
-import { AckTracker } from '../checkpoint/ack-tracker.ts';
+import type { AckTracker } from '../checkpoint/ack-tracker.ts';
 import { CheckpointCommitter } from '../checkpoint/checkpoint-committer.ts';
 import type { Checkpoint, CheckpointStatus, CheckpointStore } from '../checkpoint/checkpoint-store.ts';
 import { ResumePointLoader } from '../checkpoint/resume-point.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
-import { MalformedEventError, normalizeEvent } from '../model/normalize.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
 import type { SinkQueue } from '../sinks/sink-queue.ts';
 import type { Sink } from '../sinks/sink.ts';
-import { EventSource, type SourceItem } from '../source/event-source.ts';
+import { EventSource } from '../source/event-source.ts';
 import { parseDuration } from '../util/duration.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -101,31 +100,6 @@ export class Router {
   /** Writes the checkpoint if it moved since the last write. Never throws. */
   saveCheckpoint(): Promise<void> {
     return this.#committer.flush();
-  }
-
-  /** Starts the sinks only, for {@link Router.ingest} without watching a cluster (replay). */
-  startSinks(): Promise<void> {
-    return this.#pipeline.start();
-  }
-
-  /**
-   * Sends objects of an event dump through the same pipeline (occurrence rule, mapping,
-   * enrichment, routes, sinks) as if they had been listed. Malformed objects are counted and skipped.
-   */
-  async ingest(objects: readonly unknown[]): Promise<{ accepted: number; malformed: number }> {
-    let malformed = 0;
-    const items: SourceItem[] = [];
-    for (const raw of objects) {
-      try {
-        items.push({ kind: 'event', notification: 'LISTED', event: normalizeEvent(raw), raw, resourceVersion: undefined });
-      } catch (error) {
-        malformed += 1;
-        this.#o.metrics.malformedInput(error instanceof MalformedEventError ? error.kind : 'unknown');
-        this.#log.warn({ err: (error as Error).message }, 'skipping malformed object in the dump');
-      }
-    }
-    await this.#pipeline.consume(new AckTracker(), items);
-    return { accepted: items.length, malformed };
   }
 
   /** Starts the sinks, then (in the background, not ready meanwhile) reads the resume point and runs the sources. */

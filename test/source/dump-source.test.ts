@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DumpSource } from '../../src/source/dump-source.ts';
+import type { SourceItem } from '../../src/source/event-source.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+import { Metrics } from '../../src/telemetry/metrics.ts';
+import { fixtureEvents } from '../support/fixtures.ts';
+
+describe('dump source', () => {
+  it('hands on the objects of a dump a page at a time, as listed objects, and counts the malformed ones', async () => {
+    const objects = [...fixtureEvents('troubleshoot-supportbundle-default-eventlist.json'), 'not an event', { kind: 'Event' }];
+    const deliveries: SourceItem[][] = [];
+    const source = new DumpSource({ objects, pageSize: 10, metrics: new Metrics(), logger: silentLogger(), deliver: async (items) => void deliveries.push(items) });
+    await source.run(new AbortController().signal);
+    const items = deliveries.flat();
+    assert.equal(source.malformed, 2);
+    assert.equal(source.accepted, objects.length - 2);
+    assert.equal(items.length, source.accepted);
+    assert.ok(deliveries.every((page) => page.length <= 10));
+    assert.ok(items.every((item) => item.kind === 'event' && item.notification === 'LISTED'));
+  });
+
+  it('stops between pages when aborted', async () => {
+    const objects = fixtureEvents('troubleshoot-supportbundle-default-eventlist.json');
+    const abort = new AbortController();
+    let pages = 0;
+    const source = new DumpSource({
+      objects,
+      pageSize: 5,
+      metrics: new Metrics(),
+      logger: silentLogger(),
+      deliver: async () => {
+        pages += 1;
+        abort.abort();
+      },
+    });
+    await source.run(abort.signal);
+    assert.equal(pages, 1);
+  });
+});
