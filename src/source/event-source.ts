@@ -9,6 +9,7 @@ import { currentResourceVersion } from './current-resource-version.ts';
 import { compareResourceVersions, isNewerThan } from './resource-version.ts';
 import { isResourceVersionTooLarge } from './too-large.ts';
 import { DEFAULT_MAX_LINE_BYTES, NdjsonLineReader } from './ndjson-line-reader.ts';
+import type { Source } from './source.ts';
 import { parseWatchFrame } from './watch-frame.ts';
 
 /** What the source hands to the pipeline, in stream order. */
@@ -65,7 +66,7 @@ class InactivityError extends Error {}
  * re-lists on 410 and hands on only what is newer than what was already delivered. Holds no
  * copy of the events: one page or one chunk of a stream at a time.
  */
-export class EventSource {
+export class EventSource implements Source {
   readonly #o: EventSourceOptions;
   readonly #log: Logger;
   #resourceVersion: string | undefined;
