@@ -66,8 +66,8 @@ function routerEntry(ref?: string): string {
   let tree = ROOT;
   if (ref) {
     // The router as of another commit, for before/after comparisons under the same machine load.
-    tree = join(out, 'tree');
-    execFileSync('mkdir', ['-p', tree]);
+    // Outside node_modules: Node does not strip types of files under node_modules.
+    tree = mkdtempSync(join(tmpdir(), `eventrouter-bench-${ref.replace(/[^\w.-]/g, '_')}-`));
     execFileSync('sh', ['-c', `git -C "${ROOT}" archive "${ref}" | tar -x -C "${tree}" && ln -s "${join(ROOT, 'node_modules')}" "${join(tree, 'node_modules')}"`]);
   }
   if (existsSync(join(tree, 'scripts/build.ts'))) {

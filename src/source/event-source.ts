@@ -313,18 +313,26 @@ export class EventSource implements Source {
     signal.addEventListener('abort', abortStream, { once: true });
     const inactivityMs = this.#o.inactivityTimeoutMs ?? 180_000;
     let inactive = false;
-    let timer: NodeJS.Timeout | undefined;
+    // One timer for the stream's life, re-armed with refresh() for every chunk (no new timer per
+    // chunk); while the pipeline pushes back it is paused, and a firing then only re-arms it.
+    let paused = false;
+    const timer: NodeJS.Timeout = setTimeout(() => {
+      if (paused) {
+        timer.refresh();
+        return;
+      }
+      inactive = true;
+      stream.abort();
+    }, inactivityMs);
     const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        inactive = true;
-        stream.abort();
-      }, inactivityMs);
+      paused = false;
+      timer.refresh();
     };
-    const disarm = () => clearTimeout(timer);
+    const disarm = () => {
+      paused = true;
+    };
     let frames = 0;
     try {
-      arm();
       const response = await this.#o.client.request(
         this.#query({
           watch: 'true',
@@ -385,7 +393,7 @@ export class EventSource implements Source {
       if (signal.aborted) return frames;
       throw error;
     } finally {
-      disarm();
+      clearTimeout(timer);
       signal.removeEventListener('abort', abortStream);
       stream.abort();
     }

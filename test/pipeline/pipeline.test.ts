@@ -73,12 +73,13 @@ describe('pipeline', () => {
     };
     const { p, sink, metrics } = pipeline(enricher);
     await p.start();
-    await p.consume(new AckTracker(), items(30));
+    await p.consume(new AckTracker(), items(300));
     assert.equal(await p.drain(30_000), true);
-    assert.equal(sink.records.length, 30, 'every record is exported');
-    assert.equal(calls, 5, 'the breaker opened after 5 failures in a row');
+    assert.equal(sink.records.length, 300, 'every record is exported');
+    // At most a window of lookups (64) is under way when the 5th failure in a row opens the circuit.
+    assert.ok(calls <= 64 + 5, `${calls} lookups`);
     const skipped = (await metrics.enrichLookups.get()).values.find((v) => v.labels['outcome'] === 'skipped')?.value;
-    assert.equal(skipped, 25);
+    assert.equal(skipped, 300 - calls);
     assert.ok(sink.records.every((r: EventRecord) => r.resource['k8s.deployment.name'] === undefined));
     await p.shutdown();
   });
