@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/config-error.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
+import { configProblems } from '../support/harness.ts';
 import { printableConfig } from '../../src/config/printable-config.ts';
 import { formatDuration, parseDuration } from '../../src/util/duration.ts';
 
-function problems(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(raw, env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    return error.problems;
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe('addresses and durations in the configuration', () => {
   it('server.listen: host:port with a port from 0 to 65535, or "" to disable', () => {

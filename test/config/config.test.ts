@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/config-error.ts';
 import { DESCRIPTIONS } from '../../src/config/descriptions.ts';
 import { configJsonSchema, configReferenceMarkdown, walk } from '../../src/config/json-schema.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
+import { configProblems } from '../support/harness.ts';
 
-function problems(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(raw, env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    return error.problems;
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe('configuration', () => {
   it('runs with no file at all: one OTLP sink from the OTEL_* environment, file checkpoint, server on :8080', () => {

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type CorrelationData, type Subject, cells, explain, EXPLANATIONS, renderCorrelation, spliceSection } from './correlation/render-correlation.ts';
+import { type CorrelationData, type Subject, cells, explain, EXPLANATIONS, JOIN_KEYS, renderCorrelation, spliceSection } from './correlation/render-correlation.ts';
 import { freePort, httpReady, type Peer, startPeer } from './peer-process.ts';
 import {
   type RouterProcess,
@@ -34,30 +34,8 @@ import {
 } from './support.ts';
 
 const NODE = 'node-e2e-a';
-const PROCESSOR_METADATA = [
-  'k8s.namespace.name',
-  'k8s.pod.name',
-  'k8s.pod.uid',
-  'k8s.node.name',
-  'k8s.container.name',
-  'k8s.replicaset.name',
-  'k8s.replicaset.uid',
-  'k8s.deployment.name',
-  'k8s.deployment.uid',
-  'k8s.statefulset.name',
-  'k8s.statefulset.uid',
-  'k8s.daemonset.name',
-  'k8s.daemonset.uid',
-  'k8s.job.name',
-  'k8s.job.uid',
-  'k8s.cronjob.name',
-  'k8s.cronjob.uid',
-  'k8s.cluster.uid',
-  'service.name',
-  'service.namespace',
-  'service.version',
-  'service.instance.id',
-];
+/** Every join key compared, asked of the processor (which has no `k8s.cluster.name`: it is set in eventrouter's config). */
+const PROCESSOR_METADATA = JOIN_KEYS.filter((key) => key !== 'k8s.cluster.name');
 
 interface Obj {
   kind: string;

@@ -1,3 +1,4 @@
+import { ConfigError } from '../../src/config/config-error.ts';
 import { App } from '../../src/app/app.ts';
 import { NoCheckpointStore, type CheckpointStore } from '../../src/checkpoint/checkpoint-store.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
@@ -80,4 +81,15 @@ export function podEvent(overrides: Record<string, unknown> = {}, namespace = 'd
     source: { component: 'kubelet', host: 'node-1' },
     ...overrides,
   };
+}
+
+/** The problems `parseConfig` reports for `raw`, or none. */
+export function configProblems(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseConfig(raw, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.problems;
+  }
+  return [];
 }
