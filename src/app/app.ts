@@ -1,24 +1,22 @@
 import type { Writable } from 'node:stream';
-import type { Config } from '../config/schema.ts';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.ts';
-import { NoCheckpointStore } from '../checkpoint/checkpoint-store.ts';
-import { ConfigMapCheckpointStore } from '../checkpoint/configmap-checkpoint-store.ts';
-import { FileCheckpointStore } from '../checkpoint/file-checkpoint-store.ts';
+import { createCheckpointStore } from '../checkpoint/create-checkpoint-store.ts';
+import { shutdownAll, startAll } from '../component/component.ts';
+import type { Config } from '../config/schema.ts';
 import { lookupClusterUid } from '../enrich/cluster-uid.ts';
+import type { Enricher } from '../enrich/enricher.ts';
 import { createOwnerEnricher } from '../enrich/owner-enricher.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
-import { electionIdentity } from '../leader/identity.ts';
 import { LeaderTerms } from '../leader/leader-terms.ts';
-import { LeaseElector } from '../leader/lease-elector.ts';
-import type { Enricher } from '../enrich/enricher.ts';
+import { type LeaseElector, createLeaseElector } from '../leader/lease-elector.ts';
 import { Router } from '../router/router.ts';
-import { HttpServer, type HealthStatus } from '../server/http-server.ts';
+import { type HealthStatus, type HttpServer, createHttpServer } from '../server/http-server.ts';
 import { createSink } from '../sinks/sink-factory.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
-import { SCOPE, VERSION } from './version.ts';
 import type { OtlpMetricsExport } from '../telemetry/otlp-metrics-export.ts';
+import { SCOPE, VERSION } from './version.ts';
 
 export interface AppOptions {
   config: Config;
@@ -35,14 +33,19 @@ export interface AppOptions {
   enricher?: Enricher;
   env?: NodeJS.ProcessEnv;
   stdout?: Writable;
-  /** Start the /metrics, /healthz, /readyz server (default: when config.server.listen is set). */
+  /** Start the /metrics, /healthz, /readyz server (default: when config.server.listen is set; false: never). */
   serve?: boolean;
 }
 
 /**
- * A running eventrouter: the HTTP server, and — while this replica leads (always, without
- * leader election) — a router with its sinks. Each leadership term gets a fresh router that
- * resumes from the shared checkpoint.
+ * A running eventrouter, assembled from its components (each made by the factory of its config
+ * section, each with the {@link Component} lifecycle): the HTTP server, the enricher, the leader
+ * elector, and — while this replica leads (always, without leader election) — a {@link Router}
+ * with its sources and sinks. Each leadership term gets a fresh router that resumes from the
+ * shared checkpoint; the enricher's cache outlives terms.
+ *
+ * Start: server → enricher → (elector →) router (sinks, then sources).
+ * Stop:  router (sources, drain, sinks) → elector (releases the lease) → enricher → server.
  */
 export class App {
   readonly metrics: Metrics;
@@ -56,10 +59,7 @@ export class App {
   #clusterUid: string | undefined;
   #router: Router | undefined;
   #elector: LeaseElector | undefined;
-  #electorRun: Promise<void> | undefined;
   #terms: LeaderTerms<Router> | undefined;
-  #abort = new AbortController();
-  serverAddress: string | undefined;
   #selfMetrics: OtlpMetricsExport | undefined;
 
   constructor(options: AppOptions) {
@@ -67,12 +67,15 @@ export class App {
     this.config = options.config;
     this.#logger = options.logger;
     this.metrics = options.metrics ?? new Metrics({ clusterName: options.config.clusterName });
-    this.#checkpointStore = options.checkpointStore ?? checkpointStoreFor(options.config, options.client, options.env ?? process.env);
-    this.#enricher =
-      options.enricher ??
-      (options.config.enrich.owners ? createOwnerEnricher({ config: options.config, client: options.client, metrics: this.metrics, logger: options.logger }) : undefined);
-    const serve = options.serve ?? options.config.server.listen !== '';
-    this.#server = serve ? new HttpServer(options.config.server.listen, this.metrics, () => this.health()) : undefined;
+    const { config, client, logger } = options;
+    this.#checkpointStore = options.checkpointStore ?? createCheckpointStore(config.checkpoint, client, options.env ?? process.env);
+    this.#enricher = options.enricher ?? createOwnerEnricher(config.enrich, { client, metrics: this.metrics, logger });
+    this.#server = options.serve === false ? undefined : createHttpServer(config.server, { metrics: this.metrics, health: () => this.health() });
+  }
+
+  /** The bound address of /metrics, /healthz, /readyz once started. */
+  get serverAddress(): string | undefined {
+    return this.#server?.address;
   }
 
   /** The router of the current leadership term (undefined on standby). */
@@ -141,64 +144,38 @@ export class App {
         ...(this.#o.env ? { env: this.#o.env } : {}),
       });
     }
-    if (this.#server) {
-      this.serverAddress = await this.#server.start();
-      this.#logger.info({ address: this.serverAddress }, 'serving /metrics, /healthz, /readyz');
-    }
+    await startAll([this.#server, this.#enricher].filter((c) => c !== undefined));
+    if (this.#server) this.#logger.info({ address: this.serverAddress }, 'serving /metrics, /healthz, /readyz');
     this.#clusterUid = await lookupClusterUid(this.#o.client, this.#logger);
-    const le = this.config.leaderElection;
-    if (!le.enabled) {
+    const terms = new LeaderTerms({ begin: () => this.#newRouter(), onLeading: (leading) => this.metrics.leader.set(leading ? 1 : 0) });
+    this.#elector = createLeaseElector(this.config.leaderElection, {
+      client: this.#o.client,
+      logger: this.#logger,
+      env: this.#o.env ?? process.env,
+      onStartedLeading: () => terms.started(),
+      onStoppedLeading: (stopped) => terms.stopped(stopped),
+    });
+    if (this.#elector === undefined) {
       this.metrics.leader.set(1);
       await this.router.start();
       return;
     }
-    const env = this.#o.env ?? process.env;
     this.metrics.leader.set(0);
-    const terms = new LeaderTerms({ begin: () => this.#newRouter(), onLeading: (leading) => this.metrics.leader.set(leading ? 1 : 0) });
     this.#terms = terms;
-    this.#elector = new LeaseElector({
-      client: this.#o.client,
-      namespace: le.leaseNamespace || podNamespace(env),
-      name: le.leaseName,
-      identity: electionIdentity(le.identity, env),
-      leaseDurationMs: le.leaseDuration,
-      renewDeadlineMs: le.renewDeadline,
-      retryPeriodMs: le.retryPeriod,
-      logger: this.#logger,
-      onStartedLeading: () => terms.started(),
-      onStoppedLeading: (stopped) => terms.stopped(stopped),
-    });
-    this.#electorRun = this.#elector.run(this.#abort.signal);
+    await this.#elector.start();
   }
 
   /** Stops reading, drains the sinks within the deadline, writes the checkpoint, releases the Lease. */
   async stop(deadlineMs?: number): Promise<{ drained: boolean }> {
     let drained = true;
     if (this.#terms) {
-      // Drain and checkpoint while the elector goes on renewing, then release the lease.
+      // Drain and checkpoint while the elector goes on renewing; its shutdown releases the lease after.
       drained = await this.#terms.shutdown(deadlineMs ?? this.config.shutdownTimeout);
-      this.#abort.abort();
-      await this.#electorRun;
     } else if (this.#router) {
       drained = (await this.#router.stop(deadlineMs)).drained;
     }
-    await this.#server?.stop();
+    await shutdownAll([this.#elector, this.#enricher, this.#server].filter((c) => c !== undefined));
     await this.#selfMetrics?.shutdown().catch((error: Error) => this.#logger.warn({ err: error.message }, 'could not flush the router\'s own metrics'));
     return { drained };
-  }
-}
-
-function podNamespace(env: NodeJS.ProcessEnv): string {
-  return env['POD_NAMESPACE'] || 'default';
-}
-
-export function checkpointStoreFor(config: Config, client: KubeClient, env: NodeJS.ProcessEnv = process.env): CheckpointStore {
-  switch (config.checkpoint.store) {
-    case 'file':
-      return new FileCheckpointStore(config.checkpoint.path);
-    case 'none':
-      return new NoCheckpointStore();
-    case 'configmap':
-      return new ConfigMapCheckpointStore(client, config.checkpoint.namespace || podNamespace(env), config.checkpoint.configMapName);
   }
 }

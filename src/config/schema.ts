@@ -126,7 +126,15 @@ export const configSchema = z
           .string()
           .meta({ pattern: durationOrPattern('all') })
           .default('all')
-          .refine((v) => v === 'all' || parseDuration(v) !== undefined, 'use "all" or a duration such as 10m'),
+          .transform((text, ctx): 'all' | number => {
+            if (text === 'all') return 'all';
+            const ms = parseDuration(text);
+            if (ms === undefined) {
+              ctx.addIssue({ code: 'custom', message: 'use "all" or a duration such as 10m' });
+              return z.NEVER;
+            }
+            return ms;
+          }),
         pageSize: z.number().int().min(1).max(10_000).default(500),
         /** Server-side watch timeout; the router reconnects from the last resourceVersion. */
         watchTimeout: duration('5m'),
@@ -153,7 +161,7 @@ export const configSchema = z
         path: z.string().default('/var/lib/eventrouter/checkpoint.json'),
         configMapName: z.string().default('eventrouter-checkpoint'),
         namespace: z.string().default(''),
-        /** Least time between two checkpoint writes; default 0 (after every acknowledged batch) for file, 5s for configmap. */
+        /** Least time between two checkpoint writes; unset: 0 (after every acknowledged batch) for file, 1s for configmap (below). */
         interval: z
           .string()
           .meta({ pattern: DURATION_PATTERN })
@@ -169,7 +177,10 @@ export const configSchema = z
           }),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      // The default depends on the store: every move for a file (cheap), at most once a second
+      // for a ConfigMap (each write is an API request).
+      .transform((checkpoint) => ({ ...checkpoint, interval: checkpoint.interval ?? (checkpoint.store === 'configmap' ? 1000 : 0) })),
     leaderElection: z
       .object({
         enabled: z.boolean().default(false),

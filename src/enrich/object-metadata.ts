@@ -9,14 +9,17 @@ export const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta
 export interface GetOptions {
   /** Metadata only (default) or the whole object. */
   metadataOnly?: boolean;
-  timeoutMs?: number;
+  timeoutMs: number;
+  /** Ends the request early (the caller shuts down). */
+  signal?: AbortSignal;
 }
 
 /** GETs one object, metadata only unless asked otherwise. Non-2xx answers throw `ApiError`. */
-export async function getObject(client: KubeClient, path: string, options: GetOptions = {}): Promise<unknown> {
+export async function getObject(client: KubeClient, path: string, options: GetOptions): Promise<unknown> {
   const response = await client.request(path, {
     accept: options.metadataOnly === false ? 'application/json' : METADATA_ACCEPT,
-    timeoutMs: options.timeoutMs ?? 10_000,
+    timeoutMs: options.timeoutMs,
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   if (!response.ok) throw await toApiError(response);
   return response.json();

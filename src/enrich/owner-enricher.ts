@@ -99,25 +99,23 @@ interface Pending {
   done: Promise<void>;
 }
 
-export interface OwnerEnricherOptions {
+export interface OwnerEnricherDeps {
   client: KubeClient;
   metrics: Metrics;
   logger: Logger;
-  /** Objects (and resolved chains) kept. Default 10 000. */
-  cacheSize?: number;
-  /** How long a fetched object, or a 404/403, is trusted. Default 5 min. */
-  cacheTtlMs?: number;
-  /** API requests per second for enrichment. Default 20. */
-  qps?: number;
-  /** How long a record waits for its lookups before it goes out with what is known. Default 2 s. */
-  deadlineMs?: number;
-  /** Label keys (globs) copied to `k8s.<kind>.label.<key>`. */
-  labels?: readonly string[];
-  /** Annotation keys (globs) copied to `k8s.<kind>.annotation.<key>`. */
-  annotations?: readonly string[];
-  /** Per-request timeout. Default 10 s. */
-  requestTimeoutMs?: number;
 }
+
+/**
+ * The `enrich.*` section as the schema leaves it (durations in ms, defaults applied):
+ * `cacheSize` objects (and resolved chains) kept, each trusted (a 404/403 too) for `cacheTtl`;
+ * `qps` API requests a second; `deadline`, how long a record waits for its lookups before it
+ * goes out with what is known; `labels`/`annotations`, key globs copied to
+ * `k8s.<kind>.label.<key>` / `k8s.<kind>.annotation.<key>`.
+ */
+export type OwnerEnricherOptions = OwnerEnricherDeps & Pick<Config['enrich'], 'cacheSize' | 'cacheTtl' | 'qps' | 'deadline' | 'labels' | 'annotations'>;
+
+/** One lookup's own timeout: a slow API server must not hold a record longer than its deadline does anyway. */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 const NONE: Promise<WorkloadMetadata | undefined> = Promise.resolve(undefined);
 
@@ -221,7 +219,8 @@ export class OwnerEnricher implements Enricher {
   readonly #log: Logger;
   readonly #ttl: number;
   readonly #deadline: number;
-  readonly #requestTimeout: number;
+  /** Aborted by shutdown(): lookups in flight end, and none start. */
+  readonly #closed = new AbortController();
   readonly #bucket: TokenBucket;
   readonly #objects: LRUCache<string, Lookup>;
   readonly #resolved: LRUCache<string, Resolved>;
@@ -235,15 +234,27 @@ export class OwnerEnricher implements Enricher {
     this.#client = options.client;
     this.#metrics = options.metrics;
     this.#log = options.logger.child({ component: 'enrich' });
-    this.#ttl = options.cacheTtlMs ?? 300_000;
-    this.#deadline = options.deadlineMs ?? 2000;
-    this.#requestTimeout = options.requestTimeoutMs ?? 10_000;
-    this.#bucket = new TokenBucket(options.qps ?? 20);
-    const max = options.cacheSize ?? 10_000;
+    this.#ttl = options.cacheTtl;
+    this.#deadline = options.deadline;
+    this.#bucket = new TokenBucket(options.qps);
+    const max = options.cacheSize;
     this.#objects = new LRUCache<string, Lookup>({ max, ttl: this.#ttl });
     this.#resolved = new LRUCache<string, Resolved>({ max, ttl: this.#ttl });
-    this.#labelMatch = globMatcher(options.labels ?? []);
-    this.#annotationMatch = globMatcher(options.annotations ?? []);
+    this.#labelMatch = globMatcher(options.labels);
+    this.#annotationMatch = globMatcher(options.annotations);
+  }
+
+  /** Nothing to open: lookups start with the first record. */
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Ends the lookups in flight (their records go out with what is known) and empties the caches. */
+  shutdown(): Promise<void> {
+    this.#closed.abort();
+    this.#objects.clear();
+    this.#resolved.clear();
+    return Promise.resolve();
   }
 
   /** Objects and chains currently cached (for tests and diagnostics). */
@@ -375,8 +386,9 @@ export class OwnerEnricher implements Enricher {
 
   async #fetch(path: string, info: KindInfo): Promise<Lookup> {
     try {
+      if (this.#closed.signal.aborted) throw new Error('the enricher is shut down');
       await this.#bucket.acquire();
-      const raw = await getObject(this.#client, path, { metadataOnly: info !== KINDS['Pod'], timeoutMs: this.#requestTimeout });
+      const raw = await getObject(this.#client, path, { metadataOnly: info !== KINDS['Pod'], timeoutMs: REQUEST_TIMEOUT_MS, signal: this.#closed.signal });
       const object = toInfo(raw);
       this.#metrics.enrichLookups.inc({ outcome: 'ok' });
       this.#objects.set(path, object);
@@ -402,25 +414,7 @@ export class OwnerEnricher implements Enricher {
   }
 }
 
-export interface OwnerEnricherFactoryOptions {
-  config: Config;
-  client: KubeClient;
-  metrics: Metrics;
-  logger: Logger;
-}
-
-/** The enricher that `enrich.*` configures. */
-export function createOwnerEnricher({ config, client, metrics, logger }: OwnerEnricherFactoryOptions): OwnerEnricher {
-  const e = config.enrich;
-  return new OwnerEnricher({
-    client,
-    metrics,
-    logger,
-    cacheSize: e.cacheSize,
-    cacheTtlMs: e.cacheTtl,
-    qps: e.qps,
-    deadlineMs: e.deadline,
-    labels: e.labels,
-    annotations: e.annotations,
-  });
+/** The enricher that `enrich.*` configures; undefined when `enrich.owners` is off. */
+export function createOwnerEnricher(config: Config['enrich'], deps: OwnerEnricherDeps): OwnerEnricher | undefined {
+  return config.owners ? new OwnerEnricher({ ...deps, ...config }) : undefined;
 }

@@ -1,4 +1,8 @@
+import { BackgroundLoop, type Component } from '../component/component.ts';
+import type { Config } from '../config/schema.ts';
 import { ApiError, type KubeClient } from '../kube/kube-client.ts';
+import { podNamespace } from '../kube/pod-namespace.ts';
+import { electionIdentity } from './identity.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { sleep } from '../source/backoff.ts';
 
@@ -19,7 +23,7 @@ interface Lease {
 export interface StoppedLeading {
   /**
    * `lost`: another candidate holds the lease now; `renew-deadline`: no renewal succeeded
-   * within the renew deadline; `shutdown`: `run()` was asked to stop (the lease is released next).
+   * within the renew deadline; `shutdown`: `shutdown()` was called (the lease is released next).
    */
   reason: 'lost' | 'renew-deadline' | 'shutdown';
   /** Milliseconds, by this process's clock, before a standby may take the lease: export nothing after. */
@@ -32,12 +36,12 @@ export interface LeaseElectorOptions {
   name: string;
   /** Must be unique per process (see `electionIdentity`): a holder renews any lease naming it. */
   identity: string;
-  /** How long a lease is valid without renewal (default 15 s). */
-  leaseDurationMs?: number;
-  /** A leader that cannot renew within this stops leading (default 10 s); must be below leaseDuration. */
-  renewDeadlineMs?: number;
-  /** Interval between acquire/renew attempts (default 2 s). */
-  retryPeriodMs?: number;
+  /** How long a lease is valid without renewal (`leaderElection.leaseDuration`). */
+  leaseDurationMs: number;
+  /** A leader that cannot renew within this stops leading; below leaseDuration (`leaderElection.renewDeadline`). */
+  renewDeadlineMs: number;
+  /** Interval between acquire/renew attempts (`leaderElection.retryPeriod`). */
+  retryPeriodMs: number;
   /** The local clock (tests move it); expiry is judged by it alone, never by the holder's timestamps. */
   now?: () => number;
   logger: Logger;
@@ -60,15 +64,16 @@ function fingerprint(spec: Lease['spec']): string {
  * Leader election on a `coordination.k8s.io/v1` Lease, with client-go's semantics: acquire
  * when the lease is free or expired, renew every retry period, give leadership up when a
  * renewal has not succeeded for the renew deadline (before the lease can expire and a standby
- * take over), and release the lease when `run()` ends so the standby does not wait for expiry.
+ * take over), and release the lease on `shutdown()` so the standby does not wait for expiry.
  * Updates carry the Lease's resourceVersion, so two candidates cannot both win.
  *
  * Expiry is judged by the local clock only: the lease counts as expired when the record has not
  * changed for its leaseDuration since this process last saw it change. The timestamps in the
  * record come from the holder's clock, and clocks of two nodes can be far apart.
  */
-export class LeaseElector {
+export class LeaseElector implements Component {
   readonly #o: LeaseElectorOptions;
+  readonly #campaign: BackgroundLoop;
   readonly #log: Logger;
   readonly #now: () => number;
   #leading = false;
@@ -86,6 +91,24 @@ export class LeaseElector {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.#log = options.logger.child({ component: 'leader-election', lease: `${options.namespace}/${options.name}`, identity: options.identity });
+    this.#campaign = new BackgroundLoop(
+      (signal) => this.#run(signal),
+      (error) => this.#log.error({ err: error.message }, 'leader election stopped'),
+    );
+  }
+
+  /** Campaigns, then leads, in the background. */
+  start(): Promise<void> {
+    return this.#campaign.start();
+  }
+
+  /**
+   * Stops campaigning and releases the lease if held, after the leadership callbacks finished.
+   * Whoever calls it should first finish the leader's work (drain, checkpoint): renewal goes on
+   * until then.
+   */
+  shutdown(): Promise<void> {
+    return this.#campaign.shutdown();
   }
 
   get isLeader(): boolean {
@@ -107,11 +130,11 @@ export class LeaseElector {
   }
 
   get #durationMs(): number {
-    return this.#o.leaseDurationMs ?? 15_000;
+    return this.#o.leaseDurationMs;
   }
 
   get #renewDeadlineMs(): number {
-    return this.#o.renewDeadlineMs ?? 10_000;
+    return this.#o.renewDeadlineMs;
   }
 
   #observe(lease: Lease, now: number): void {
@@ -186,13 +209,9 @@ export class LeaseElector {
     this.#callback(() => this.#o.onStoppedLeading(stopped));
   }
 
-  /**
-   * Campaigns and leads until `signal` aborts; then releases the lease if held. Whoever aborts
-   * should first finish the leader's work (drain, checkpoint): renewal goes on until then.
-   * Resolves when the leadership callbacks have finished too.
-   */
-  async run(signal: AbortSignal): Promise<void> {
-    const retry = this.#o.retryPeriodMs ?? 2000;
+  /** Campaigns and leads until `signal` aborts; then releases the lease if held. Resolves when the leadership callbacks have finished too. */
+  async #run(signal: AbortSignal): Promise<void> {
+    const retry = this.#o.retryPeriodMs;
     const renewDeadline = this.#renewDeadlineMs;
     while (!signal.aborted) {
       const attemptAt = this.#now();
@@ -267,4 +286,29 @@ export class LeaseElector {
       }
     }
   }
+}
+
+export interface LeaseElectorDeps {
+  client: KubeClient;
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  onStartedLeading: LeaseElectorOptions['onStartedLeading'];
+  onStoppedLeading: LeaseElectorOptions['onStoppedLeading'];
+}
+
+/** The elector that `leaderElection.*` configures; undefined when leader election is off (this replica always leads). */
+export function createLeaseElector(config: Config['leaderElection'], deps: LeaseElectorDeps): LeaseElector | undefined {
+  if (!config.enabled) return undefined;
+  return new LeaseElector({
+    client: deps.client,
+    namespace: config.leaseNamespace || podNamespace(deps.env),
+    name: config.leaseName,
+    identity: electionIdentity(config.identity, deps.env),
+    leaseDurationMs: config.leaseDuration,
+    renewDeadlineMs: config.renewDeadline,
+    retryPeriodMs: config.retryPeriod,
+    logger: deps.logger,
+    onStartedLeading: deps.onStartedLeading,
+    onStoppedLeading: deps.onStoppedLeading,
+  });
 }

@@ -9,7 +9,6 @@ import { Pipeline } from '../pipeline/pipeline.ts';
 import type { SinkQueue } from '../sinks/sink-queue.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { EventSource } from '../source/event-source.ts';
-import { parseDuration } from '../util/duration.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 
@@ -54,8 +53,7 @@ export class Router {
     this.#committer = new CheckpointCommitter({
       store: options.checkpointStore,
       api: config.source.api,
-      // Unset: every move for a file (cheap), at most once a second for a ConfigMap (an API write each).
-      intervalMs: config.checkpoint.interval ?? (config.checkpoint.store === 'configmap' ? 1000 : 0),
+      intervalMs: config.checkpoint.interval,
       metrics: options.metrics,
       logger: options.logger,
       clusterUid: options.clusterUid,
@@ -118,7 +116,7 @@ export class Router {
     if (point === undefined) return; // stopped before the checkpoint could be read
     const resume = point.checkpoint;
     this.#committer.resumedFrom(resume);
-    const backfill = config.source.backfill === 'all' ? undefined : parseDuration(config.source.backfill);
+    const backfill = config.source.backfill === 'all' ? undefined : config.source.backfill;
     this.#scopes = namespaces.map((namespace) => {
       const start = resume?.scopes[namespace];
       const tracker = this.#committer.tracker(namespace, start);

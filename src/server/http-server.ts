@@ -1,6 +1,8 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Component } from '../component/component.ts';
 import { LISTEN_HINT, parseListen } from '../config/addresses.ts';
+import type { Config } from '../config/schema.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 
 /** The /metrics server could not listen on `server.listen`. */
@@ -31,12 +33,18 @@ export interface HealthStatus {
   details: Record<string, unknown>;
 }
 
+export interface HttpServerDeps {
+  metrics: Metrics;
+  health: () => HealthStatus;
+}
+
 /** `/metrics` (Prometheus text), `/healthz` (liveness), `/readyz` (readiness). */
-export class HttpServer {
+export class HttpServer implements Component {
   readonly #server: Server;
   readonly #listen: string;
+  #address: string | undefined;
 
-  constructor(listen: string, metrics: Metrics, health: () => HealthStatus) {
+  constructor(listen: string, { metrics, health }: HttpServerDeps) {
     this.#listen = listen;
     this.#server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
@@ -65,8 +73,13 @@ export class HttpServer {
     });
   }
 
-  /** Listens on `host:port` (`[::]:8080` for IPv6); resolves with the bound address, or rejects with a {@link ListenError}. */
-  async start(): Promise<string> {
+  /** The bound `host:port` once started (port 0 in `server.listen` picks a free one). */
+  get address(): string | undefined {
+    return this.#address;
+  }
+
+  /** Listens on `host:port` (`[::]:8080` for IPv6); rejects with a {@link ListenError}. */
+  async start(): Promise<void> {
     const address = parseListen(this.#listen);
     if (address === undefined) throw new ListenError(this.#listen, undefined, LISTEN_HINT);
     const host = address.host || '0.0.0.0';
@@ -75,12 +88,18 @@ export class HttpServer {
       this.#server.listen(address.port, host, () => resolve());
     });
     const bound = this.#server.address() as AddressInfo;
-    return `${bound.address}:${bound.port}`;
+    this.#address = `${bound.address}:${bound.port}`;
   }
 
-  async stop(): Promise<void> {
-    // close() calls back at once with ERR_SERVER_NOT_RUNNING when listen failed; that is fine.
+  async shutdown(): Promise<void> {
+    // close() calls back at once with ERR_SERVER_NOT_RUNNING when not listening (never started,
+    // listen failed, or already closed); that is fine.
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
   }
+}
+
+/** The server that `server.*` configures; undefined when `server.listen` is empty (no endpoints). */
+export function createHttpServer(config: Config['server'], deps: HttpServerDeps): HttpServer | undefined {
+  return config.listen === '' ? undefined : new HttpServer(config.listen, deps);
 }

@@ -170,7 +170,7 @@ describe('leader election on the real Lease API', () => {
     console.log(`# SIGKILL failover: ${snapshot.length} events, lease taken over in ${takeoverMs} ms, ${killedAt} records before the kill, records by router ${JSON.stringify(byRouter(collected(clusterName)))}, ${d.duplicates} duplicates re-sent by the new leader`);
     assert.deepEqual(d.missing, [], 'no loss across the failover');
     // (Duplicates are allowed here: after a SIGKILL the new leader re-sends what was exported
-    // after the last ConfigMap checkpoint write, checkpoint.interval = 5s by default.)
+    // after the last ConfigMap checkpoint write, checkpoint.interval = 1s by default for the ConfigMap store.)
     assert.ok(takeoverMs < 15_000, `takeover took ${takeoverMs} ms`);
   });
 

@@ -3,13 +3,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { lookupClusterUid } from '../../src/enrich/cluster-uid.ts';
-import { OwnerEnricher, type OwnerEnricherOptions } from '../../src/enrich/owner-enricher.ts';
+import { OwnerEnricher, type OwnerEnricherOptions, createOwnerEnricher } from '../../src/enrich/owner-enricher.ts';
 import { TokenBucket } from '../../src/enrich/token-bucket.ts';
 import { KubeClient } from '../../src/kube/kube-client.ts';
 import { mapEvent } from '../../src/model/map-event.ts';
 import type { EventRecord } from '../../src/model/event-record.ts';
 import { normalizeEvent } from '../../src/model/normalize.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
+import { testConfig } from '../support/harness.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
@@ -31,7 +32,7 @@ describe('OwnerEnricher', () => {
   let api: FakeApiServer;
   let metrics: Metrics;
   const make = (options: Partial<OwnerEnricherOptions> = {}) =>
-    new OwnerEnricher({ client: KubeClient.fromServer(api.url), metrics, logger: silentLogger(), ...options });
+    new OwnerEnricher({ ...testConfig().enrich, client: KubeClient.fromServer(api.url), metrics, logger: silentLogger(), ...options });
 
   beforeEach(async () => {
     api = new FakeApiServer();
@@ -76,7 +77,7 @@ describe('OwnerEnricher', () => {
   });
 
   it('resolves at the deadline with what is known while a rate-limited lookup waits', async () => {
-    const enricher = make({ qps: 0.5, deadlineMs: 1000 });
+    const enricher = make({ qps: 0.5, deadline: 1000 });
     const record = recordAbout(POD);
     // The deadline (1 s) falls before the rate limiter's next token (2 s): the record goes out
     // with the pod's own attributes, without the owners the waiting lookup would add.
@@ -87,7 +88,7 @@ describe('OwnerEnricher', () => {
   });
 
   it('forgets objects after the TTL and reads them again', async () => {
-    const enricher = make({ cacheTtlMs: 60 });
+    const enricher = make({ cacheTtl: 60 });
     await enricher.enrich(recordAbout(POD));
     const cached = performance.now();
     await waitFor(() => performance.now() > cached + 60, 'the TTL to pass');
@@ -115,7 +116,7 @@ describe('OwnerEnricher', () => {
 
   it('remembers a transient error only briefly (min(cacheTtl, 5 s)), then reads again', async () => {
     // Long enough that the second lookup below falls within it on a loaded machine.
-    const enricher = make({ cacheTtlMs: 1000 });
+    const enricher = make({ cacheTtl: 1000 });
     api.failRequests((_m, path) => path.endsWith(`/pods/${POD.name}`), 500, 1);
     const first = recordAbout(POD);
     await enricher.enrich(first);
@@ -141,6 +142,41 @@ describe('OwnerEnricher', () => {
   });
 });
 
+describe('OwnerEnricher lifecycle', () => {
+  it('starts, enriches, ends a lookup that hangs at shutdown (the record goes out with what is known), and shuts down twice harmlessly', async () => {
+    let requests = 0;
+    // An API server that never answers: only shutdown can end the lookup before its own 10 s timeout.
+    const server = createServer(() => void (requests += 1));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const metrics = new Metrics();
+      const enricher = new OwnerEnricher({ ...testConfig().enrich, deadline: 60_000, client: KubeClient.fromServer(url), metrics, logger: silentLogger() });
+      await enricher.start();
+      const record = recordAbout({ kind: 'Pod', name: 'p', namespace: 'ns', uid: 'p-uid', apiVersion: 'v1' });
+      const enriched = enricher.enrich(record);
+      await waitFor(() => requests === 1, 'the lookup reached the API server');
+      await enricher.shutdown();
+      assert.equal(await enriched, undefined, 'no owners known');
+      assert.equal(record.resource['k8s.pod.name'], 'p', 'the record keeps what the event said');
+      assert.deepEqual(await outcomes(metrics), { error: 1 });
+      await enricher.shutdown();
+      const after = recordAbout({ kind: 'Pod', name: 'q', namespace: 'ns', uid: 'q-uid', apiVersion: 'v1' });
+      assert.equal(await enricher.enrich(after), undefined, 'a shut-down enricher answers without asking the API');
+      assert.equal(requests, 1);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('is made from enrich.*: none when enrich.owners is off', () => {
+    const deps = { client: KubeClient.fromServer('http://127.0.0.1:1'), metrics: new Metrics(), logger: silentLogger() };
+    assert.equal(createOwnerEnricher(testConfig({ enrich: { owners: false } }).enrich, deps), undefined);
+    assert.ok(createOwnerEnricher(testConfig({ enrich: { owners: true } }).enrich, deps) instanceof OwnerEnricher);
+  });
+});
+
 describe('metadata-only reads', () => {
   it('asks for PartialObjectMetadata for workloads and for the whole Pod (spec.nodeName)', async () => {
     const accepts: Record<string, string> = {};
@@ -157,7 +193,7 @@ describe('metadata-only reads', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const enricher = new OwnerEnricher({ client: KubeClient.fromServer(url), metrics: new Metrics(), logger: silentLogger() });
+      const enricher = new OwnerEnricher({ ...testConfig().enrich, client: KubeClient.fromServer(url), metrics: new Metrics(), logger: silentLogger() });
       const record = recordAbout({ kind: 'Pod', name: 'p', namespace: 'ns', uid: 'p-uid', apiVersion: 'v1' });
       await enricher.enrich(record);
       assert.equal(record.resource['k8s.deployment.uid'], 'd-uid');

@@ -4,7 +4,7 @@ import { App } from '../../src/app/app.ts';
 import { ConfigMapCheckpointStore } from '../../src/checkpoint/configmap-checkpoint-store.ts';
 import { KubeClient } from '../../src/kube/kube-client.ts';
 import { electionIdentity } from '../../src/leader/identity.ts';
-import { LeaseElector, type LeaseElectorOptions } from '../../src/leader/lease-elector.ts';
+import { LeaseElector, type LeaseElectorOptions, createLeaseElector } from '../../src/leader/lease-elector.ts';
 import type { EventRecord } from '../../src/model/event-record.ts';
 import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
 import type { ExportOutcome } from '../../src/sinks/sink.ts';
@@ -96,6 +96,9 @@ describe('leader election on a coordination.k8s.io/v1 Lease', () => {
       namespace: 'ns',
       name: 'l',
       identity,
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2000,
       logger: silentLogger(),
       onStartedLeading: () => {},
       onStoppedLeading: () => {},
@@ -299,5 +302,32 @@ describe('leader election on a coordination.k8s.io/v1 Lease', () => {
     const keys = created.map((e) => `${(e['metadata'] as Record<string, unknown>)['uid']}/1`);
     await waitFor(() => keys.every((k) => sinkB.records.some((r) => r.dedupeKey === k)), 'the standby to export everything');
     await proxy.stop();
+  });
+  it('lifecycle: start campaigns and leads, shutdown tells the term to end and then releases the lease, a second shutdown does nothing', BOUND, async () => {
+    api = new FakeApiServer();
+    await api.start();
+    const calls: string[] = [];
+    const e = elector('solo', {
+      retryPeriodMs: 50,
+      onStartedLeading: () => void calls.push('started'),
+      onStoppedLeading: (stopped) => void calls.push(`stopped:${stopped.reason}`),
+    });
+    await e.start();
+    await waitFor(() => e.isLeader, 'the only candidate leads');
+    assert.equal(leaseSpec('ns', 'l')?.['holderIdentity'], 'solo');
+    await e.shutdown();
+    assert.equal(e.isLeader, false);
+    assert.deepEqual(calls, ['started', 'stopped:shutdown']);
+    assert.equal(leaseSpec('ns', 'l')?.['holderIdentity'], '', 'released: a standby need not wait for expiry');
+    await e.shutdown();
+    assert.deepEqual(calls, ['started', 'stopped:shutdown']);
+  });
+
+  it('is made from leaderElection.*: none when disabled; when enabled, a per-process identity from POD_NAME', () => {
+    const deps = { client: KubeClient.fromServer('http://127.0.0.1:1'), logger: silentLogger(), env: { POD_NAME: 'router-0', POD_NAMESPACE: 'obs' }, onStartedLeading: () => {}, onStoppedLeading: () => {} };
+    assert.equal(createLeaseElector(testConfig().leaderElection, deps), undefined);
+    const made = createLeaseElector(electionConfig({ leaseNamespace: '' }).leaderElection, deps);
+    assert.match(made?.identity ?? '', /^router-0_[0-9a-f-]{36}$/);
+    assert.notEqual(createLeaseElector(electionConfig().leaderElection, deps)?.identity, made?.identity, 'two processes never share an identity');
   });
 });

@@ -40,10 +40,14 @@ async function waitFor(condition: () => boolean, what: string, ms = 30_000): Pro
   }
 }
 
+/** The lifecycle of an enricher that holds nothing. */
+const idle = { start: () => Promise.resolve(), shutdown: () => Promise.resolve() };
+
 describe('pipeline', () => {
   it('runs the owner lookups of several records at once and still delivers them in stream order', async () => {
     const pending: Array<() => void> = [];
     const enricher: Enricher = {
+      ...idle,
       enrich: () => new Promise<WorkloadMetadata | undefined>((resolve) => pending.push(() => resolve(undefined))),
     };
     const { p, sink } = pipeline(enricher);
@@ -66,6 +70,7 @@ describe('pipeline', () => {
   it('stops asking an enricher that keeps failing and exports without owner attributes meanwhile', async () => {
     let calls = 0;
     const enricher: Enricher = {
+      ...idle,
       enrich: async () => {
         calls += 1;
         throw new Error('the API server is down');

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { describe, it } from 'node:test';
+import { HttpServer, ListenError, createHttpServer } from '../../src/server/http-server.ts';
+import { Metrics } from '../../src/telemetry/metrics.ts';
+
+const healthy = () => ({ alive: true, ready: false, details: { role: 'leader', synced: false } });
+
+describe('HttpServer', () => {
+  it('starts, serves /metrics, /healthz and /readyz, shuts down, and shutting down twice is harmless', async () => {
+    const server = new HttpServer('127.0.0.1:0', { metrics: new Metrics(), health: healthy });
+    await server.start();
+    const base = `http://${server.address}`;
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    const ready = await fetch(`${base}/readyz`);
+    assert.equal(ready.status, 503, 'not synced yet: out of the Service');
+    assert.deepEqual(await ready.json(), { status: 'unavailable', role: 'leader', synced: false });
+    const metrics = await fetch(`${base}/metrics`);
+    assert.equal(metrics.status, 200);
+    assert.match(await metrics.text(), /eventrouter_watch_restarts_total/);
+    assert.equal((await fetch(`${base}/nope`)).status, 404);
+    await server.shutdown();
+    await assert.rejects(fetch(`${base}/healthz`), 'nothing listens after shutdown');
+    await server.shutdown();
+  });
+
+  it('can be shut down without having started', async () => {
+    await new HttpServer('127.0.0.1:0', { metrics: new Metrics(), health: healthy }).shutdown();
+  });
+
+  it('names server.listen when the port is taken', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as { port: number }).port;
+    const server = new HttpServer(`127.0.0.1:${port}`, { metrics: new Metrics(), health: healthy });
+    try {
+      await assert.rejects(server.start(), (error: unknown) => error instanceof ListenError && error.code === 'EADDRINUSE' && /server\.listen/.test(error.message));
+    } finally {
+      await server.shutdown();
+      holder.close();
+    }
+  });
+
+  it('is not created when server.listen is empty', () => {
+    assert.equal(createHttpServer({ listen: '' }, { metrics: new Metrics(), health: healthy }), undefined);
+    assert.ok(createHttpServer({ listen: '127.0.0.1:0' }, { metrics: new Metrics(), health: healthy }) instanceof HttpServer);
+  });
+});
