@@ -174,7 +174,7 @@ async function replay(file: string, config: Config, configured: boolean, logger:
   });
   await pipeline.start();
   const tracker = new AckTracker();
-  const source = new DumpSource({ objects, deliver: (items) => pipeline.consume(tracker, items), metrics, logger });
+  const source = new DumpSource({ objects, pageSize: config.source.pageSize, deliver: (items) => pipeline.consume(tracker, items), metrics, logger });
   await source.run(new AbortController().signal);
   const drained = await pipeline.drain(config.shutdownTimeout);
   await pipeline.shutdown();

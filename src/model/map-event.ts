@@ -12,7 +12,7 @@ export interface MapOptions {
   clusterUid?: string;
   /** Attributes merged into every resource first (`OTEL_RESOURCE_ATTRIBUTES`); event-derived values win. */
   baseResource?: AttributeMap;
-  /** Longest body kept, in UTF-16 code units; longer messages are cut and marked. Default 32768. */
+  /** Longest body kept, in UTF-16 code units (config `maxBodyLength`); longer messages are cut and marked. Unset: never cut. */
   maxBodyLength?: number;
   /** When the record was received; defaults to now. */
   observedAtMillis?: number;
@@ -135,8 +135,8 @@ export function mapEvent(event: NormalizedEvent, verb: EventRecord['verb'], opti
   }
 
   let body = event.message ?? '';
-  const maxBodyLength = options.maxBodyLength ?? 32768;
-  if (body.length > maxBodyLength) {
+  const maxBodyLength = options.maxBodyLength;
+  if (maxBodyLength !== undefined && body.length > maxBodyLength) {
     attributes[attr.ATTR_EVENTROUTER_BODY_TRUNCATED] = true;
     attributes[attr.ATTR_EVENTROUTER_BODY_ORIGINAL_LENGTH] = body.length;
     body = body.slice(0, maxBodyLength);

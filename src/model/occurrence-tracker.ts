@@ -21,7 +21,7 @@ export type Occurrence = 'new' | 'repeat' | 'none';
 export class OccurrenceTracker {
   readonly #seen: LRUCache<string, Seen>;
 
-  constructor(maxEntries = 100_000) {
+  constructor(maxEntries: number) {
     this.#seen = new LRUCache({ max: maxEntries });
   }
 

@@ -10,8 +10,8 @@ export interface DumpSourceOptions {
   deliver: Deliver;
   metrics: Metrics;
   logger: Logger;
-  /** Objects handed on per delivery, as a LIST page would. Default 500. */
-  pageSize?: number;
+  /** Objects handed on per delivery, as a LIST page would (`source.pageSize`). */
+  pageSize: number;
 }
 
 /**
@@ -41,7 +41,7 @@ export class DumpSource implements Source {
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    const pageSize = this.#o.pageSize ?? 500;
+    const pageSize = this.#o.pageSize;
     for (let start = 0; start < this.#o.objects.length && !signal.aborted; start += pageSize) {
       const items: SourceItem[] = [];
       for (const raw of this.#o.objects.slice(start, start + pageSize)) {
