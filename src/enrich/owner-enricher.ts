@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/schema.ts';
 import { ApiError, type KubeClient } from '../kube/kube-client.ts';
 import type { AttributeMap, EventRecord } from '../model/event-record.ts';
+import { type BuiltInKind, type KindApi, builtInKind } from '../model/kinds.ts';
 import type { Enricher } from './enricher.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -10,46 +11,14 @@ import { getObject } from './object-metadata.ts';
 import type { WorkloadMetadata } from './service-attributes.ts';
 import { TokenBucket } from './token-bucket.ts';
 
-/** A kind the owner chain knows: where to GET it and how semconv names its attributes. */
-interface KindInfo {
-  /** API groups an ownerReference / involvedObject may name it with. */
-  groups: readonly string[];
-  /** Collection path prefix, e.g. `/apis/apps/v1`. */
-  prefix: string;
-  plural: string;
-  /** `name`/`uid` attribute names: `k8s.<key>.name`. */
-  nameAttr: string;
-  uidAttr: string;
-  /** `k8s.<key>.label.` / `k8s.<key>.annotation.` prefixes. */
-  labelPrefix: string;
-  annotationPrefix: string;
-  /** Whether a controller of this kind is itself usually controlled (ReplicaSet → Deployment, Job → CronJob). */
-  hasOwner: boolean;
-}
+/** A kind the owner chain reads: a built-in kind with where to GET it. */
+type KindInfo = BuiltInKind & { api: KindApi };
 
-function kind(key: string, groups: readonly string[], prefix: string, plural: string, hasOwner = false): KindInfo {
-  return {
-    groups,
-    prefix,
-    plural,
-    nameAttr: `k8s.${key}.name`,
-    uidAttr: `k8s.${key}.uid`,
-    labelPrefix: `k8s.${key}.label.`,
-    annotationPrefix: `k8s.${key}.annotation.`,
-    hasOwner,
-  };
+/** The kind an object reference names, if the owner chain can read it (a CRD reusing a built-in name cannot). */
+function kindFor(kindName: string | undefined, apiVersion: string | undefined): KindInfo | undefined {
+  const info = builtInKind(kindName, apiVersion);
+  return info?.api === undefined ? undefined : (info as KindInfo);
 }
-
-const KINDS: Record<string, KindInfo> = {
-  Pod: kind('pod', [''], '/api/v1', 'pods'),
-  ReplicaSet: kind('replicaset', ['apps', 'extensions'], '/apis/apps/v1', 'replicasets', true),
-  Deployment: kind('deployment', ['apps', 'extensions'], '/apis/apps/v1', 'deployments'),
-  StatefulSet: kind('statefulset', ['apps'], '/apis/apps/v1', 'statefulsets'),
-  DaemonSet: kind('daemonset', ['apps', 'extensions'], '/apis/apps/v1', 'daemonsets'),
-  Job: kind('job', ['batch'], '/apis/batch/v1', 'jobs', true),
-  CronJob: kind('cronjob', ['batch'], '/apis/batch/v1', 'cronjobs'),
-  ReplicationController: kind('replicationcontroller', [''], '/api/v1', 'replicationcontrollers'),
-};
 
 /** Deeper chains than this are a loop or a custom controller stack: stop. */
 const MAX_DEPTH = 5;
@@ -118,21 +87,6 @@ export type OwnerEnricherOptions = OwnerEnricherDeps & Pick<Config['enrich'], 'c
 const REQUEST_TIMEOUT_MS = 10_000;
 
 const NONE: Promise<WorkloadMetadata | undefined> = Promise.resolve(undefined);
-
-function groupOf(apiVersion: string | undefined): string | undefined {
-  if (apiVersion === undefined) return undefined;
-  const slash = apiVersion.indexOf('/');
-  return slash === -1 ? '' : apiVersion.slice(0, slash);
-}
-
-function kindFor(kindName: string | undefined, apiVersion: string | undefined): KindInfo | undefined {
-  if (kindName === undefined) return undefined;
-  const info = KINDS[kindName];
-  if (info === undefined) return undefined;
-  // A CRD may reuse a built-in kind name in another group.
-  const group = groupOf(apiVersion);
-  return group === undefined || info.groups.includes(group) ? info : undefined;
-}
 
 function stringMap(value: unknown): Record<string, string> | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
@@ -320,9 +274,9 @@ export class OwnerEnricher implements Enricher {
     const self = await this.#lookup(out, info, namespace, name);
     // A same-named successor (a StatefulSet pod re-created) is another object: its owners are not the event's.
     if (self === undefined || (uid !== undefined && self.uid !== undefined && self.uid !== uid)) return;
-    const aboutPod = info === KINDS['Pod'];
+    const aboutPod = info.api.plural === 'pods';
     if (aboutPod) {
-      if (self.uid !== undefined) out.attrs.push(info.uidAttr, self.uid);
+      if (self.uid !== undefined && info.uidAttr !== undefined) out.attrs.push(info.uidAttr, self.uid);
       if (self.nodeName !== undefined) out.attrs.push('k8s.node.name', self.nodeName);
     }
     this.#pushMetadata(out, info, self);
@@ -336,10 +290,10 @@ export class OwnerEnricher implements Enricher {
       const ownerInfo = kindFor(owner.kind, owner.apiVersion);
       if (ownerInfo === undefined) break;
       out.attrs.push(ownerInfo.nameAttr, owner.name);
-      if (owner.uid !== undefined) out.attrs.push(ownerInfo.uidAttr, owner.uid);
+      if (owner.uid !== undefined && ownerInfo.uidAttr !== undefined) out.attrs.push(ownerInfo.uidAttr, owner.uid);
       // The ownerReference names the owner; it is read only to climb further, to take the
       // top workload's labels for an event about a workload, or to copy its labels/annotations.
-      const needed = ownerInfo.hasOwner || !aboutPod || this.#labelMatch !== undefined || this.#annotationMatch !== undefined;
+      const needed = ownerInfo.api.hasOwner || !aboutPod || this.#labelMatch !== undefined || this.#annotationMatch !== undefined;
       if (!needed) break;
       const parent = await this.#lookup(out, ownerInfo, namespace, owner.name);
       if (parent === undefined || (owner.uid !== undefined && parent.uid !== undefined && parent.uid !== owner.uid)) break;
@@ -365,7 +319,7 @@ export class OwnerEnricher implements Enricher {
 
   /** The object from the cache, else from the API (one request in flight per object). */
   async #lookup(out: Pending, info: KindInfo, namespace: string, name: string): Promise<ObjectInfo | undefined> {
-    const path = `${info.prefix}/namespaces/${encodeURIComponent(namespace)}/${info.plural}/${encodeURIComponent(name)}`;
+    const path = `${info.api.prefix}/namespaces/${encodeURIComponent(namespace)}/${info.api.plural}/${encodeURIComponent(name)}`;
     let entry = this.#objects.get(path);
     if (entry !== undefined) {
       out.ttl = Math.min(out.ttl, this.#objects.getRemainingTTL(path));
@@ -388,7 +342,7 @@ export class OwnerEnricher implements Enricher {
     try {
       if (this.#closed.signal.aborted) throw new Error('the enricher is shut down');
       await this.#bucket.acquire();
-      const raw = await getObject(this.#client, path, { metadataOnly: info !== KINDS['Pod'], timeoutMs: REQUEST_TIMEOUT_MS, signal: this.#closed.signal });
+      const raw = await getObject(this.#client, path, { metadataOnly: info.api.plural !== 'pods', timeoutMs: REQUEST_TIMEOUT_MS, signal: this.#closed.signal });
       const object = toInfo(raw);
       this.#metrics.enrichLookups.inc({ outcome: 'ok' });
       this.#objects.set(path, object);
@@ -397,11 +351,11 @@ export class OwnerEnricher implements Enricher {
       const status = error instanceof ApiError ? error.status : undefined;
       const missing: Missing = { missing: status === 404 ? 'not_found' : status === 403 ? 'forbidden' : 'error' };
       this.#metrics.enrichLookups.inc({ outcome: missing.missing });
-      if (missing.missing === 'forbidden' && !this.#forbiddenWarned.has(info.plural)) {
-        this.#forbiddenWarned.add(info.plural);
+      if (missing.missing === 'forbidden' && !this.#forbiddenWarned.has(info.api.plural)) {
+        this.#forbiddenWarned.add(info.api.plural);
         this.#log.warn(
-          { resource: info.plural, path },
-          `no permission to get ${info.plural}; events go out without that enrichment (grant get on ${info.plural} to the service account)`,
+          { resource: info.api.plural, path },
+          `no permission to get ${info.api.plural}; events go out without that enrichment (grant get on ${info.api.plural} to the service account)`,
         );
       } else if (missing.missing === 'error') {
         this.#log.debug({ err: (error as Error).message, path }, 'owner lookup failed');

@@ -1,7 +1,8 @@
 import { SeverityNumber } from '@opentelemetry/api';
 import * as attr from './attribute-names.ts';
+import { builtInKind } from './kinds.ts';
 import type { AttributeMap, EventRecord } from './event-record.ts';
-import type { NormalizedEvent, ObjectRef } from './normalized-event.ts';
+import { type NormalizedEvent, type ObjectRef, eventKey } from './normalized-event.ts';
 import { hrTimeFromMillis, parseRfc3339 } from './time.ts';
 
 /** Options of {@link mapEvent}. */
@@ -18,40 +19,7 @@ export interface MapOptions {
   observedAtMillis?: number;
 }
 
-interface KindAttributes {
-  group: string;
-  name: string;
-  uid?: string;
-}
-
-/** Kinds whose name (and uid) have a semantic-convention attribute of their own, by API group. */
-const KIND_ATTRIBUTES: Record<string, KindAttributes> = {
-  Pod: { group: '', name: attr.ATTR_K8S_POD_NAME, uid: attr.ATTR_K8S_POD_UID },
-  Node: { group: '', name: attr.ATTR_K8S_NODE_NAME, uid: attr.ATTR_K8S_NODE_UID },
-  Deployment: { group: 'apps', name: attr.ATTR_K8S_DEPLOYMENT_NAME, uid: attr.ATTR_K8S_DEPLOYMENT_UID },
-  ReplicaSet: { group: 'apps', name: attr.ATTR_K8S_REPLICASET_NAME, uid: attr.ATTR_K8S_REPLICASET_UID },
-  StatefulSet: { group: 'apps', name: attr.ATTR_K8S_STATEFULSET_NAME, uid: attr.ATTR_K8S_STATEFULSET_UID },
-  DaemonSet: { group: 'apps', name: attr.ATTR_K8S_DAEMONSET_NAME, uid: attr.ATTR_K8S_DAEMONSET_UID },
-  Job: { group: 'batch', name: attr.ATTR_K8S_JOB_NAME, uid: attr.ATTR_K8S_JOB_UID },
-  CronJob: { group: 'batch', name: attr.ATTR_K8S_CRONJOB_NAME, uid: attr.ATTR_K8S_CRONJOB_UID },
-  ReplicationController: {
-    group: '',
-    name: attr.ATTR_K8S_REPLICATIONCONTROLLER_NAME,
-    uid: attr.ATTR_K8S_REPLICATIONCONTROLLER_UID,
-  },
-  HorizontalPodAutoscaler: { group: 'autoscaling', name: attr.ATTR_K8S_HPA_NAME, uid: attr.ATTR_K8S_HPA_UID },
-  PersistentVolumeClaim: { group: '', name: attr.ATTR_K8S_PERSISTENTVOLUMECLAIM_NAME },
-  PersistentVolume: { group: '', name: attr.ATTR_K8S_PERSISTENTVOLUME_NAME },
-  Service: { group: '', name: attr.ATTR_K8S_SERVICE_NAME },
-};
-
 const CONTAINER_FIELD_PATH = /^spec\.(?:containers|initContainers|ephemeralContainers)\{([^}]+)\}/;
-
-function apiGroup(apiVersion: string | undefined): string | undefined {
-  if (apiVersion === undefined) return undefined;
-  const slash = apiVersion.indexOf('/');
-  return slash === -1 ? '' : apiVersion.slice(0, slash);
-}
 
 /** The container an event is about, from a fieldPath such as `spec.containers{app}`. */
 export function containerFromFieldPath(fieldPath: string | undefined): string | undefined {
@@ -73,12 +41,10 @@ export function resourceFor(event: NormalizedEvent, options: MapOptions = {}): A
   if (obj.apiVersion) resource[attr.ATTR_K8S_OBJECT_API_VERSION] = obj.apiVersion;
   if (obj.fieldPath) resource[attr.ATTR_K8S_OBJECT_FIELDPATH] = obj.fieldPath;
 
-  const kindAttributes = obj.kind === undefined ? undefined : KIND_ATTRIBUTES[obj.kind];
-  const group = apiGroup(obj.apiVersion);
-  // A CRD may reuse a built-in kind name in another group; only the real kind gets its attributes.
-  if (kindAttributes !== undefined && (group === undefined || group === kindAttributes.group) && obj.name) {
-    resource[kindAttributes.name] = obj.name;
-    if (kindAttributes.uid !== undefined && obj.uid) resource[kindAttributes.uid] = obj.uid;
+  const kind = builtInKind(obj.kind, obj.apiVersion);
+  if (kind !== undefined && obj.name) {
+    resource[kind.nameAttr] = obj.name;
+    if (kind.uidAttr !== undefined && obj.uid) resource[kind.uidAttr] = obj.uid;
   }
   const container = containerFromFieldPath(obj.fieldPath);
   if (container !== undefined) resource[attr.ATTR_K8S_CONTAINER_NAME] = container;
@@ -160,5 +126,5 @@ export function mapEvent(event: NormalizedEvent, verb: EventRecord['verb'], opti
 
 /** (`k8s.event.uid`, `k8s.event.count`): one occurrence of one event. */
 export function dedupeKey(event: NormalizedEvent): string {
-  return `${event.uid || `${event.namespace}/${event.name}`}/${event.count ?? 1}`;
+  return `${eventKey(event)}/${event.count ?? 1}`;
 }

@@ -39,3 +39,8 @@ export interface NormalizedEvent {
   /** `source.host` / `deprecatedSource.host`: the node for kubelet-reported events. */
   sourceHost?: string;
 }
+
+/** What identifies one Event object across its versions: its uid, else (an object without one) namespace/name. */
+export function eventKey(event: NormalizedEvent): string {
+  return event.uid || `${event.namespace}/${event.name}`;
+}

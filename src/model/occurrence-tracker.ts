@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { lastSeenTime } from './normalize.ts';
-import type { NormalizedEvent } from './normalized-event.ts';
+import { type NormalizedEvent, eventKey } from './normalized-event.ts';
 
 /** What is remembered of an event: two numbers, so that 100,000 events cost a few MB. */
 interface Seen {
@@ -34,7 +34,7 @@ export class OccurrenceTracker {
    *   have seen; false for MODIFIED.
    */
   observe(event: NormalizedEvent, firstSighting: boolean): Occurrence {
-    const key = event.uid || `${event.namespace}/${event.name}`;
+    const key = eventKey(event);
     const count = event.count ?? 1;
     const lastSeen = Date.parse(lastSeenTime(event) ?? '');
     const previous = this.#seen.get(key);
@@ -50,6 +50,6 @@ export class OccurrenceTracker {
   }
 
   forget(event: NormalizedEvent): void {
-    this.#seen.delete(event.uid || `${event.namespace}/${event.name}`);
+    this.#seen.delete(eventKey(event));
   }
 }

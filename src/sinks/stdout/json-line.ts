@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { SeverityNumber } from '@opentelemetry/api';
 import type { EventRecord } from '../../model/event-record.ts';
+import { eventKey } from '../../model/normalized-event.ts';
 import { hrTimeToIso } from '../../model/time.ts';
 
 /** The `json` line format: one self-contained object per record. */
@@ -41,7 +42,7 @@ export class ClassicFormatter {
   }
 
   readonly format = (record: EventRecord): string => {
-    const key = record.event.uid || `${record.event.namespace}/${record.event.name}`;
+    const key = eventKey(record.event);
     // Remembered on the record at its first formatting, so that a retried batch prints the same line.
     if (!('oldRaw' in record)) {
       record.oldRaw = this.#previous.get(key);
