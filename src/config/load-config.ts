@@ -6,7 +6,7 @@ import { ConfigError } from './config-error.ts';
 import { type Config, type SinkConfig, configSchema, sinkSchema } from './schema.ts';
 
 /** `sinks[1].protocol` from `['sinks', 1, 'protocol']`. */
-export function keyPath(path: readonly PropertyKey[]): string {
+function keyPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;

@@ -1,5 +1,5 @@
 /** What `config check` prints in place of a secret. */
-export const REDACTED = '<redacted>';
+const REDACTED = '<redacted>';
 
 /** `scheme://userinfo@` at the start of a string: the userinfo may hold a password or a token. */
 const URL_USERINFO = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^@/?#]*@/;

@@ -3,21 +3,21 @@ import { DURATION_PATTERN, durationOrPattern, parseDuration } from '../util/dura
 import { LISTEN_HINT, parseListen } from './addresses.ts';
 import { patternProblem } from '../util/pattern.ts';
 
-/** A Go-style duration string (`15s`, `10m`, `1h30m`) turned into milliseconds. */
-const duration = (fallback: string) =>
-  z
-    .string()
-    // The loader's own pattern in the JSON Schema, so editors and `helm install` refuse what start-up would.
-    .meta({ pattern: DURATION_PATTERN })
-    .default(fallback)
-    .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `invalid duration "${text}" (use e.g. 500ms, 15s, 10m, 1h30m)` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+/** Milliseconds from a Go-style duration string (`15s`, `10m`, `1h30m`), or a problem for `config check`. */
+function toMs(text: string, ctx: z.RefinementCtx<string>): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `invalid duration "${text}" (use e.g. 500ms, 15s, 10m, 1h30m)` });
+    return z.NEVER;
+  }
+  return ms;
+}
+
+/** A duration key turned into milliseconds, with its pattern in the JSON Schema so editors and `helm install` refuse what start-up would. */
+const durationText = () => z.string().meta({ pattern: DURATION_PATTERN });
+
+/** A duration key with a default. */
+const duration = (fallback: string) => durationText().default(fallback).transform(toMs);
 
 const stringList = z.array(z.string()).default([]);
 
@@ -31,7 +31,7 @@ const pattern = z.string().superRefine((text, ctx) => {
 });
 
 /** One route rule: every condition set must hold (globs, or /regular expressions/). */
-export const ruleSchema = z
+const ruleSchema = z
   .object({
     namespace: pattern.optional(),
     kind: pattern.optional(),
@@ -47,14 +47,14 @@ export const ruleSchema = z
   .strict();
 
 /** A header value: literal, or read at start-up from an environment variable or a file (keep secrets out of the ConfigMap). */
-export const headerValueSchema = z.union([
+const headerValueSchema = z.union([
   z.string(),
   z.object({ env: z.string().min(1) }).strict(),
   z.object({ file: z.string().min(1) }).strict(),
 ]);
 
 /** At most `limit` records per (involved object, reason) per `interval`; the next one that passes carries the suppressed count. */
-export const throttleSchema = z
+const throttleSchema = z
   .object({
     limit: z.number().int().min(1),
     interval: duration('1m'),
@@ -72,7 +72,7 @@ const sinkCommon = {
   throttle: throttleSchema.optional(),
 };
 
-export const otlpSinkSchema = z
+const otlpSinkSchema = z
   .object({
     ...sinkCommon,
     type: z.literal('otlp'),
@@ -101,7 +101,7 @@ export const otlpSinkSchema = z
   })
   .strict();
 
-export const stdoutSinkSchema = z
+const stdoutSinkSchema = z
   .object({
     ...sinkCommon,
     type: z.literal('stdout'),
@@ -162,19 +162,7 @@ export const configSchema = z
         configMapName: z.string().default('eventrouter-checkpoint'),
         namespace: z.string().default(''),
         /** Least time between two checkpoint writes; unset: 0 (after every acknowledged batch) for file, 1s for configmap (below). */
-        interval: z
-          .string()
-          .meta({ pattern: DURATION_PATTERN })
-          .optional()
-          .transform((text, ctx) => {
-            if (text === undefined) return undefined;
-            const ms = parseDuration(text);
-            if (ms === undefined) {
-              ctx.addIssue({ code: 'custom', message: `invalid duration "${text}" (use e.g. 500ms, 15s, 10m, 1h30m)` });
-              return z.NEVER;
-            }
-            return ms;
-          }),
+        interval: durationText().transform(toMs).optional(),
       })
       .strict()
       .prefault({})

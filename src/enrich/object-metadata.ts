@@ -4,7 +4,7 @@ import { type KubeClient, toApiError } from '../kube/kube-client.ts';
  * Asks for `PartialObjectMetadata` (labels, annotations, ownerReferences) instead of the whole
  * object; an API server that cannot serve it falls back to the full object (the second type).
  */
-export const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
 export interface GetOptions {
   /** Metadata only (default) or the whole object. */

@@ -66,5 +66,7 @@ export const ATTR_K8S_EVENT_RELATED_UID = 'k8s.event.related.uid';
 // eventrouter's own.
 export const ATTR_EVENTROUTER_BODY_TRUNCATED = 'eventrouter.body.truncated';
 export const ATTR_EVENTROUTER_BODY_ORIGINAL_LENGTH = 'eventrouter.body.original_length';
+/** Records a sink's throttle held back since the last one that passed (this record carries the count). */
+export const ATTR_EVENTROUTER_THROTTLE_SUPPRESSED = 'eventrouter.throttle.suppressed';
 
 export const EVENT_NAME = 'k8s.event';

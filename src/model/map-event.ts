@@ -28,7 +28,7 @@ export function containerFromFieldPath(fieldPath: string | undefined): string | 
 }
 
 /** The resource attributes that follow from the involved object alone (before enrichment). */
-export function resourceFor(event: NormalizedEvent, options: MapOptions = {}): AttributeMap {
+function resourceFor(event: NormalizedEvent, options: MapOptions = {}): AttributeMap {
   const resource: AttributeMap = { ...options.baseResource };
   const obj: ObjectRef = event.regarding;
   if (options.clusterName) resource[attr.ATTR_K8S_CLUSTER_NAME] = options.clusterName;

@@ -1,7 +1,6 @@
 import { LRUCache } from 'lru-cache';
+import { ATTR_EVENTROUTER_THROTTLE_SUPPRESSED } from '../model/attribute-names.ts';
 import type { EventRecord } from '../model/event-record.ts';
-
-export const ATTR_EVENTROUTER_THROTTLE_SUPPRESSED = 'eventrouter.throttle.suppressed';
 
 interface Window {
   start: number;

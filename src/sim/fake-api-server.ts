@@ -638,6 +638,6 @@ export function toEventsV1(core: Obj): Obj {
 }
 
 /** An events.k8s.io/v1 Event in its core/v1 (storage) shape. */
-export function toCoreEvent(eventsV1: Obj): Obj {
+function toCoreEvent(eventsV1: Obj): Obj {
   return convertEvent(eventsV1, 'v1', EVENTS_V1_RENAMES.map(([core, v1]) => [v1, core] as const));
 }

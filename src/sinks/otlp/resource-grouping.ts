@@ -9,7 +9,7 @@ import type { AttributeMap, EventRecord } from '../../model/event-record.ts';
  * group (one more ResourceLogs with the same resource), never merge two. Sorting the keys for
  * every record cost ~2 % of the router's CPU (bench/README.md).
  */
-export function resourceKey(attributes: AttributeMap): string {
+function resourceKey(attributes: AttributeMap): string {
   let key = '';
   for (const name of Object.keys(attributes)) key += `${name}\u0000${String(attributes[name])}\u0001`;
   return key;
