@@ -131,7 +131,17 @@ export class App {
     return { alive, ready, details: { role: 'leader', synced: ready, watchIdleSeconds: Math.round(idleMs / 1000), checkpoint } };
   }
 
+  /** Starts every component; when one cannot start, what did start is stopped again and the error propagates. */
   async start(): Promise<void> {
+    try {
+      await this.#start();
+    } catch (error) {
+      await this.stop(1000).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async #start(): Promise<void> {
     const { selfMetrics } = this.config;
     if (selfMetrics.otlpEndpoint !== '') {
       // Loaded only when configured: the metrics SDK and its exporter stay out of memory otherwise.

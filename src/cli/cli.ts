@@ -61,6 +61,21 @@ function untilSignal(logger: Logger): Promise<string> {
   });
 }
 
+/**
+ * Starts `app`; when it cannot start, prints one line saying why and returns the exit code
+ * (the app has released what did start; main.ts exits even if something lingers).
+ */
+async function startOrExplain(app: App): Promise<number | undefined> {
+  try {
+    await app.start();
+    return undefined;
+  } catch (error) {
+    const { line, exitCode } = describeStartupFailure(error);
+    fail(`eventrouter: ${line}`);
+    return exitCode;
+  }
+}
+
 async function run(config: Config, logger: Logger): Promise<number> {
   let client: KubeClient;
   try {
@@ -73,15 +88,8 @@ async function run(config: Config, logger: Logger): Promise<number> {
   app.metrics.withDefaultMetrics();
   // Listen before starting: a SIGTERM during start-up is honoured once the start completes.
   const stopping = untilSignal(logger);
-  try {
-    await app.start();
-  } catch (error) {
-    const { line, exitCode } = describeStartupFailure(error);
-    fail(`eventrouter: ${line}`);
-    // Release what did start (sinks, timers); main.ts exits even if something lingers.
-    await app.stop(1000).catch(() => undefined);
-    return exitCode;
-  }
+  const failed = await startOrExplain(app);
+  if (failed !== undefined) return failed;
   await stopping;
   // Exit 0 even when the deadline cut the drain short: the checkpoint covers exactly what was
   // acknowledged, so the next start re-sends the rest.
@@ -130,13 +138,10 @@ async function demo(config: Config, configured: boolean, logger: Logger, duratio
     await api.stop();
     await receivers.stop();
   };
-  try {
-    await app.start();
-  } catch (error) {
-    const { line, exitCode } = describeStartupFailure(error);
-    fail(`eventrouter: ${line}`);
+  const failed = await startOrExplain(app);
+  if (failed !== undefined) {
     await stopAll().catch(() => undefined);
-    return exitCode;
+    return failed;
   }
   simulator.start(intervalMs);
   const stop = durationMs === undefined ? untilSignal(logger) : Promise.race([untilSignal(logger), new Promise((r) => setTimeout(r, durationMs))]);
