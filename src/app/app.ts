@@ -120,6 +120,11 @@ export class App {
   health(): HealthStatus {
     const leading = this.isLeader;
     const router = this.#terms ? this.#terms.current : this.#router;
+    const draining = this.#terms?.draining;
+    if (draining !== undefined) {
+      // A term that ended still exports what it holds, and its checkpoint write is still to come.
+      return { alive: true, ready: true, details: { role: 'draining', checkpoint: draining.checkpointStatus } };
+    }
     if (!leading || router === undefined) {
       return { alive: true, ready: true, details: { role: 'standby', holder: this.#elector?.holder ?? null } };
     }

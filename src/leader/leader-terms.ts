@@ -24,6 +24,8 @@ export interface LeaderTermsOptions<W extends TermWork> {
 export class LeaderTerms<W extends TermWork> {
   readonly #o: LeaderTermsOptions<W>;
   #work: W | undefined;
+  /** The work of the term being drained (this process still exports, the lease is still renewed). */
+  #draining: W | undefined;
   #cut: AbortController | undefined;
   #cutTimer: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -36,6 +38,11 @@ export class LeaderTerms<W extends TermWork> {
   /** The work of the current term; undefined on standby and once a drain has begun. */
   get current(): W | undefined {
     return this.#work;
+  }
+
+  /** The work of a term that ended and is draining; undefined otherwise. */
+  get draining(): W | undefined {
+    return this.#draining;
   }
 
   /** The elector's onStartedLeading. */
@@ -78,10 +85,12 @@ export class LeaderTerms<W extends TermWork> {
     const cut = this.#cut;
     if (work === undefined || cut === undefined) return true;
     this.#work = undefined;
+    this.#draining = work;
     this.#o.onLeading(false);
     try {
       return (await work.stop(deadlineMs, cut.signal)).drained;
     } finally {
+      this.#draining = undefined;
       clearTimeout(this.#cutTimer);
       this.#cut = undefined;
     }

@@ -261,6 +261,7 @@ describe('leader election on a coordination.k8s.io/v1 Lease', () => {
     await waitFor(() => b.isLeader || renewed() >= 20, 'the lease to outlive its duration during the drain');
     assert.equal(b.isLeader, false, 'the standby took over in the middle of the drain');
     assert.equal(sinkB.records.length, 0);
+    assert.equal(a.health().details['role'], 'draining', '/readyz says the old leader is draining, not standing by');
 
     sinkA.open();
     assert.deepEqual(await stopping, { drained: true });
