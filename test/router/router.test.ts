@@ -7,14 +7,13 @@ import type { App } from '../../src/app/app.ts';
 import { FileCheckpointStore } from '../../src/checkpoint/file-checkpoint-store.ts';
 import type { EventRecord } from '../../src/model/event-record.ts';
 import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
-import { OtlpSink } from '../../src/sinks/otlp/otlp-sink.ts';
 import type { ExportOutcome, Sink } from '../../src/sinks/sink.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { podEvent, settled, startApp, testConfig } from '../support/harness.ts';
 import { OtlpReceiver, waitFor } from '../support/otlp-receiver.ts';
+import { otlpSink } from '../support/sinks.ts';
 
 const EVENTS = '/api/v1/events';
-const SCOPE = { name: 'eventrouter', version: 'test' };
 
 async function metric(app: App, name: string, labels: Record<string, string> = {}): Promise<number> {
   const m = await app.metrics.registry.getSingleMetric(name)!.get();
@@ -23,7 +22,6 @@ async function metric(app: App, name: string, labels: Record<string, string> = {
 
 /** A sink whose exports wait until `open()`; records what it acknowledged. */
 class GatedSink implements Sink {
-  readonly type = 'gated';
   readonly name = 'gated';
   readonly records: EventRecord[] = [];
   #gate: Promise<void>;
@@ -151,9 +149,7 @@ describe('delivery guarantees', () => {
       receiver.always = undefined;
     });
 
-    function otlp(): OtlpSink {
-      return new OtlpSink({ name: 'otlp', endpoint: receiver.url, scope: SCOPE, env: {}, timeoutMs: 2000 });
-    }
+    const otlp = () => otlpSink({ endpoint: receiver.url, timeout: '2s' });
     const config = () => testConfig({ sinks: [{ name: 'otlp', type: 'otlp', endpoint: 'http://127.0.0.1:1', batchTimeout: '20ms', initialBackoff: '50ms', maxBackoff: '200ms', maxBatchSize: 20 }] });
 
     it('retries through a 503 outage and loses nothing', async () => {
@@ -162,7 +158,7 @@ describe('delivery guarantees', () => {
       receiver.always = { kind: 'status', status: 503, retryAfterSeconds: 0 };
       const app = await start({ apiUrl: api.url, sinks: [otlp()], config: config() });
       for (let i = 0; i < 60; i++) api.create(EVENTS, podEvent());
-      // The outage lasts until the router itself has retried (beyond the exporter's own retries).
+      // The outage lasts until the router has retried.
       await waitFor(async () => receiver.attempts > 3 && (await metric(app, 'eventrouter_export_retries_total')) >= 1, 'failed attempts and a retry', 60_000);
       assert.equal(receiver.logs.length, 0);
       assert.notEqual(app.router.checkpoint().scopes[''], api.resourceVersion, 'nothing acknowledged during the outage');
@@ -192,7 +188,8 @@ describe('delivery guarantees', () => {
       api = new FakeApiServer();
       await api.start();
       receiver.behaviours.push({ kind: 'destroy' }, { kind: 'delay', ms: 400 }, { kind: 'status', status: 502 });
-      const dead = new OtlpSink({ name: 'otlp', endpoint: 'http://127.0.0.1:9', scope: SCOPE, env: {}, timeoutMs: 500 });
+      const dead = otlpSink({ endpoint: 'http://127.0.0.1:9', timeout: '500ms' });
+      await dead.start();
       const app = await start({ apiUrl: api.url, sinks: [otlp()], config: config() });
       for (let i = 0; i < 50; i++) api.create(EVENTS, podEvent());
       await settled(app, api, 'every event');
@@ -202,8 +199,10 @@ describe('delivery guarantees', () => {
       assert.ok(keys.length - 50 <= 20, 'at most one batch re-sent');
       const outcome = await dead.export([]);
       assert.equal(outcome.ok, false);
-      assert.equal(outcome.ok === false && outcome.retryable, true, 'connection refused is retryable');
-      // The exporter's own transport retried these (destroyed, slow, 502): every request was attempted again.
+      assert.equal(outcome.ok === false && outcome.error.code, 'E_EXPORT_NETWORK');
+      assert.equal(outcome.ok === false && outcome.error.retryable, true, 'connection refused is retryable');
+      await dead.shutdown();
+      // The retry sender retried these (destroyed, slow, 502): every request was attempted again.
       assert.ok(receiver.attempts >= 4, `attempts: ${receiver.attempts}`);
     });
   });

@@ -4,7 +4,9 @@ import { describe, it } from 'node:test';
 import { mapEvent } from '../../src/model/map-event.ts';
 import { normalizeEvent } from '../../src/model/normalize.ts';
 import type { EventRecord } from '../../src/model/event-record.ts';
+import { RetrySender } from '../../src/sinks/retry-sender.ts';
 import { SinkQueue } from '../../src/sinks/sink-queue.ts';
+import { sleep } from '../../src/source/backoff.ts';
 import type { ExportOutcome, Sink } from '../../src/sinks/sink.ts';
 import { StdoutSink } from '../../src/sinks/stdout/stdout-sink.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
@@ -25,7 +27,8 @@ async function outcomes(metrics: Metrics, sink: string): Promise<Record<string, 
 }
 
 function queueFor(sink: Sink, metrics: Metrics): SinkQueue {
-  return new SinkQueue({ sink, metrics, logger: silentLogger(), batchTimeoutMs: 5, minBackoffMs: 5, maxBackoffMs: 10 });
+  const sender = new RetrySender({ sink, initialBackoffMs: 5, maxBackoffMs: 10, sleep, metrics, logger: silentLogger() });
+  return new SinkQueue({ sink, sender, queueSize: 10_000, maxBatchSize: 1000, batchTimeoutMs: 5, metrics });
 }
 
 describe('sink queue with records or sinks that fail hard', () => {
@@ -65,7 +68,6 @@ describe('sink queue with records or sinks that fail hard', () => {
       const exported: string[] = [];
       const sink: Sink = {
         name: 'fragile',
-        type: 'test',
         start: async () => {},
         shutdown: async () => {},
         export(records): Promise<ExportOutcome> {
