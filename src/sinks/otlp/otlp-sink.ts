@@ -44,41 +44,13 @@ export class OtlpSink implements Sink {
    * gRPC never loads (or keeps in memory) @grpc/grpc-js, and so on.
    */
   async #create(): Promise<Delegate> {
-    const o = this.#o;
-    const userAgent = `${o.scope.name}/${o.scope.version ?? 'unknown'}`;
-    const [{ createOtlpNetworkExportDelegate, getSharedConfigurationDefaults }, { ProtobufLogsSerializer, JsonLogsSerializer, LogsExporterMetricsHelper }] = await Promise.all([
-      import('@opentelemetry/otlp-exporter-base'),
-      import('@opentelemetry/otlp-transformer'),
-    ]);
-    const shared = { ...getSharedConfigurationDefaults(), timeoutMillis: o.timeoutMs, compression: o.compression };
-    if (o.protocol === 'grpc') {
-      const [{ createOtlpGrpcExportDelegate }, grpc] = await Promise.all([import('@opentelemetry/otlp-grpc-exporter-base'), import('@grpc/grpc-js')]);
-      const metadata = new grpc.Metadata();
-      for (const [key, value] of Object.entries(o.headers)) metadata.set(key, value);
-      const credentials = o.insecure ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(o.tls.ca ?? null, o.tls.key ?? null, o.tls.cert ?? null);
-      // This delegate sends through the gRPC transport alone (no retrying transport, unlike the SDK's HTTP exporters).
-      return createOtlpGrpcExportDelegate(
-        { ...shared, url: grpcTarget(o.url), metadata: () => metadata, credentials: () => credentials, userAgent },
-        ProtobufLogsSerializer,
-        'otlp_grpc_log_exporter',
-        LogsExporterMetricsHelper,
-        undefined,
-        'LogsExportService',
-        '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-      );
+    const userAgent = `${this.#o.scope.name}/${this.#o.scope.version ?? 'unknown'}`;
+    if (this.#o.protocol === 'grpc') {
+      const { grpcLogsDelegate } = await import('./grpc-delegate.ts');
+      return grpcLogsDelegate(this.#o, userAgent);
     }
-    const [{ createOtlpHttpExporterMetrics }, { HttpTransport }] = await Promise.all([import('@opentelemetry/otlp-exporter-base/node-http'), import('./http-transport.ts')]);
-    const json = o.protocol === 'http/json';
-    const transport = new HttpTransport({
-      url: o.url,
-      contentType: json ? 'application/json' : 'application/x-protobuf',
-      headers: o.headers,
-      compression: o.compression,
-      tls: o.tls,
-      userAgent,
-    });
-    const metrics = createOtlpHttpExporterMetrics(json ? 'otlp_http_json_log_exporter' : 'otlp_http_log_exporter', LogsExporterMetricsHelper, o.url, undefined);
-    return createOtlpNetworkExportDelegate(shared, json ? JsonLogsSerializer : ProtobufLogsSerializer, metrics, transport);
+    const { httpLogsDelegate } = await import('./http-delegate.ts');
+    return httpLogsDelegate(this.#o, userAgent);
   }
 
   export(records: readonly EventRecord[]): Promise<ExportOutcome> {
@@ -101,10 +73,4 @@ export class OtlpSink implements Sink {
     this.#starting = undefined;
     await delegate?.shutdown();
   }
-}
-
-/** grpc-js dials `host:port`; a path would be ignored, as the SDK does. */
-function grpcTarget(url: string): string {
-  if (url.startsWith('unix:')) return url;
-  return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `https://${url}`).host;
 }
