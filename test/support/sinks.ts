@@ -1,4 +1,4 @@
-import { otlpSinkSchema } from '../../src/config/schema.ts';
+import { sinkSchema } from '../../src/config/schema.ts';
 import { createSink } from '../../src/sinks/sink-factory.ts';
 import type { OtlpSink } from '../../src/sinks/otlp/otlp-sink.ts';
 
@@ -9,6 +9,6 @@ export const SCOPE = { name: 'eventrouter', version: 'test' };
  * through the schema and the factory; `env` is read as the first OTLP sink's when `useOtlpEnv`.
  */
 export function otlpSink(fields: Record<string, unknown>, options: { env?: NodeJS.ProcessEnv; useOtlpEnv?: boolean; scope?: { name: string; version: string } } = {}): OtlpSink {
-  const config = otlpSinkSchema.parse({ name: 'otlp', type: 'otlp', ...fields });
+  const config = sinkSchema.parse({ name: 'otlp', type: 'otlp', ...fields });
   return createSink(config, { scope: options.scope ?? SCOPE, env: options.env ?? {} }, 0, options.useOtlpEnv ?? false) as OtlpSink;
 }

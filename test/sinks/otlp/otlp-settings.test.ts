@@ -3,11 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { otlpSinkSchema } from '../../../src/config/schema.ts';
+import { type OtlpSinkConfig, sinkSchema } from '../../../src/config/schema.ts';
 import { NO_OTLP_ENV, readOtlpEnv } from '../../../src/sinks/otlp/otlp-env.ts';
 import { httpLogsUrl, otlpSettings } from '../../../src/sinks/otlp/otlp-settings.ts';
 
-const config = (fields: Record<string, unknown> = {}) => otlpSinkSchema.parse({ name: 'o', type: 'otlp', ...fields });
+const config = (fields: Record<string, unknown> = {}) => sinkSchema.parse({ name: 'o', type: 'otlp', ...fields }) as OtlpSinkConfig;
 
 describe('OTLP settings', () => {
   it('reads the OTEL_EXPORTER_OTLP_* variables from the env given, the _LOGS_ ones first', () => {
