@@ -147,12 +147,13 @@ describe('delivery guarantees', () => {
       receiver.requests.length = 0;
       receiver.behaviours.length = 0;
       receiver.always = undefined;
+      receiver.attempts = 0;
     });
 
     const otlp = () => otlpSink({ endpoint: receiver.url, timeout: '2s' });
     const config = () => testConfig({ sinks: [{ name: 'otlp', type: 'otlp', endpoint: 'http://127.0.0.1:1', batchTimeout: '20ms', initialBackoff: '50ms', maxBackoff: '200ms', maxBatchSize: 20 }] });
 
-    it('retries through a 503 outage and loses nothing', async () => {
+    it('retries through a 503 outage and loses nothing', async (t) => {
       api = new FakeApiServer();
       await api.start();
       receiver.always = { kind: 'status', status: 503, retryAfterSeconds: 0 };
@@ -165,10 +166,12 @@ describe('delivery guarantees', () => {
       receiver.always = undefined;
       await settled(app, api, 'delivery after the outage');
       assert.equal(receiver.logs.length, 60);
-      assert.deepEqual(duplicates(receiver.logs.map((l) => `${l.attributes['k8s.event.uid']}/${l.attributes['k8s.event.count']}`)), []);
+      const dup = duplicates(receiver.logs.map((l) => `${l.attributes['k8s.event.uid']}/${l.attributes['k8s.event.count']}`));
+      t.diagnostic(`503 outage: 60 events, ${receiver.logs.length} delivered, ${dup.length} duplicates, ${receiver.attempts} requests`);
+      assert.deepEqual(dup, []);
     });
 
-    it('counts a batch refused with 400 as failed, does not retry it, and keeps delivering the rest', async () => {
+    it('counts a batch refused with 400 as failed, does not retry it, and keeps delivering the rest', async (t) => {
       api = new FakeApiServer();
       await api.start();
       const app = await start({ apiUrl: api.url, sinks: [otlp()], config: config() });
@@ -180,11 +183,12 @@ describe('delivery guarantees', () => {
       await settled(app, api, 'the refused batch and the next ones');
       const failed = await metric(app, 'eventrouter_records_total', { outcome: 'failed' });
       assert.ok(failed >= 1, 'the refused batch is counted');
+      t.diagnostic(`400 refusal: 40 events, ${receiver.logs.length} delivered, ${failed} counted failed, ${receiver.attempts} requests`);
       assert.equal(receiver.logs.length + failed, 40, 'refused + delivered = produced');
       assert.equal(app.router.checkpoint().scopes[''], api.resourceVersion, 'the checkpoint moves past a permanent failure');
     });
 
-    it('survives a receiver that refuses connections, answers slowly, or drops the connection', async () => {
+    it('survives a receiver that refuses connections, answers slowly, or drops the connection', async (t) => {
       api = new FakeApiServer();
       await api.start();
       receiver.behaviours.push({ kind: 'destroy' }, { kind: 'delay', ms: 400 }, { kind: 'status', status: 502 });
@@ -196,6 +200,7 @@ describe('delivery guarantees', () => {
       const keys = receiver.logs.map((l) => `${l.attributes['k8s.event.uid']}/${l.attributes['k8s.event.count']}`);
       assert.equal(new Set(keys).size, 50, 'every event delivered');
       // A dropped connection may have been processed: a duplicate must carry its original's key.
+      t.diagnostic(`destroy/slow/502: 50 events, ${new Set(keys).size} distinct delivered, ${keys.length - 50} duplicates, ${receiver.attempts} requests`);
       assert.ok(keys.length - 50 <= 20, 'at most one batch re-sent');
       const outcome = await dead.export([]);
       assert.equal(outcome.ok, false);
