@@ -23,14 +23,12 @@ type Delegate = IOtlpExportDelegate<ReadableLogRecord[]>;
  */
 export class OtlpSink implements Sink {
   readonly name: string;
-  readonly protocol: OtlpSettings['protocol'];
   readonly #o: OtlpSinkOptions;
   #delegate: Delegate | undefined;
   #starting: Promise<Delegate> | undefined;
 
   constructor(options: OtlpSinkOptions) {
     this.name = options.name;
-    this.protocol = options.protocol;
     this.#o = options;
   }
 
