@@ -10,6 +10,7 @@ import { capturingLogger } from '../../support/capturing-logger.ts';
 import { podEvent } from '../../support/harness.ts';
 import { OtlpReceiver, decodeProtobufLogs, encodeEmptyLogsResponse } from '../../support/otlp-receiver.ts';
 import { otlpSink } from '../../support/sinks.ts';
+import { makePki } from '../../support/certs.ts';
 
 const records = (n = 1) => Array.from({ length: n }, () => mapEvent(normalizeEvent(podEvent()), 'ADDED'));
 
@@ -22,10 +23,11 @@ function retrying(sink: Sink) {
 }
 
 /** A gRPC logs service on port 0 whose answers the test scripts; counts calls. */
-async function grpcReceiver(answer: () => grpc.ServiceError | null) {
+async function grpcReceiver(answer: () => grpc.ServiceError | null, credentials = grpc.ServerCredentials.createInsecure()) {
   const server = new grpc.Server();
   let calls = 0;
   let logs = 0;
+  let metadata: grpc.Metadata | undefined;
   server.addService(
     {
       Export: {
@@ -41,6 +43,7 @@ async function grpcReceiver(answer: () => grpc.ServiceError | null) {
     {
       Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         calls += 1;
+        metadata = call.metadata;
         const error = answer();
         if (error) return callback(error);
         logs += decodeProtobufLogs(call.request).flatMap((rl) => rl.logs).length;
@@ -49,9 +52,9 @@ async function grpcReceiver(answer: () => grpc.ServiceError | null) {
     },
   );
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
+    server.bindAsync('127.0.0.1:0', credentials, (error, p) => (error ? reject(error) : resolve(p))),
   );
-  return { url: `http://127.0.0.1:${port}`, calls: () => calls, logs: () => logs, stop: () => server.forceShutdown() };
+  return { url: `http://127.0.0.1:${port}`, port, calls: () => calls, logs: () => logs, metadata: () => metadata, stop: () => server.forceShutdown() };
 }
 
 describe('OTLP sink', () => {
@@ -145,13 +148,14 @@ describe('OTLP sink', () => {
     });
   }
 
-  it('grpc: starts, exports, shuts down, and shuts down twice', async () => {
+  it('grpc: starts, exports (headers as metadata, with gzip), shuts down, and shuts down twice', async () => {
     const server = await grpcReceiver(() => null);
     try {
-      const sink = otlpSink({ endpoint: server.url, protocol: 'grpc' });
+      const sink = otlpSink({ endpoint: server.url, protocol: 'grpc', compression: 'gzip', headers: { 'X-Tenant': 'a' } });
       await sink.start();
       assert.deepEqual(await sink.export(records(2)), { ok: true });
       assert.equal(server.logs(), 2);
+      assert.deepEqual(server.metadata()?.get('x-tenant'), ['a']);
       await sink.shutdown();
       await sink.shutdown();
     } finally {
@@ -173,6 +177,27 @@ describe('OTLP sink', () => {
       assert.equal(refused.ok === false && refused.error.code, 'E_EXPORT_REFUSED');
       assert.equal(server.calls(), 2);
       await sink.shutdown();
+    } finally {
+      server.stop();
+    }
+  });
+
+  it('grpc: speaks mTLS with the configured files, and is refused without the client certificate', async () => {
+    const pki = makePki();
+    const tls = grpc.ServerCredentials.createSsl(pki.ca, [{ private_key: pki.serverKey, cert_chain: pki.serverCert }], true);
+    const server = await grpcReceiver(() => null, tls);
+    try {
+      const sink = otlpSink({ endpoint: `https://127.0.0.1:${server.port}`, protocol: 'grpc', tls: { caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile } });
+      await sink.start();
+      assert.deepEqual(await sink.export(records(1)), { ok: true });
+      assert.equal(server.logs(), 1);
+      await sink.shutdown();
+      const noClientCert = otlpSink({ endpoint: `https://127.0.0.1:${server.port}`, protocol: 'grpc', timeout: '2s', tls: { caFile: pki.caFile } });
+      await noClientCert.start();
+      const refused = await noClientCert.export(records(1));
+      assert.equal(refused.ok, false);
+      assert.equal(server.logs(), 1);
+      await noClientCert.shutdown();
     } finally {
       server.stop();
     }
