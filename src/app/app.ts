@@ -11,7 +11,7 @@ import { LeaderTerms } from '../leader/leader-terms.ts';
 import { type LeaseElector, createLeaseElector } from '../leader/lease-elector.ts';
 import { Router } from '../router/router.ts';
 import { type HealthStatus, type HttpServer, createHttpServer } from '../server/http-server.ts';
-import { createSink } from '../sinks/sink-factory.ts';
+import { createSinks } from '../sinks/sink-factory.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
@@ -94,12 +94,7 @@ export class App {
     const configs = this.config.sinks ?? [];
     const injected = typeof this.#o.sinks === 'function' ? this.#o.sinks() : this.#o.sinks;
     const env = this.#o.env ?? process.env;
-    const firstOtlp = configs.findIndex((sink) => sink.type === 'otlp');
-    const sinks =
-      injected ??
-      configs.map((sink, index) =>
-        createSink(sink, { scope: SCOPE, env, index, useOtlpEnv: index === firstOtlp, ...(this.#o.stdout ? { stdout: this.#o.stdout } : {}) }),
-      );
+    const sinks = injected ?? createSinks(configs, { scope: SCOPE, env, ...(this.#o.stdout ? { stdout: this.#o.stdout } : {}) });
     const lanes = [
       // Injected sinks take the queue, batching and route settings of the config entry at their index.
       ...sinks.map((sink, i) => ({ sink, ...(configs[i] ? { config: configs[i] } : {}) })),

@@ -12,7 +12,7 @@ import { redactConfig } from '../config/redact.ts';
 import type { Config } from '../config/schema.ts';
 import { KubeClient } from '../kube/kube-client.ts';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.ts';
-import { createSink } from '../sinks/sink-factory.ts';
+import { createSinks } from '../sinks/sink-factory.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { parseDuration } from '../util/duration.ts';
 import { allDelivered, formatSinkOutcomes, sinkOutcomes } from './sink-summary.ts';
@@ -98,9 +98,7 @@ async function run(config: Config, logger: Logger): Promise<number> {
 }
 
 function buildSinks(config: Config) {
-  const sinks = config.sinks ?? [];
-  const firstOtlp = sinks.findIndex((sink) => sink.type === 'otlp');
-  return sinks.map((sink, index) => createSink(sink, { scope: SCOPE, index, useOtlpEnv: index === firstOtlp }));
+  return createSinks(config.sinks ?? [], { scope: SCOPE, env: process.env });
 }
 
 /** With no sinks configured: OTLP if an endpoint is set in the environment, else the given fallback only. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DURATION_PATTERN, durationOrPattern, parseDuration } from '../util/duration.ts';
+import { DURATION_PATTERN, durationOrPattern, formatDuration, parseDuration } from '../util/duration.ts';
+import { SINK_QUEUE_DEFAULTS } from './sink-defaults.ts';
 import { LISTEN_HINT, parseListen } from './addresses.ts';
 import { patternProblem } from '../util/pattern.ts';
 
@@ -66,9 +67,12 @@ const sinkCommon = {
   match: z.array(ruleSchema).default([]),
   drop: z.array(ruleSchema).default([]),
   /** Records queued for this sink before the source stops reading. */
-  queueSize: z.number().int().min(1).default(10_000),
-  maxBatchSize: z.number().int().min(1).default(1000),
-  batchTimeout: duration('1s'),
+  queueSize: z.number().int().min(1).default(SINK_QUEUE_DEFAULTS.queueSize),
+  maxBatchSize: z.number().int().min(1).default(SINK_QUEUE_DEFAULTS.maxBatchSize),
+  batchTimeout: duration(formatDuration(SINK_QUEUE_DEFAULTS.batchTimeout)),
+  /** First retry delay of a failed export; doubles up to maxBackoff, with jitter; a longer Retry-After of the receiver wins. */
+  initialBackoff: duration(formatDuration(SINK_QUEUE_DEFAULTS.initialBackoff)),
+  maxBackoff: duration(formatDuration(SINK_QUEUE_DEFAULTS.maxBackoff)),
   throttle: throttleSchema.optional(),
 };
 
@@ -94,10 +98,8 @@ const otlpSinkSchema = z
       .optional(),
     /** gRPC without TLS (for an `http://` endpoint this is implied). */
     insecure: z.boolean().optional(),
-    timeout: duration('10s'),
-    /** First retry delay; doubles up to maxBackoff, with jitter. */
-    initialBackoff: duration('1s'),
-    maxBackoff: duration('30s'),
+    /** Deadline of one export request; unset: OTEL_EXPORTER_OTLP_(LOGS_)TIMEOUT for the first OTLP sink, else the OTLP default, 10s. */
+    timeout: durationText().transform(toMs).optional(),
   })
   .strict();
 

@@ -4,6 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, type RequestOptions as HttpsRequestOptions, request as httpsRequest } from 'node:https';
 import { findCredentials } from './find-credentials.ts';
+import { parseRetryAfter } from '../util/retry-after.ts';
 
 /** Connection pools are rebuilt this often, so that rotated client certificates are picked up. */
 const AGENT_MAX_AGE_MS = 10 * 60_000;
@@ -14,7 +15,7 @@ export class ApiError extends Error {
   readonly reason: string | undefined;
   /** `details.causes[].reason` of the Status, e.g. `ResourceVersionTooLarge` on a 504. */
   readonly causes: readonly string[];
-  /** The server's `Retry-After` (429, 503), capped at {@link MAX_RETRY_AFTER_MS}. */
+  /** The server's `Retry-After` (429, 503), capped at a minute ({@link parseRetryAfter}). */
   readonly retryAfterMs: number | undefined;
   constructor(status: number, reason: string | undefined, message: string, causes: readonly string[] = [], retryAfterMs?: number) {
     super(message);
@@ -24,19 +25,6 @@ export class ApiError extends Error {
     this.causes = causes;
     this.retryAfterMs = retryAfterMs;
   }
-}
-
-/** Longest `Retry-After` honoured: a server (or a proxy in front of it) cannot park the router for hours. */
-export const MAX_RETRY_AFTER_MS = 60_000;
-
-/**
- * `Retry-After` in whole seconds, as the API server's priority-and-fairness and max-in-flight
- * filters send it with 429 (client-go reads only this form too); undefined when absent or not
- * a number of seconds.
- */
-export function parseRetryAfter(value: string | null | undefined): number | undefined {
-  if (value === null || value === undefined || !/^\s*\d+\s*$/.test(value)) return undefined;
-  return Math.min(Number(value) * 1000, MAX_RETRY_AFTER_MS);
 }
 
 export interface RequestOptions {

@@ -1,8 +1,11 @@
 import type { SinkConfig } from '../config/schema.ts';
+import { SINK_QUEUE_DEFAULTS } from '../config/sink-defaults.ts';
 import type { EventRecord } from '../model/event-record.ts';
 import { Route } from '../route/rule-matcher.ts';
 import { Throttle } from '../route/throttle.ts';
+import { RetrySender } from '../sinks/retry-sender.ts';
 import { SinkQueue } from '../sinks/sink-queue.ts';
+import { sleep } from '../source/backoff.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -25,21 +28,11 @@ export interface LaneOptions {
 }
 
 export function createLane({ sink, config, metrics, logger, afterAck }: LaneOptions): SinkLane {
+  const settings = config ?? SINK_QUEUE_DEFAULTS;
+  // The Collector's exporterhelper layering: queue and batcher, then the one retry layer, then the sink.
+  const sender = new RetrySender({ sink, initialBackoffMs: settings.initialBackoff, maxBackoffMs: settings.maxBackoff, sleep, metrics, logger });
   return {
-    queue: new SinkQueue({
-      sink,
-      ...(config !== undefined
-        ? {
-            queueSize: config.queueSize,
-            maxBatchSize: config.maxBatchSize,
-            batchTimeoutMs: config.batchTimeout,
-            ...(config.type === 'otlp' ? { minBackoffMs: config.initialBackoff, maxBackoffMs: config.maxBackoff } : {}),
-          }
-        : {}),
-      metrics,
-      logger,
-      afterAck,
-    }),
+    queue: new SinkQueue({ sink, sender, queueSize: settings.queueSize, maxBatchSize: settings.maxBatchSize, batchTimeoutMs: settings.batchTimeout, metrics, afterAck }),
     route: new Route(config?.match ?? [], config?.drop ?? []),
     throttle: config?.throttle ? new Throttle(config.throttle.limit, config.throttle.interval) : undefined,
   };

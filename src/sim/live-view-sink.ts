@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { EventRecord } from '../model/event-record.ts';
+import { ExportError } from '../sinks/export-error.ts';
 import type { ExportOutcome, Sink } from '../sinks/sink.ts';
 
 const COLORS = { reset: '\u001b[0m', dim: '\u001b[2m', yellow: '\u001b[33m', green: '\u001b[32m', cyan: '\u001b[36m', bold: '\u001b[1m' };
@@ -9,7 +10,6 @@ const COLORS = { reset: '\u001b[0m', dim: '\u001b[2m', yellow: '\u001b[33m', gre
  * about, the reason and the message, then the resource attributes a backend would index.
  */
 export class LiveViewSink implements Sink {
-  readonly type = 'live-view';
   readonly name = 'live-view';
   readonly #out: Writable;
   readonly #color: boolean;
@@ -40,7 +40,7 @@ export class LiveViewSink implements Sink {
       const labels = keys.filter((k) => r[k] !== undefined).map((k) => `${k}=${String(r[k])}`);
       if (labels.length > 0) text += this.#c('dim', `         ${labels.join(' ')}\n`);
     }
-    return new Promise((resolve) => this.#out.write(text, (error) => resolve(error ? { ok: false, retryable: true, error } : { ok: true })));
+    return new Promise((resolve) => this.#out.write(text, (error) => resolve(error ? { ok: false, error: new ExportError('E_EXPORT_WRITE', error.message, { cause: error }) } : { ok: true })));
   }
 
   async shutdown(): Promise<void> {}

@@ -2,18 +2,17 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import { readFileSync } from 'node:fs';
 import type { SinkConfig } from '../config/schema.ts';
 import { ConfigError } from '../config/config-error.ts';
+import { NO_OTLP_ENV, readOtlpEnv } from './otlp/otlp-env.ts';
+import { otlpSettings } from './otlp/otlp-settings.ts';
 import { OtlpSink } from './otlp/otlp-sink.ts';
 import type { Sink } from './sink.ts';
 import { StdoutSink } from './stdout/stdout-sink.ts';
 
 export interface SinkFactoryContext {
   scope: InstrumentationScope;
-  env?: NodeJS.ProcessEnv;
+  /** Where header `{env}` values and, for the first OTLP sink only, the OTEL_EXPORTER_OTLP_* variables are read. */
+  env: NodeJS.ProcessEnv;
   stdout?: NodeJS.WritableStream;
-  /** Index of this sink in `sinks` (for error messages). */
-  index?: number;
-  /** Whether the OTEL_EXPORTER_OTLP_* variables apply: true for the first OTLP sink only. */
-  useOtlpEnv?: boolean;
 }
 
 type HeaderValue = Extract<SinkConfig, { type: 'otlp' }>['headers'][string];
@@ -40,23 +39,23 @@ export function resolveHeaders(headers: Record<string, HeaderValue>, env: NodeJS
   return out;
 }
 
-/** Builds the sink a config entry describes. */
-export function createSink(config: SinkConfig, context: SinkFactoryContext): Sink {
+/**
+ * Builds the sinks the config lists. Only the first OTLP sink takes the OTEL_EXPORTER_OTLP_*
+ * variables: a second sink must not inherit, say, the first one's auth header.
+ */
+export function createSinks(configs: readonly SinkConfig[], context: SinkFactoryContext): Sink[] {
+  const firstOtlp = configs.findIndex((sink) => sink.type === 'otlp');
+  return configs.map((config, index) => createSink(config, context, index, index === firstOtlp));
+}
+
+/** Builds the sink a config entry describes (`index`: its place in `sinks`, for error messages). */
+export function createSink(config: SinkConfig, context: SinkFactoryContext, index = 0, useOtlpEnv = false): Sink {
   switch (config.type) {
-    case 'otlp':
-      return new OtlpSink({
-        name: config.name,
-        ...(config.endpoint !== undefined ? { endpoint: config.endpoint } : {}),
-        ...(config.protocol !== undefined ? { protocol: config.protocol } : {}),
-        headers: resolveHeaders(config.headers, context.env ?? process.env, `sinks[${context.index ?? 0}].headers`),
-        ...(config.tls ? { tls: config.tls } : {}),
-        ...(config.insecure !== undefined ? { insecure: config.insecure } : {}),
-        useEnv: context.useOtlpEnv ?? true,
-        ...(config.compression !== undefined ? { compression: config.compression } : {}),
-        timeoutMs: config.timeout,
-        scope: context.scope,
-        env: context.env ?? process.env,
-      });
+    case 'otlp': {
+      const headers = resolveHeaders(config.headers, context.env, `sinks[${index}].headers`);
+      const env = useOtlpEnv ? readOtlpEnv(context.env) : NO_OTLP_ENV;
+      return new OtlpSink({ name: config.name, scope: context.scope, ...otlpSettings(config, headers, env) });
+    }
     case 'stdout':
       return new StdoutSink({
         name: config.name,

@@ -1,8 +1,7 @@
-import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { EventRecord } from '../model/event-record.ts';
-import { Backoff, sleep } from '../source/backoff.ts';
-import type { ExportOutcome, Sink } from './sink.ts';
+import type { RetrySender } from './retry-sender.ts';
+import type { Sink } from './sink.ts';
 
 /** A record waiting for one sink, with the callback that tells the checkpoint it is done. */
 export interface QueuedRecord {
@@ -14,15 +13,14 @@ export interface QueuedRecord {
 
 export interface SinkQueueOptions {
   sink: Sink;
-  /** Records queued or in flight before `push` callers must wait. Default 10000. */
-  queueSize?: number;
-  maxBatchSize?: number;
-  /** How long a partial batch waits for more records. Default 1 s. */
-  batchTimeoutMs?: number;
-  minBackoffMs?: number;
-  maxBackoffMs?: number;
+  /** What sends a batch (and retries it): the next layer, as in the Collector's exporterhelper. */
+  sender: Pick<RetrySender, 'send'>;
+  /** Records queued or in flight before `push` callers must wait. */
+  queueSize: number;
+  maxBatchSize: number;
+  /** How long a partial batch waits for more records. */
+  batchTimeoutMs: number;
   metrics: Metrics;
-  logger: Logger;
   /**
    * Awaited after each acknowledged batch before the next export: the router makes it the
    * checkpoint write, so that a crash re-sends at most the batch that was in flight.
@@ -31,10 +29,10 @@ export interface SinkQueueOptions {
 }
 
 /**
- * The bounded queue in front of one sink, and its export loop: batches records, exports one
- * batch at a time, retries a failed batch with jittered backoff until it succeeds, and counts
- * a permanently refused batch instead of retrying it forever. A full queue makes `room()`
- * wait — that wait reaches the source, which stops reading: nothing is dropped.
+ * The bounded queue in front of one sink, and its batcher: batches records and hands one batch
+ * at a time to the sender (the retry sender), acknowledging the batch once the sender is done
+ * with it. A full queue makes `room()` wait — that wait reaches the source, which stops
+ * reading: nothing is dropped.
  */
 export class SinkQueue {
   readonly sink: Sink;
@@ -43,9 +41,7 @@ export class SinkQueue {
   readonly #size: number;
   readonly #maxBatch: number;
   readonly #batchTimeoutMs: number;
-  readonly #backoff: Backoff;
-  readonly #metrics: Metrics;
-  readonly #log: Logger;
+  readonly #sender: SinkQueueOptions['sender'];
   readonly #afterAck: (() => Promise<void>) | undefined;
   #wakeLoop: (() => void) | undefined;
   #roomWaiters: Array<() => void> = [];
@@ -57,14 +53,12 @@ export class SinkQueue {
 
   constructor(options: SinkQueueOptions) {
     this.sink = options.sink;
-    this.#size = options.queueSize ?? 10_000;
-    this.#maxBatch = options.maxBatchSize ?? 1000;
-    this.#batchTimeoutMs = options.batchTimeoutMs ?? 1000;
-    this.#backoff = new Backoff(options.minBackoffMs ?? 1000, options.maxBackoffMs ?? 30_000);
-    this.#metrics = options.metrics;
-    this.#log = options.logger.child({ component: 'sink', sink: options.sink.name });
+    this.#sender = options.sender;
+    this.#size = options.queueSize;
+    this.#maxBatch = options.maxBatchSize;
+    this.#batchTimeoutMs = options.batchTimeoutMs;
     this.#afterAck = options.afterAck;
-    this.#metrics.queueDepthSources.set(options.sink.name, () => this.depth);
+    options.metrics.queueDepthSources.set(options.sink.name, () => this.depth);
   }
 
   /** Records queued and in flight. */
@@ -165,9 +159,9 @@ export class SinkQueue {
       const end = Math.min(this.#queue.length, this.#head + this.#maxBatch);
       const batch = this.#queue.slice(this.#head, end);
       this.#inFlight = batch.length;
-      await this.#exportWithRetry(batch, signal);
+      const done = await this.#sender.send(batch.map((item) => item.record), signal);
       this.#inFlight = 0;
-      if (signal.aborted) break;
+      if (!done || signal.aborted) break;
       this.#head = end;
       if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
         this.#queue.splice(0, this.#head);
@@ -181,57 +175,5 @@ export class SinkQueue {
 
   #releaseRoom(): void {
     while (this.#roomWaiters.length > 0 && this.hasRoom()) this.#roomWaiters.shift()?.();
-  }
-
-  async #exportWithRetry(batch: QueuedRecord[], signal: AbortSignal): Promise<void> {
-    const records = batch.map((item) => item.record);
-    for (;;) {
-      const started = performance.now();
-      const outcome = await exportSafely(this.sink, records);
-      this.#metrics.exportDuration.observe({ sink: this.sink.name }, (performance.now() - started) / 1000);
-      if (outcome.ok) {
-        this.#backoff.reset();
-        const rejected = outcome.rejected?.records.length ?? 0;
-        this.#metrics.records.inc({ sink: this.sink.name, outcome: 'exported' }, records.length - rejected);
-        if (outcome.rejected !== undefined && rejected > 0) {
-          this.#metrics.records.inc({ sink: this.sink.name, outcome: 'failed' }, rejected);
-          this.#log.error(
-            { err: outcome.rejected.error.message, records: rejected, dedupeKeys: outcome.rejected.records.slice(0, 20).map((r) => r.dedupeKey) },
-            'sink could not write some records; they are dropped, the rest of the batch went out',
-          );
-        }
-        return;
-      }
-      if (!outcome.retryable) {
-        this.#metrics.records.inc({ sink: this.sink.name, outcome: 'failed' }, records.length);
-        this.#log.error(
-          {
-            err: outcome.error.message,
-            records: records.length,
-            dedupeKeys: records.slice(0, 20).map((r) => r.dedupeKey),
-          },
-          'sink refused a batch permanently; it is not retried',
-        );
-        return;
-      }
-      this.#metrics.exportRetries.inc({ sink: this.sink.name });
-      const delay = Math.max(outcome.retryAfterMs ?? 0, this.#backoff.next());
-      this.#log.warn({ err: outcome.error.message, retryInMs: Math.round(delay) }, 'export failed; retrying');
-      await sleep(delay, signal);
-      if (signal.aborted) return;
-    }
-  }
-}
-
-/**
- * Calls `sink.export` so that a synchronous throw or a rejected promise, which the Sink contract
- * forbids but a bug or hostile input can still cause, becomes a permanent failure of that batch:
- * counted and logged by the caller, and the export loop (and so the process) lives on.
- */
-export async function exportSafely(sink: Sink, records: readonly EventRecord[]): Promise<ExportOutcome> {
-  try {
-    return await sink.export(records);
-  } catch (error) {
-    return { ok: false, retryable: false, error: error instanceof Error ? error : new Error(String(error)) };
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { App } from '../../src/app/app.ts';
-import { OtlpSink } from '../../src/sinks/otlp/otlp-sink.ts';
+import { otlpSink } from '../support/sinks.ts';
 import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { podEvent, settled, startApp, testConfig } from '../support/harness.ts';
@@ -9,7 +9,6 @@ import { OtlpReceiver, waitFor } from '../support/otlp-receiver.ts';
 import { fixtureEvents } from '../support/fixtures.ts';
 
 const EVENTS = '/api/v1/events';
-const SCOPE = { name: 'eventrouter', version: 'test' };
 
 function counter(app: App, name: string, labels: Record<string, string> = {}): Promise<number> {
   return app.metrics.registry.getSingleMetric(name)!.get().then((m) =>
@@ -47,7 +46,7 @@ describe('pipeline: fake API server → router → OTLP receiver', () => {
       await api.start();
       const listed = fixtureEvents('sbctl-kurl-velero-eventlist.json');
       for (const event of listed) api.create(EVENTS, event);
-      const sink = new OtlpSink({ name: 'otlp', endpoint: receiver.url, protocol, scope: SCOPE, env: {} });
+      const sink = otlpSink({ endpoint: receiver.url, protocol });
       app = await startApp({ apiUrl: api.url, sinks: [sink] });
       await waitFor(() => receiver.logs.length >= listed.length, 'the listed events');
       const watched = fixtureEvents('kspan-events-extracted.yaml');

@@ -9,7 +9,7 @@ import { NoCheckpointStore } from '../../src/checkpoint/checkpoint-store.ts';
 import { KubeClient } from '../../src/kube/kube-client.ts';
 import { ClusterSimulator } from '../../src/sim/cluster-simulator.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
-import { OtlpSink } from '../../src/sinks/otlp/otlp-sink.ts';
+import { otlpSink } from '../support/sinks.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { testConfig } from '../support/harness.ts';
 import { OtlpReceiver, waitFor } from '../support/otlp-receiver.ts';
@@ -27,7 +27,7 @@ const app = new App({
   config: testConfig({ clusterName: 'prod-eu-1', enrich: { owners: true } }),
   client: KubeClient.fromServer(api.url),
   logger: silentLogger(),
-  sinks: [new OtlpSink({ name: 'collector', endpoint: receiver.url, protocol: 'http/protobuf', scope: { name: 'eventrouter', version: '0.1.0' }, env: {} })],
+  sinks: [otlpSink({ name: 'collector', endpoint: receiver.url, protocol: 'http/protobuf' }, { scope: { name: 'eventrouter', version: '0.1.0' } })],
   checkpointStore: new NoCheckpointStore(),
   env: {},
 });

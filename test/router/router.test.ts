@@ -7,14 +7,13 @@ import type { App } from '../../src/app/app.ts';
 import { FileCheckpointStore } from '../../src/checkpoint/file-checkpoint-store.ts';
 import type { EventRecord } from '../../src/model/event-record.ts';
 import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
-import { OtlpSink } from '../../src/sinks/otlp/otlp-sink.ts';
 import type { ExportOutcome, Sink } from '../../src/sinks/sink.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { podEvent, settled, startApp, testConfig } from '../support/harness.ts';
 import { OtlpReceiver, waitFor } from '../support/otlp-receiver.ts';
+import { otlpSink } from '../support/sinks.ts';
 
 const EVENTS = '/api/v1/events';
-const SCOPE = { name: 'eventrouter', version: 'test' };
 
 async function metric(app: App, name: string, labels: Record<string, string> = {}): Promise<number> {
   const m = await app.metrics.registry.getSingleMetric(name)!.get();
@@ -23,7 +22,6 @@ async function metric(app: App, name: string, labels: Record<string, string> = {
 
 /** A sink whose exports wait until `open()`; records what it acknowledged. */
 class GatedSink implements Sink {
-  readonly type = 'gated';
   readonly name = 'gated';
   readonly records: EventRecord[] = [];
   #gate: Promise<void>;
@@ -149,30 +147,31 @@ describe('delivery guarantees', () => {
       receiver.requests.length = 0;
       receiver.behaviours.length = 0;
       receiver.always = undefined;
+      receiver.attempts = 0;
     });
 
-    function otlp(): OtlpSink {
-      return new OtlpSink({ name: 'otlp', endpoint: receiver.url, scope: SCOPE, env: {}, timeoutMs: 2000 });
-    }
+    const otlp = () => otlpSink({ endpoint: receiver.url, timeout: '2s' });
     const config = () => testConfig({ sinks: [{ name: 'otlp', type: 'otlp', endpoint: 'http://127.0.0.1:1', batchTimeout: '20ms', initialBackoff: '50ms', maxBackoff: '200ms', maxBatchSize: 20 }] });
 
-    it('retries through a 503 outage and loses nothing', async () => {
+    it('retries through a 503 outage and loses nothing', async (t) => {
       api = new FakeApiServer();
       await api.start();
       receiver.always = { kind: 'status', status: 503, retryAfterSeconds: 0 };
       const app = await start({ apiUrl: api.url, sinks: [otlp()], config: config() });
       for (let i = 0; i < 60; i++) api.create(EVENTS, podEvent());
-      // The outage lasts until the router itself has retried (beyond the exporter's own retries).
+      // The outage lasts until the router has retried.
       await waitFor(async () => receiver.attempts > 3 && (await metric(app, 'eventrouter_export_retries_total')) >= 1, 'failed attempts and a retry', 60_000);
       assert.equal(receiver.logs.length, 0);
       assert.notEqual(app.router.checkpoint().scopes[''], api.resourceVersion, 'nothing acknowledged during the outage');
       receiver.always = undefined;
       await settled(app, api, 'delivery after the outage');
       assert.equal(receiver.logs.length, 60);
-      assert.deepEqual(duplicates(receiver.logs.map((l) => `${l.attributes['k8s.event.uid']}/${l.attributes['k8s.event.count']}`)), []);
+      const dup = duplicates(receiver.logs.map((l) => `${l.attributes['k8s.event.uid']}/${l.attributes['k8s.event.count']}`));
+      t.diagnostic(`503 outage: 60 events, ${receiver.logs.length} delivered, ${dup.length} duplicates, ${receiver.attempts} requests`);
+      assert.deepEqual(dup, []);
     });
 
-    it('counts a batch refused with 400 as failed, does not retry it, and keeps delivering the rest', async () => {
+    it('counts a batch refused with 400 as failed, does not retry it, and keeps delivering the rest', async (t) => {
       api = new FakeApiServer();
       await api.start();
       const app = await start({ apiUrl: api.url, sinks: [otlp()], config: config() });
@@ -184,26 +183,31 @@ describe('delivery guarantees', () => {
       await settled(app, api, 'the refused batch and the next ones');
       const failed = await metric(app, 'eventrouter_records_total', { outcome: 'failed' });
       assert.ok(failed >= 1, 'the refused batch is counted');
+      t.diagnostic(`400 refusal: 40 events, ${receiver.logs.length} delivered, ${failed} counted failed, ${receiver.attempts} requests`);
       assert.equal(receiver.logs.length + failed, 40, 'refused + delivered = produced');
       assert.equal(app.router.checkpoint().scopes[''], api.resourceVersion, 'the checkpoint moves past a permanent failure');
     });
 
-    it('survives a receiver that refuses connections, answers slowly, or drops the connection', async () => {
+    it('survives a receiver that refuses connections, answers slowly, or drops the connection', async (t) => {
       api = new FakeApiServer();
       await api.start();
       receiver.behaviours.push({ kind: 'destroy' }, { kind: 'delay', ms: 400 }, { kind: 'status', status: 502 });
-      const dead = new OtlpSink({ name: 'otlp', endpoint: 'http://127.0.0.1:9', scope: SCOPE, env: {}, timeoutMs: 500 });
+      const dead = otlpSink({ endpoint: 'http://127.0.0.1:9', timeout: '500ms' });
+      await dead.start();
       const app = await start({ apiUrl: api.url, sinks: [otlp()], config: config() });
       for (let i = 0; i < 50; i++) api.create(EVENTS, podEvent());
       await settled(app, api, 'every event');
       const keys = receiver.logs.map((l) => `${l.attributes['k8s.event.uid']}/${l.attributes['k8s.event.count']}`);
       assert.equal(new Set(keys).size, 50, 'every event delivered');
       // A dropped connection may have been processed: a duplicate must carry its original's key.
+      t.diagnostic(`destroy/slow/502: 50 events, ${new Set(keys).size} distinct delivered, ${keys.length - 50} duplicates, ${receiver.attempts} requests`);
       assert.ok(keys.length - 50 <= 20, 'at most one batch re-sent');
       const outcome = await dead.export([]);
       assert.equal(outcome.ok, false);
-      assert.equal(outcome.ok === false && outcome.retryable, true, 'connection refused is retryable');
-      // The exporter's own transport retried these (destroyed, slow, 502): every request was attempted again.
+      assert.equal(outcome.ok === false && outcome.error.code, 'E_EXPORT_NETWORK');
+      assert.equal(outcome.ok === false && outcome.error.retryable, true, 'connection refused is retryable');
+      await dead.shutdown();
+      // The retry sender retried these (destroyed, slow, 502): every request was attempted again.
       assert.ok(receiver.attempts >= 4, `attempts: ${receiver.attempts}`);
     });
   });

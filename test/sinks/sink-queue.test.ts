@@ -4,7 +4,9 @@ import { describe, it } from 'node:test';
 import { mapEvent } from '../../src/model/map-event.ts';
 import { normalizeEvent } from '../../src/model/normalize.ts';
 import type { EventRecord } from '../../src/model/event-record.ts';
+import { RetrySender } from '../../src/sinks/retry-sender.ts';
 import { SinkQueue } from '../../src/sinks/sink-queue.ts';
+import { sleep } from '../../src/source/backoff.ts';
 import type { ExportOutcome, Sink } from '../../src/sinks/sink.ts';
 import { StdoutSink } from '../../src/sinks/stdout/stdout-sink.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
@@ -25,8 +27,153 @@ async function outcomes(metrics: Metrics, sink: string): Promise<Record<string, 
 }
 
 function queueFor(sink: Sink, metrics: Metrics): SinkQueue {
-  return new SinkQueue({ sink, metrics, logger: silentLogger(), batchTimeoutMs: 5, minBackoffMs: 5, maxBackoffMs: 10 });
+  const sender = new RetrySender({ sink, initialBackoffMs: 5, maxBackoffMs: 10, sleep, metrics, logger: silentLogger() });
+  return new SinkQueue({ sink, sender, queueSize: 10_000, maxBatchSize: 1000, batchTimeoutMs: 5, metrics });
 }
+
+/** A sender the test answers batch by batch. */
+class ScriptedSender {
+  readonly batches: string[][] = [];
+  readonly #pending: Array<(done: boolean) => void> = [];
+  send(records: readonly EventRecord[], signal: AbortSignal): Promise<boolean> {
+    this.batches.push(records.map((r) => r.body));
+    return new Promise((resolve) => {
+      this.#pending.push(resolve);
+      signal.addEventListener('abort', () => resolve(false), { once: true });
+    });
+  }
+  get waiting(): number {
+    return this.#pending.length;
+  }
+  /** Answers the oldest batch in flight. */
+  answer(done = true): void {
+    this.#pending.shift()?.(done);
+  }
+}
+
+const NULL_SINK: Sink = { name: 'null', start: async () => {}, shutdown: async () => {}, export: async () => ({ ok: true }) };
+
+function scripted(options: { queueSize?: number; maxBatchSize?: number; batchTimeoutMs?: number; afterAck?: () => Promise<void> } = {}) {
+  const sender = new ScriptedSender();
+  const queue = new SinkQueue({
+    sink: NULL_SINK,
+    sender,
+    queueSize: options.queueSize ?? 100,
+    maxBatchSize: options.maxBatchSize ?? 3,
+    batchTimeoutMs: options.batchTimeoutMs ?? 60_000,
+    metrics: new Metrics(),
+    ...(options.afterAck ? { afterAck: options.afterAck } : {}),
+  });
+  const acked: string[] = [];
+  const push = (...messages: string[]) => {
+    for (const message of messages) {
+      const r = record(podEvent({ message }));
+      queue.push({ record: r, done: () => acked.push(r.body) });
+    }
+  };
+  return { queue, sender, acked, push };
+}
+
+describe('sink queue', () => {
+  it('sends a full batch at once and acknowledges its records when the sender is done with it', async () => {
+    const { queue, sender, acked, push } = scripted();
+    queue.start();
+    push('a', 'b', 'c', 'd');
+    await waitFor(() => sender.waiting === 1, 'the first batch');
+    assert.deepEqual(sender.batches, [['a', 'b', 'c']]);
+    assert.equal(queue.depth, 4, 'in flight counts as queued');
+    sender.answer();
+    await waitFor(() => acked.length === 3, 'the acknowledgement');
+    assert.deepEqual(acked, ['a', 'b', 'c']);
+    await queue.stop(0);
+  });
+
+  it('sends a partial batch once its first record waited batchTimeout', async () => {
+    const { queue, sender, push } = scripted({ batchTimeoutMs: 5 });
+    queue.start();
+    push('a');
+    await waitFor(() => sender.waiting === 1, 'the partial batch');
+    assert.deepEqual(sender.batches, [['a']]);
+    await queue.stop(0);
+  });
+
+  it('makes room() wait while the queue is full and lets it go once a batch is acknowledged (nothing dropped)', async () => {
+    const { queue, sender, acked, push } = scripted({ queueSize: 3, maxBatchSize: 3 });
+    queue.start();
+    push('a', 'b', 'c');
+    assert.equal(queue.hasRoom(), false);
+    let room = false;
+    void queue.room().then(() => (room = true));
+    await waitFor(() => sender.waiting === 1, 'the batch in flight');
+    assert.equal(room, false, 'records in flight still take room');
+    sender.answer();
+    await waitFor(() => room, 'room after the acknowledgement');
+    assert.deepEqual(acked, ['a', 'b', 'c']);
+    await queue.stop(0);
+  });
+
+  it('awaits afterAck after each acknowledged batch before sending the next', async () => {
+    let release!: () => void;
+    let afterAcks = 0;
+    const { queue, sender, push } = scripted({
+      maxBatchSize: 1,
+      afterAck: () => {
+        afterAcks += 1;
+        return new Promise((resolve) => (release = resolve));
+      },
+    });
+    queue.start();
+    push('a', 'b');
+    await waitFor(() => sender.waiting === 1, 'the first batch');
+    sender.answer();
+    await waitFor(() => afterAcks === 1, 'afterAck');
+    assert.equal(sender.batches.length, 1, 'the next batch waits for afterAck');
+    release();
+    await waitFor(() => sender.batches.length === 2, 'the next batch');
+    await queue.stop(0);
+  });
+
+  it('drains without waiting for full batches; resolves false at the deadline or on cut, true once empty', async () => {
+    const { queue, sender, push } = scripted({ maxBatchSize: 10 });
+    queue.start();
+    push('a');
+    const cut = new AbortController();
+    const draining = queue.drain(60_000, cut.signal);
+    await waitFor(() => sender.waiting === 1, 'the partial batch sent at once');
+    cut.abort();
+    assert.equal(await draining, false, 'cut');
+    assert.equal(await queue.drain(0), false, 'deadline');
+    sender.answer();
+    assert.equal(await queue.drain(60_000), true);
+    assert.equal(queue.depth, 0);
+    await queue.stop(0);
+  });
+
+  it('on stop, leaves the batch in flight unacknowledged', async () => {
+    const { queue, sender, acked, push } = scripted();
+    queue.start();
+    push('a', 'b', 'c');
+    await waitFor(() => sender.waiting === 1, 'the batch in flight');
+    await queue.stop(1000);
+    assert.deepEqual(acked, []);
+    assert.equal(queue.depth, 3);
+  });
+
+  it('abandons a send that outlives the stop grace', async () => {
+    const queue = new SinkQueue({
+      sink: NULL_SINK,
+      sender: { send: () => new Promise<boolean>(() => {}) },
+      queueSize: 10,
+      maxBatchSize: 1,
+      batchTimeoutMs: 0,
+      metrics: new Metrics(),
+    });
+    queue.start();
+    queue.push({ record: record(podEvent()), done: () => assert.fail('not acknowledged') });
+    await queue.stop(10);
+    assert.equal(queue.depth, 1);
+  });
+});
 
 describe('sink queue with records or sinks that fail hard', () => {
   it('fails only the record the classic format cannot write (nested 100,000 deep); the rest of its batch goes out', async () => {
@@ -65,7 +212,6 @@ describe('sink queue with records or sinks that fail hard', () => {
       const exported: string[] = [];
       const sink: Sink = {
         name: 'fragile',
-        type: 'test',
         start: async () => {},
         shutdown: async () => {},
         export(records): Promise<ExportOutcome> {

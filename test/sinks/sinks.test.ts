@@ -6,8 +6,7 @@ import { PassThrough } from 'node:stream';
 import { after, afterEach, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import type { App } from '../../src/app/app.ts';
-import { createSink } from '../../src/sinks/sink-factory.ts';
-import { OtlpSink } from '../../src/sinks/otlp/otlp-sink.ts';
+import { createSink, createSinks } from '../../src/sinks/sink-factory.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { ConfigError } from '../../src/config/config-error.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
@@ -17,6 +16,7 @@ import { makePki } from '../support/certs.ts';
 import { fixtureEvents } from '../support/fixtures.ts';
 import { podEvent, settled, startApp, testConfig } from '../support/harness.ts';
 import { OtlpReceiver, decodeProtobufLogs, encodeEmptyLogsResponse, waitFor, type ReceivedLog } from '../support/otlp-receiver.ts';
+import { otlpSink } from '../support/sinks.ts';
 
 const EVENTS = '/api/v1/events';
 const SCOPE = { name: 'eventrouter', version: 'test' };
@@ -124,7 +124,7 @@ describe('sinks and routing', () => {
       server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
     );
     try {
-      const sink = new OtlpSink({ name: 'grpc', protocol: 'grpc', endpoint: `http://127.0.0.1:${port}`, scope: SCOPE, env: {} });
+      const sink = otlpSink({ name: 'grpc', protocol: 'grpc', endpoint: `http://127.0.0.1:${port}` });
       await sink.start();
       const events = fixtureEvents('troubleshoot-supportbundle-default-eventlist.json').map(record);
       const outcome = await sink.export(events);
@@ -143,16 +143,16 @@ describe('sinks and routing', () => {
     const secure = await receiver({ key: pki.serverKey, cert: pki.serverCert, ca: pki.ca, requestCert: true, rejectUnauthorized: true });
     const events = fixtureEvents('k9s-gke-event-pulled.json').map(record);
     const config = parseConfig({ sinks: [{ name: 'mtls', type: 'otlp', endpoint: secure.url, timeout: '30s', tls: { caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile } }] }, {});
-    const sink = createSink(config.sinks![0]!, { scope: SCOPE, env: {}, useOtlpEnv: false });
+    const sink = createSink(config.sinks![0]!, { scope: SCOPE, env: {} });
     await sink.start();
     assert.deepEqual(await sink.export(events), { ok: true });
     assert.equal(secure.logs.length, 1);
     assert.deepEqual(secure.clientCertificates, ['eventrouter-client']);
-    const noClientCert = new OtlpSink({ name: 'no-cert', endpoint: secure.url, scope: SCOPE, env: {}, useEnv: false, timeoutMs: 1000, tls: { caFile: pki.caFile } });
+    const noClientCert = otlpSink({ name: 'no-cert', endpoint: secure.url, timeout: '1s', tls: { caFile: pki.caFile } });
     await noClientCert.start();
     const refused = await noClientCert.export(events);
     assert.equal(refused.ok, false);
-    const untrusted = new OtlpSink({ name: 'untrusted', endpoint: secure.url, scope: SCOPE, env: {}, useEnv: false, timeoutMs: 1000 });
+    const untrusted = otlpSink({ name: 'untrusted', endpoint: secure.url, timeout: '1s' });
     await untrusted.start();
     assert.equal((await untrusted.export(events)).ok, false, 'an unknown CA is refused');
   });
@@ -163,7 +163,7 @@ describe('sinks and routing', () => {
     writeFileSync(tokenFile, 'file-secret\n');
     const env = { LOKI_TENANT: 'team-a' };
     const config = parseConfig({ sinks: [{ name: 'loki', type: 'otlp', endpoint: out.url, headers: { 'X-Scope-OrgID': { env: 'LOKI_TENANT' }, Authorization: { file: tokenFile }, 'X-Static': 'v' } }] }, env);
-    const sink = createSink(config.sinks![0]!, { scope: SCOPE, env, useOtlpEnv: false });
+    const sink = createSink(config.sinks![0]!, { scope: SCOPE, env });
     await sink.start();
     assert.deepEqual(await sink.export(fixtureEvents('k9s-gke-event-pulled.json').map(record)), { ok: true });
     const headers = out.requests[0]!.headers;
@@ -179,22 +179,18 @@ describe('sinks and routing', () => {
   it('applies the OTEL_EXPORTER_OTLP_* variables to the first OTLP sink only', async () => {
     const first = await receiver();
     const second = await receiver();
-    const saved = { ...process.env };
-    process.env['OTEL_EXPORTER_OTLP_HEADERS'] = 'authorization=first-sink-secret';
-    try {
-      const a = new OtlpSink({ name: 'a', endpoint: first.url, scope: SCOPE, useEnv: true });
-      const b = new OtlpSink({ name: 'b', endpoint: second.url, scope: SCOPE, useEnv: false });
-      await a.start();
-      await b.start();
-      const events = fixtureEvents('k9s-gke-event-pulled.json').map(record);
-      await a.export(events);
-      await b.export(events);
-      assert.equal(first.requests[0]!.headers['authorization'], 'first-sink-secret');
-      assert.equal(second.requests[0]!.headers['authorization'], undefined);
-      assert.equal(process.env['OTEL_EXPORTER_OTLP_HEADERS'], 'authorization=first-sink-secret', 'the environment is restored');
-    } finally {
-      process.env = saved;
-    }
+    const env = { OTEL_EXPORTER_OTLP_HEADERS: 'authorization=first-sink-secret' };
+    const config = parseConfig({ sinks: [{ name: 'a', type: 'otlp', endpoint: first.url }, { name: 'b', type: 'otlp', endpoint: second.url }] }, env);
+    const [a, b] = createSinks(config.sinks!, { scope: SCOPE, env });
+    await a!.start();
+    await b!.start();
+    const events = fixtureEvents('k9s-gke-event-pulled.json').map(record);
+    await a!.export(events);
+    await b!.export(events);
+    assert.equal(first.requests[0]!.headers['authorization'], 'first-sink-secret');
+    assert.equal(second.requests[0]!.headers['authorization'], undefined);
+    await a!.shutdown();
+    await b!.shutdown();
   });
 
   describe('stdout formats (golden files)', () => {
@@ -211,7 +207,7 @@ describe('sinks and routing', () => {
         const objects = fixtureEvents(fixture);
         const recs = objects.map((raw) => ({ ...record(raw), raw }));
         const config = parseConfig({ sinks: [{ name: 'out', type: 'stdout', format }] }, {});
-        const sink = createSink(config.sinks![0]!, { scope: SCOPE, stdout: stream });
+        const sink = createSink(config.sinks![0]!, { scope: SCOPE, env: {}, stdout: stream });
         await sink.export(recs);
         lines[format] = text.trim().split('\n');
       }

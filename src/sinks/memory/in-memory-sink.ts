@@ -3,7 +3,6 @@ import type { ExportOutcome, Sink } from '../sink.ts';
 
 /** A sink that keeps what it receives, for tests; `failNext` makes the next exports fail. */
 export class InMemorySink implements Sink {
-  readonly type = 'memory';
   readonly name: string;
   readonly records: EventRecord[] = [];
   exportCalls = 0;

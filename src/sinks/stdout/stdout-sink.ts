@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { EventRecord } from '../../model/event-record.ts';
+import { ExportError } from '../export-error.ts';
 import type { ExportOutcome, Sink } from '../sink.ts';
 import { ClassicFormatter, toJsonLine } from './json-line.ts';
 
@@ -12,7 +13,6 @@ export interface StdoutSinkOptions {
 
 /** Writes one JSON object per record; acknowledges once the stream accepted the bytes. */
 export class StdoutSink implements Sink {
-  readonly type = 'stdout';
   readonly name: string;
   readonly #stream: Writable;
   readonly #format: (record: EventRecord) => string;
@@ -44,7 +44,7 @@ export class StdoutSink implements Sink {
     if (text === '') return Promise.resolve(done);
     return new Promise((resolve) => {
       this.#stream.write(text, (error) => {
-        resolve(error ? { ok: false, retryable: true, error } : done);
+        resolve(error ? { ok: false, error: new ExportError('E_EXPORT_WRITE', error.message, { cause: error }) } : done);
       });
     });
   }

@@ -1,0 +1,60 @@
+import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
+
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
+
+/**
+ * What the OTEL_EXPORTER_OTLP_* variables say for logs, read from the `env` given (never from
+ * `process.env` behind the caller's back). Per the OTLP exporter spec, each `_LOGS_` variable
+ * wins over its generic one; only the first OTLP sink reads them (see `sink-factory.ts`).
+ */
+export interface OtlpEnv {
+  protocol: OtlpProtocol | undefined;
+  /** OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: used as it is. */
+  logsEndpoint: string | undefined;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: a base URL, to which http protocols append `/v1/logs`. */
+  endpoint: string | undefined;
+  /** The generic headers, overridden key by key by the logs-specific ones. */
+  headers: Record<string, string>;
+  compression: 'gzip' | 'none' | undefined;
+  timeoutMs: number | undefined;
+  caFile: string | undefined;
+  certFile: string | undefined;
+  keyFile: string | undefined;
+  /** gRPC without TLS, for an endpoint given without a scheme. */
+  insecure: boolean | undefined;
+}
+
+/** The logs-specific variable, else the generic one; blank counts as unset. */
+function pick(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  for (const key of [`OTEL_EXPORTER_OTLP_LOGS_${name}`, `OTEL_EXPORTER_OTLP_${name}`]) {
+    const value = env[key]?.trim();
+    if (value) return value;
+  }
+  return undefined;
+}
+
+export function readOtlpEnv(env: NodeJS.ProcessEnv): OtlpEnv {
+  const protocol = pick(env, 'PROTOCOL');
+  const compression = pick(env, 'COMPRESSION');
+  // Milliseconds, per the spec; anything else is ignored as the OpenTelemetry SDKs do.
+  const timeout = Number(pick(env, 'TIMEOUT'));
+  const insecure = pick(env, 'INSECURE')?.toLowerCase();
+  return {
+    protocol: protocol === 'grpc' || protocol === 'http/json' || protocol === 'http/protobuf' ? protocol : undefined,
+    logsEndpoint: env['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT']?.trim() || undefined,
+    endpoint: env['OTEL_EXPORTER_OTLP_ENDPOINT']?.trim() || undefined,
+    headers: {
+      ...parseKeyPairsIntoRecord(env['OTEL_EXPORTER_OTLP_HEADERS']),
+      ...parseKeyPairsIntoRecord(env['OTEL_EXPORTER_OTLP_LOGS_HEADERS']),
+    },
+    compression: compression === 'gzip' || compression === 'none' ? compression : undefined,
+    timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
+    caFile: pick(env, 'CERTIFICATE'),
+    certFile: pick(env, 'CLIENT_CERTIFICATE'),
+    keyFile: pick(env, 'CLIENT_KEY'),
+    insecure: insecure === undefined ? undefined : insecure === 'true',
+  };
+}
+
+/** Nothing set: what a sink that must not read the variables sees. */
+export const NO_OTLP_ENV: OtlpEnv = readOtlpEnv({});

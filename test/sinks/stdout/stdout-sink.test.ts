@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { PassThrough, Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { mapEvent } from '../../../src/model/map-event.ts';
+import { normalizeEvent } from '../../../src/model/normalize.ts';
+import { StdoutSink } from '../../../src/sinks/stdout/stdout-sink.ts';
+import { podEvent } from '../../support/harness.ts';
+
+const records = (n: number) => Array.from({ length: n }, () => mapEvent(normalizeEvent(podEvent()), 'ADDED'));
+
+describe('stdout sink', () => {
+  it('starts, exports one line per record, shuts down, and shuts down twice', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const sink = new StdoutSink({ name: 'out', format: 'json', stream: out });
+    await sink.start();
+    assert.deepEqual(await sink.export(records(2)), { ok: true });
+    assert.equal(text.trim().split('\n').length, 2);
+    await sink.shutdown();
+    await sink.shutdown();
+  });
+
+  it('reports a stream that refuses the write as a retryable E_EXPORT_WRITE', async () => {
+    const broken = new Writable({ write: (_chunk, _encoding, callback) => callback(new Error('EPIPE')) });
+    broken.on('error', () => undefined);
+    const outcome = await new StdoutSink({ name: 'out', format: 'json', stream: broken }).export(records(1));
+    assert.equal(outcome.ok === false && outcome.error.code, 'E_EXPORT_WRITE');
+    assert.equal(outcome.ok === false && outcome.error.retryable, true);
+  });
+});
