@@ -7,6 +7,7 @@ import { DumpSource } from '../source/dump-source.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { SCOPE, VERSION } from '../app/version.ts';
 import { ConfigError } from '../config/config-error.ts';
+import { readOtlpEnv } from '../config/otlp-env.ts';
 import { loadConfigIsolated } from '../config/load-config-isolated.ts';
 import { redactConfig } from '../config/redact.ts';
 import type { Config } from '../config/schema.ts';
@@ -103,7 +104,8 @@ function buildSinks(config: Config) {
 
 /** With no sinks configured: OTLP if an endpoint is set in the environment, else the given fallback only. */
 function hasOtlpEnv(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT']);
+  const otlp = readOtlpEnv(env);
+  return otlp.endpoint !== undefined || otlp.logsEndpoint !== undefined;
 }
 
 async function demo(config: Config, configured: boolean, logger: Logger, durationMs: number | undefined, intervalMs: number): Promise<number> {

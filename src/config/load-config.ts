@@ -3,6 +3,8 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { otlpEndpointProblem } from './addresses.ts';
 import { ConfigError } from './config-error.ts';
+import { readHeaderValue } from './header-value.ts';
+import { readOtlpEnv } from './otlp-env.ts';
 import { type Config, type SinkConfig, configSchema, sinkSchema } from './schema.ts';
 
 /** `sinks[1].protocol` from `['sinks', 1, 'protocol']`. */
@@ -33,8 +35,8 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
 
 /** The endpoint of OTLP sink `i` for its protocol (the first OTLP sink's defaults to OTEL_EXPORTER_OTLP_*). */
 function endpointProblems(endpoint: string, protocol: string | undefined, i: number, firstOtlp: boolean, env: NodeJS.ProcessEnv): string[] {
-  const fromEnv = firstOtlp ? env['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL'] || env['OTEL_EXPORTER_OTLP_PROTOCOL'] : undefined;
-  const problem = otlpEndpointProblem(endpoint, protocol ?? (fromEnv || 'http/protobuf'));
+  const fromEnv = firstOtlp ? readOtlpEnv(env).protocol : undefined;
+  const problem = otlpEndpointProblem(endpoint, protocol ?? fromEnv ?? 'http/protobuf');
   return problem === undefined ? [] : [`sinks[${i}].endpoint: ${problem}`];
 }
 
@@ -44,12 +46,8 @@ function sinkProblems(sink: SinkConfig, i: number, firstOtlp: boolean, env: Node
   if (sink.type !== 'otlp') return problems;
   if (sink.endpoint !== undefined) problems.push(...endpointProblems(sink.endpoint, sink.protocol, i, firstOtlp, env));
   for (const [name, value] of Object.entries(sink.headers)) {
-    if (typeof value === 'object' && 'env' in value && env[value.env] === undefined) {
-      problems.push(`sinks[${i}].headers.${name}.env: environment variable ${value.env} is not set`);
-    }
-    if (typeof value === 'object' && 'file' in value && !existsSync(value.file)) {
-      problems.push(`sinks[${i}].headers.${name}.file: ${value.file} does not exist`);
-    }
+    const read = readHeaderValue(value, env, `sinks[${i}].headers.${name}`);
+    if ('problem' in read) problems.push(read.problem);
   }
   for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
     const file = sink.tls?.[key];

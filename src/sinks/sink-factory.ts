@@ -1,8 +1,8 @@
 import type { InstrumentationScope } from '@opentelemetry/core';
-import { readFileSync } from 'node:fs';
 import type { SinkConfig } from '../config/schema.ts';
 import { ConfigError } from '../config/config-error.ts';
-import { NO_OTLP_ENV, readOtlpEnv } from './otlp/otlp-env.ts';
+import { type HeaderValue, readHeaderValue } from '../config/header-value.ts';
+import { NO_OTLP_ENV, readOtlpEnv } from '../config/otlp-env.ts';
 import { otlpSettings } from './otlp/otlp-settings.ts';
 import { OtlpSink } from './otlp/otlp-sink.ts';
 import type { Sink } from './sink.ts';
@@ -15,25 +15,14 @@ export interface SinkFactoryContext {
   stdout?: NodeJS.WritableStream;
 }
 
-type HeaderValue = Extract<SinkConfig, { type: 'otlp' }>['headers'][string];
-
-/** Resolves header values given as `{env}` or `{file}` (secrets stay out of the config). */
-export function resolveHeaders(headers: Record<string, HeaderValue>, env: NodeJS.ProcessEnv, path = 'headers'): Record<string, string> {
+/** Resolves header values given as `{env}` or `{file}`; every header that cannot be read is named at once. */
+function resolveHeaders(headers: Record<string, HeaderValue>, env: NodeJS.ProcessEnv, path: string): Record<string, string> {
   const out: Record<string, string> = {};
   const problems: string[] = [];
   for (const [name, value] of Object.entries(headers)) {
-    if (typeof value === 'string') out[name] = value;
-    else if ('env' in value) {
-      const v = env[value.env];
-      if (v === undefined) problems.push(`${path}.${name}.env: environment variable ${value.env} is not set`);
-      else out[name] = v;
-    } else {
-      try {
-        out[name] = readFileSync(value.file, 'utf8').trim();
-      } catch (error) {
-        problems.push(`${path}.${name}.file: cannot read ${value.file}: ${(error as Error).message}`);
-      }
-    }
+    const read = readHeaderValue(value, env, `${path}.${name}`);
+    if ('value' in read) out[name] = read.value;
+    else problems.push(read.problem);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return out;

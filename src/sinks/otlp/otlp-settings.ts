@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { OtlpSinkConfig } from '../../config/schema.ts';
-import type { OtlpEnv, OtlpProtocol } from './otlp-env.ts';
+import type { OtlpEnv, OtlpProtocol } from '../../config/otlp-env.ts';
 
 /** Everything an {@link OtlpSink} needs, decided: the config entry first, then the OTEL_* variables, then the OTLP spec's defaults. */
 export interface OtlpSettings {
