@@ -122,15 +122,8 @@ export class Router {
       const tracker = this.#committer.tracker(namespace, start);
       const source: EventSource = new EventSource({
         client: this.#o.client,
-        api: config.source.api,
+        settings: config.source,
         namespace,
-        fieldSelector: config.source.fieldSelector,
-        labelSelector: config.source.labelSelector,
-        pageSize: config.source.pageSize,
-        watchTimeoutMs: config.source.watchTimeout,
-        inactivityTimeoutMs: config.source.inactivityTimeout,
-        minBackoffMs: config.source.minBackoff,
-        maxBackoffMs: config.source.maxBackoff,
         ...(start !== undefined ? { startResourceVersion: start } : {}),
         ...(resume?.listing?.[namespace] !== undefined ? { resumeList: resume.listing[namespace] } : {}),
         ...(backfill !== undefined ? { backfillMaxAgeMs: backfill } : {}),

@@ -5,7 +5,9 @@ import { pino } from 'pino';
 import { KubeClient, toApiError } from '../../src/kube/kube-client.ts';
 import { MAX_RETRY_AFTER_MS, parseRetryAfter } from '../../src/util/retry-after.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
-import { EventSource, type SourceItem } from '../../src/source/event-source.ts';
+import { configSchema } from '../../src/config/schema.ts';
+import { EventSource } from '../../src/source/event-source.ts';
+import type { SourceItem } from '../../src/source/source-item.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { podEvent } from '../support/harness.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
@@ -40,11 +42,10 @@ describe('event source retries', () => {
     const items: SourceItem[] = [];
     const source = new EventSource({
       client: KubeClient.fromServer(api!.url),
-      api: 'core/v1',
+      settings: configSchema.parse({
+        source: { pageSize: options.pageSize, minBackoff: `${options.minBackoffMs}ms`, maxBackoff: `${options.maxBackoffMs}ms` },
+      }).source,
       namespace: '',
-      pageSize: options.pageSize ?? 500,
-      minBackoffMs: options.minBackoffMs,
-      maxBackoffMs: options.maxBackoffMs,
       deliver: async (batch) => void items.push(...batch),
       metrics,
       logger,
