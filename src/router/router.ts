@@ -116,7 +116,6 @@ export class Router {
     if (point === undefined) return; // stopped before the checkpoint could be read
     const resume = point.checkpoint;
     this.#committer.resumedFrom(resume);
-    const backfill = config.source.backfill === 'all' ? undefined : config.source.backfill;
     this.#scopes = namespaces.map((namespace) => {
       const start = resume?.scopes[namespace];
       const tracker = this.#committer.tracker(namespace, start);
@@ -126,7 +125,6 @@ export class Router {
         namespace,
         ...(start !== undefined ? { startResourceVersion: start } : {}),
         ...(resume?.listing?.[namespace] !== undefined ? { resumeList: resume.listing[namespace] } : {}),
-        ...(backfill !== undefined ? { backfillMaxAgeMs: backfill } : {}),
         deliver: async (items) => {
           await this.#pipeline.consume(tracker, items);
           this.#committer.observe(namespace, source.resourceVersion);

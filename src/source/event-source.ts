@@ -19,7 +19,7 @@ import { Watchdog } from './watchdog.ts';
 /** The settings of `source` the watch source reads, as the schema outputs them: defaults applied, durations in ms. */
 export type EventSourceSettings = Pick<
   Config['source'],
-  'api' | 'fieldSelector' | 'labelSelector' | 'pageSize' | 'watchTimeout' | 'inactivityTimeout' | 'minBackoff' | 'maxBackoff'
+  'api' | 'fieldSelector' | 'labelSelector' | 'backfill' | 'pageSize' | 'watchTimeout' | 'inactivityTimeout' | 'minBackoff' | 'maxBackoff'
 >;
 
 export interface EventSourceOptions {
@@ -31,8 +31,6 @@ export interface EventSourceOptions {
   startResourceVersion?: string;
   /** An interrupted first LIST of an earlier run: what it got through is skipped. */
   resumeList?: { resourceVersion: string; after: string };
-  /** First start only: skip listed events whose last occurrence is older than this; undefined for all (`backfill: all`). */
-  backfillMaxAgeMs?: number;
   /** Accepts items; resolves when the pipeline has room again (this is the back-pressure). */
   deliver: Deliver;
   metrics: Metrics;
@@ -196,8 +194,9 @@ export class EventSource implements Source {
    */
   async #list(signal: AbortSignal, firstStart: boolean): Promise<void> {
     const cursor = this.#resourceVersion;
-    const cutoff =
-      firstStart && this.#o.backfillMaxAgeMs !== undefined ? Date.now() - this.#o.backfillMaxAgeMs : undefined;
+    // First start only: skip listed events whose last occurrence is older than `backfill`.
+    const { backfill } = this.#settings;
+    const cutoff = firstStart && backfill !== 'all' ? Date.now() - backfill : undefined;
     let continueToken: string | undefined;
     let listResourceVersion = '';
     let pages = 0;

@@ -145,15 +145,20 @@ describe('event source watch', () => {
     api = undefined;
   });
 
-  async function start(options: { inactivityTimeout?: string; deliver?: (batch: SourceItem[]) => Promise<void> } = {}) {
+  async function start(
+    options: { inactivityTimeout?: string; backfill?: string; deliver?: (batch: SourceItem[]) => Promise<void>; before?: (api: FakeApiServer) => void } = {},
+  ) {
     api = new FakeApiServer();
     await api.start();
+    options.before?.(api);
     const { logger, entries } = capturingLogger();
     const metrics = new Metrics();
     const items: SourceItem[] = [];
     const source = new EventSource({
       client: KubeClient.fromServer(api.url),
-      settings: configSchema.parse({ source: { minBackoff: '20ms', maxBackoff: '200ms', inactivityTimeout: options.inactivityTimeout } }).source,
+      settings: configSchema.parse({
+        source: { minBackoff: '20ms', maxBackoff: '200ms', inactivityTimeout: options.inactivityTimeout, backfill: options.backfill },
+      }).source,
       namespace: '',
       deliver: async (batch) => {
         await options.deliver?.(batch);
@@ -168,6 +173,21 @@ describe('event source watch', () => {
     await waitFor(() => source.synced && api!.watcherCount > 0, 'the watch', 10_000);
     return { api, source, items, metrics, entries, stop, running };
   }
+
+  it('on a first start lists only the events younger than backfill', async () => {
+    const recent = new Date().toISOString();
+    const { items } = await start({
+      backfill: '10m',
+      before: (api) => {
+        for (let i = 0; i < 3; i++) api.create(EVENTS, podEvent({ message: `old ${i}` }));
+        api.create(EVENTS, podEvent({ message: 'recent', lastTimestamp: recent }));
+      },
+    });
+    assert.deepEqual(
+      items.flatMap((i) => (i.kind === 'event' ? [i.event.message] : [])),
+      ['recent'],
+    );
+  });
 
   it('hands on watched events and moves its cursor to the last one delivered', async () => {
     const { api, source, items } = await start();
