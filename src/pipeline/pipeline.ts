@@ -5,7 +5,7 @@ import type { Enricher } from '../enrich/enricher.ts';
 import type { AttributeMap, EventRecord } from '../model/event-record.ts';
 import { Route } from '../route/rule-matcher.ts';
 import type { Sink } from '../sinks/sink.ts';
-import type { SourceItem } from '../source/event-source.ts';
+import type { SourceItem } from '../source/source-item.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { EnrichStage } from './enrich-stage.ts';

@@ -116,24 +116,15 @@ export class Router {
     if (point === undefined) return; // stopped before the checkpoint could be read
     const resume = point.checkpoint;
     this.#committer.resumedFrom(resume);
-    const backfill = config.source.backfill === 'all' ? undefined : config.source.backfill;
     this.#scopes = namespaces.map((namespace) => {
       const start = resume?.scopes[namespace];
       const tracker = this.#committer.tracker(namespace, start);
       const source: EventSource = new EventSource({
         client: this.#o.client,
-        api: config.source.api,
+        settings: config.source,
         namespace,
-        fieldSelector: config.source.fieldSelector,
-        labelSelector: config.source.labelSelector,
-        pageSize: config.source.pageSize,
-        watchTimeoutMs: config.source.watchTimeout,
-        inactivityTimeoutMs: config.source.inactivityTimeout,
-        minBackoffMs: config.source.minBackoff,
-        maxBackoffMs: config.source.maxBackoff,
         ...(start !== undefined ? { startResourceVersion: start } : {}),
         ...(resume?.listing?.[namespace] !== undefined ? { resumeList: resume.listing[namespace] } : {}),
-        ...(backfill !== undefined ? { backfillMaxAgeMs: backfill } : {}),
         deliver: async (items) => {
           await this.#pipeline.consume(tracker, items);
           this.#committer.observe(namespace, source.resourceVersion);

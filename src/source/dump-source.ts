@@ -1,7 +1,7 @@
 import { MalformedEventError, normalizeEvent } from '../model/normalize.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
-import type { SourceItem } from './event-source.ts';
+import type { SourceItem } from './source-item.ts';
 import type { Deliver, Source } from './source.ts';
 
 export interface DumpSourceOptions {

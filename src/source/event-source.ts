@@ -1,61 +1,41 @@
+import type { Config } from '../config/schema.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { ApiError, type KubeClient, toApiError } from '../kube/kube-client.ts';
-import { MalformedEventError, lastSeenTime, normalizeEvent } from '../model/normalize.ts';
-import type { NormalizedEvent } from '../model/normalized-event.ts';
+import { lastSeenTime } from '../model/normalize.ts';
 import { Backoff, sleep } from './backoff.ts';
 import { eventsPath } from './events-path.ts';
 import { currentResourceVersion } from './current-resource-version.ts';
+import { GoneError } from './gone-error.ts';
+import { MalformedInput } from './malformed-input.ts';
+import { NdjsonLineReader } from './ndjson-line-reader.ts';
 import { compareResourceVersions, isNewerThan } from './resource-version.ts';
+import type { Deliver, Source } from './source.ts';
+import type { SourceItem } from './source-item.ts';
 import { isResourceVersionTooLarge } from './too-large.ts';
-import { DEFAULT_MAX_LINE_BYTES, NdjsonLineReader } from './ndjson-line-reader.ts';
-import type { Source } from './source.ts';
-import { parseWatchFrame } from './watch-frame.ts';
+import { WatchFrameMapper } from './watch-frame-mapper.ts';
+import { Watchdog } from './watchdog.ts';
 
-/** What the source hands to the pipeline, in stream order. */
-export type SourceItem =
-  | {
-      kind: 'event';
-      /** `LISTED` for objects of a (re-)list, where ADDED/MODIFIED cannot be told apart. */
-      notification: 'ADDED' | 'MODIFIED' | 'DELETED' | 'LISTED';
-      event: NormalizedEvent;
-      /** The object as received (not copied). */
-      raw: unknown;
-      /** The cursor reached once this item is delivered; undefined inside a list. */
-      resourceVersion: string | undefined;
-    }
-  | { kind: 'cursor'; resourceVersion: string }
-  /** End of a LIST page: everything up to `after` (by key) of the snapshot at `resourceVersion` was handed on. */
-  | { kind: 'list-progress'; resourceVersion: string; after: string };
+/** The settings of `source` the watch source reads, as the schema outputs them: defaults applied, durations in ms. */
+export type EventSourceSettings = Pick<
+  Config['source'],
+  'api' | 'fieldSelector' | 'labelSelector' | 'backfill' | 'pageSize' | 'watchTimeout' | 'inactivityTimeout' | 'minBackoff' | 'maxBackoff'
+>;
 
 export interface EventSourceOptions {
   client: KubeClient;
-  api: 'core/v1' | 'events.k8s.io/v1';
+  settings: EventSourceSettings;
   /** Empty for all namespaces. */
   namespace: string;
-  fieldSelector?: string;
-  labelSelector?: string;
-  pageSize?: number;
-  watchTimeoutMs?: number;
-  inactivityTimeoutMs?: number;
-  minBackoffMs?: number;
-  maxBackoffMs?: number;
   /** Resume point from the checkpoint; undefined on a first start. */
   startResourceVersion?: string;
   /** An interrupted first LIST of an earlier run: what it got through is skipped. */
   resumeList?: { resourceVersion: string; after: string };
-  /** First start only: skip listed events whose last occurrence is older than this. */
-  backfillMaxAgeMs?: number;
-  /** Longest watch line (one event) in bytes; longer ones are skipped and counted as malformed. Default 4 MiB. */
-  maxLineBytes?: number;
   /** Accepts items; resolves when the pipeline has room again (this is the back-pressure). */
-  deliver: (items: SourceItem[]) => Promise<void>;
+  deliver: Deliver;
   metrics: Metrics;
   logger: Logger;
 }
-
-/** The API server answered 410: the resourceVersion or continue token is gone. */
-class GoneError extends Error {}
 
 /** The inactivity watchdog fired. */
 class InactivityError extends Error {}
@@ -68,18 +48,23 @@ class InactivityError extends Error {}
  */
 export class EventSource implements Source {
   readonly #o: EventSourceOptions;
+  readonly #settings: EventSourceSettings;
   readonly #log: Logger;
+  readonly #malformed: MalformedInput;
+  readonly #frames: WatchFrameMapper;
   #resourceVersion: string | undefined;
   #resumeList: { resourceVersion: string; after: string } | undefined;
   #synced = false;
   #lastActivity = Date.now();
-  #malformedSeen = new Set<string>();
 
   constructor(options: EventSourceOptions) {
     this.#o = options;
+    this.#settings = options.settings;
     this.#resourceVersion = options.startResourceVersion;
     this.#resumeList = options.resumeList;
     this.#log = options.logger.child({ component: 'source', namespace: options.namespace || '*' });
+    this.#malformed = new MalformedInput(options.metrics, this.#log);
+    this.#frames = new WatchFrameMapper(options.metrics, this.#malformed);
   }
 
   /** The resourceVersion the next watch would start from. */
@@ -98,20 +83,20 @@ export class EventSource implements Source {
   }
 
   #path(): string {
-    return eventsPath(this.#o.api, this.#o.namespace);
+    return eventsPath(this.#settings.api, this.#o.namespace);
   }
 
   #query(params: Record<string, string | undefined>): string {
     const query = new URLSearchParams();
-    if (this.#o.fieldSelector) query.set('fieldSelector', this.#o.fieldSelector);
-    if (this.#o.labelSelector) query.set('labelSelector', this.#o.labelSelector);
+    if (this.#settings.fieldSelector) query.set('fieldSelector', this.#settings.fieldSelector);
+    if (this.#settings.labelSelector) query.set('labelSelector', this.#settings.labelSelector);
     for (const [key, value] of Object.entries(params)) if (value !== undefined) query.set(key, value);
     return `${this.#path()}?${query.toString()}`;
   }
 
   /** Runs until `signal` aborts. Never throws for API or stream failures: it backs off and retries. */
   async run(signal: AbortSignal): Promise<void> {
-    const backoff = new Backoff(this.#o.minBackoffMs ?? 1000, this.#o.maxBackoffMs ?? 30_000);
+    const backoff = new Backoff(this.#settings.minBackoff, this.#settings.maxBackoff);
     let needList = this.#resourceVersion === undefined;
     let firstStart = this.#resourceVersion === undefined;
     // The cursor is in this cluster's future (etcd restored from a backup, a checkpoint from a
@@ -189,7 +174,7 @@ export class EventSource implements Source {
     const cursor = this.#resourceVersion;
     if (cursor === undefined) return undefined;
     try {
-      const current = await currentResourceVersion(this.#o.client, this.#o.api, this.#o.namespace, signal);
+      const current = await currentResourceVersion(this.#o.client, this.#settings.api, this.#o.namespace, signal);
       return (compareResourceVersions(cursor, current) ?? 0) > 0 ? current : undefined;
     } catch (error) {
       this.#log.debug({ err: errorSummary(error) }, 'cannot read the current resourceVersion');
@@ -202,29 +187,6 @@ export class EventSource implements Source {
     this.#o.metrics.lastEventSeconds.set(this.#lastActivity / 1000);
   }
 
-  #malformed(kind: string, detail: unknown): void {
-    this.#o.metrics.malformedInput(kind);
-    // Log each kind once at warn; later ones at debug, so a hostile stream cannot flood the logs.
-    if (!this.#malformedSeen.has(kind)) {
-      this.#malformedSeen.add(kind);
-      this.#log.warn({ kind, detail }, 'skipping malformed input from the API server');
-    } else {
-      this.#log.debug({ kind, detail }, 'skipping malformed input from the API server');
-    }
-  }
-
-  #normalize(raw: unknown): NormalizedEvent | undefined {
-    try {
-      return normalizeEvent(raw);
-    } catch (error) {
-      if (error instanceof MalformedEventError) {
-        this.#malformed(error.kind, error.message);
-        return undefined;
-      }
-      throw error;
-    }
-  }
-
   /**
    * One complete paginated LIST. Listed objects are handed on only when newer than the
    * cursor (the checkpoint, or what the last watch delivered); the pipeline's occurrence
@@ -232,8 +194,9 @@ export class EventSource implements Source {
    */
   async #list(signal: AbortSignal, firstStart: boolean): Promise<void> {
     const cursor = this.#resourceVersion;
-    const cutoff =
-      firstStart && this.#o.backfillMaxAgeMs !== undefined ? Date.now() - this.#o.backfillMaxAgeMs : undefined;
+    // First start only: skip listed events whose last occurrence is older than `backfill`.
+    const { backfill } = this.#settings;
+    const cutoff = firstStart && backfill !== 'all' ? Date.now() - backfill : undefined;
     let continueToken: string | undefined;
     let listResourceVersion = '';
     let pages = 0;
@@ -241,7 +204,7 @@ export class EventSource implements Source {
     const tokens = new Set<string>();
     do {
       const response = await this.#o.client.request(
-        this.#query({ limit: String(this.#o.pageSize ?? 500), continue: continueToken }),
+        this.#query({ limit: String(this.#settings.pageSize), continue: continueToken }),
         { signal },
       );
       if (response.status === 410) {
@@ -256,7 +219,7 @@ export class EventSource implements Source {
       try {
         page = JSON.parse(text);
       } catch {
-        this.#malformed('invalid-list-json', text.slice(0, 200));
+        this.#malformed.report('invalid-list-json', text.slice(0, 200));
         throw new Error('list page is not valid JSON');
       }
       pages += 1;
@@ -266,7 +229,7 @@ export class EventSource implements Source {
         // A server (or proxy) that hands back a token already followed would make this loop
         // forever without a pause (~900 LISTs/s): treat it as a failed list, which backs off.
         if (tokens.has(continueToken)) {
-          this.#malformed('continue-token-repeated', `page ${pages} repeated an earlier continue token`);
+          this.#malformed.report('continue-token-repeated', `page ${pages} repeated an earlier continue token`);
           throw new Error(`list pagination loops: page ${pages} repeated an earlier continue token`);
         }
         tokens.add(continueToken);
@@ -276,7 +239,7 @@ export class EventSource implements Source {
       let lastKey = '';
       for (const raw of Array.isArray(page.items) ? page.items : []) {
         this.#o.metrics.notification('LISTED');
-        const event = this.#normalize(raw);
+        const event = this.#malformed.normalize(raw);
         if (event === undefined) continue;
         lastKey = `${event.namespace}/${event.name}`;
         if (!isNewerThan(event.resourceVersion, cursor)) continue;
@@ -303,124 +266,62 @@ export class EventSource implements Source {
     this.#log.info({ pages, handedOn, resourceVersion: listResourceVersion, since: cursor }, 'list complete');
   }
 
-  /** One watch stream from the current resourceVersion; resolves with the number of frames when it ends. */
+  /**
+   * One watch stream from the current resourceVersion; resolves with the number of frames it
+   * brought when it ends. Open the stream, split it into lines, map the lines to items, hand
+   * them on, and only then move the cursor: what the pipeline did not accept is read again.
+   */
   async #watch(signal: AbortSignal): Promise<number> {
-    const watchTimeoutS = Math.max(1, Math.round((this.#o.watchTimeoutMs ?? 300_000) / 1000));
-    // Spread reconnects like client-go's reflector: a random timeout in [T, 2T).
-    const timeoutSeconds = String(watchTimeoutS + Math.floor(Math.random() * watchTimeoutS));
     const stream = new AbortController();
     const abortStream = () => stream.abort();
     signal.addEventListener('abort', abortStream, { once: true });
-    const inactivityMs = this.#o.inactivityTimeoutMs ?? 180_000;
-    let inactive = false;
-    // One timer for the stream's life, re-armed with refresh() for every chunk (no new timer per
-    // chunk); while the pipeline pushes back it is paused, and a firing then only re-arms it.
-    let paused = false;
-    const timer: NodeJS.Timeout = setTimeout(() => {
-      if (paused) {
-        timer.refresh();
-        return;
-      }
-      inactive = true;
-      stream.abort();
-    }, inactivityMs);
-    const arm = () => {
-      paused = false;
-      timer.refresh();
-    };
-    const disarm = () => {
-      paused = true;
-    };
+    const watchdog = new Watchdog(this.#settings.inactivityTimeout, abortStream);
     let frames = 0;
     try {
-      const response = await this.#o.client.request(
-        this.#query({
-          watch: 'true',
-          resourceVersion: this.#resourceVersion,
-          allowWatchBookmarks: 'true',
-          timeoutSeconds,
-        }),
-        { signal: stream.signal, timeoutMs: 0 },
-      );
-      if (response.status === 410) {
-        await response.body?.cancel();
-        throw new GoneError('watch answered 410');
-      }
-      if (!response.ok || response.body === null) throw await toApiError(response);
-      this.#synced = true;
-      const reader = new NdjsonLineReader({ maxLineBytes: this.#o.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES });
-      for await (const chunk of response.body) {
+      const body = await this.#openWatch(stream.signal);
+      const lines = new NdjsonLineReader();
+      for await (const chunk of body) {
         this.#touch();
-        const items: SourceItem[] = [];
-        let streamError: unknown;
-        for (const line of reader.push(chunk as Uint8Array)) {
-          if (line.kind === 'too-long') {
-            frames += 1;
-            // Skipped up to its newline: one hostile line costs neither memory nor a reconnect.
-            this.#malformed('line-too-long', `${line.bytes} bytes in one line`);
-            continue;
-          }
-          const text = line.text.trim();
-          if (text === '') continue;
-          frames += 1;
-          try {
-            this.#frame(text, items);
-          } catch (error) {
-            // An ERROR frame ends the stream, but what came before it in this chunk is still delivered.
-            streamError = error;
-            break;
-          }
-        }
-        if (items.length > 0) {
+        const mapped = this.#frames.map(lines.push(chunk));
+        frames += mapped.frames;
+        if (mapped.items.length > 0) {
           // The watchdog sleeps while the pipeline pushes back: a paused stream is not a dead one.
-          disarm();
-          await this.#o.deliver(items);
-          // Only what the pipeline accepted moves the resume point: a failed delivery is re-read.
-          for (let i = items.length - 1; i >= 0; i--) {
-            const rv = items[i]?.resourceVersion;
-            if (rv !== undefined) {
-              this.#resourceVersion = rv;
-              break;
-            }
-          }
-          arm();
+          watchdog.pause();
+          await this.#o.deliver(mapped.items);
+          if (mapped.resourceVersion !== undefined) this.#resourceVersion = mapped.resourceVersion;
+          watchdog.kick();
         }
-        if (streamError !== undefined) throw streamError;
+        // An ERROR frame ends the stream, after what came before it in the chunk was delivered.
+        if (mapped.end !== undefined) throw mapped.end;
       }
       return frames;
     } catch (error) {
-      if (inactive) throw new InactivityError('inactivity');
+      if (watchdog.fired) throw new InactivityError('inactivity');
       if (signal.aborted) return frames;
       throw error;
     } finally {
-      clearTimeout(timer);
+      watchdog.stop();
       signal.removeEventListener('abort', abortStream);
       stream.abort();
     }
   }
 
-  #frame(line: string, items: SourceItem[]): void {
-    const frame = parseWatchFrame(line);
-    switch (frame.type) {
-      case 'MALFORMED':
-        this.#malformed(frame.kind, frame.detail);
-        return;
-      case 'BOOKMARK':
-        this.#o.metrics.notification('BOOKMARK');
-        items.push({ kind: 'cursor', resourceVersion: frame.resourceVersion });
-        return;
-      case 'ERROR':
-        this.#o.metrics.notification('ERROR');
-        if (frame.code === 410) throw new GoneError(frame.message);
-        this.#malformed(`error-frame-${frame.code || 'unknown'}`, frame.message);
-        throw new ApiError(frame.code, frame.reason, `watch ERROR frame: ${frame.code} ${frame.reason} ${frame.message}`);
-      default: {
-        this.#o.metrics.notification(frame.type);
-        const event = this.#normalize(frame.object);
-        if (event === undefined) return;
-        items.push({ kind: 'event', notification: frame.type, event, raw: frame.object, resourceVersion: event.resourceVersion || undefined });
-      }
+  /** Sends the WATCH request; its body is the stream. A 410 answer is a {@link GoneError}. */
+  async #openWatch(signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
+    const watchTimeoutS = Math.max(1, Math.round(this.#settings.watchTimeout / 1000));
+    // Spread reconnects like client-go's reflector: a random timeout in [T, 2T).
+    const timeoutSeconds = String(watchTimeoutS + Math.floor(Math.random() * watchTimeoutS));
+    const response = await this.#o.client.request(
+      this.#query({ watch: 'true', resourceVersion: this.#resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds }),
+      { signal, timeoutMs: 0 },
+    );
+    if (response.status === 410) {
+      await response.body?.cancel();
+      throw new GoneError('watch answered 410');
     }
+    if (!response.ok || response.body === null) throw await toApiError(response);
+    this.#synced = true;
+    return response.body;
   }
 }
 

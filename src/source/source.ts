@@ -1,4 +1,4 @@
-import type { SourceItem } from './event-source.ts';
+import type { SourceItem } from './source-item.ts';
 
 /**
  * Where events come from. A source runs until it is done or `signal` aborts, handing items to

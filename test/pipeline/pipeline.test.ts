@@ -7,7 +7,7 @@ import type { EventRecord } from '../../src/model/event-record.ts';
 import { normalizeEvent } from '../../src/model/normalize.ts';
 import { Pipeline } from '../../src/pipeline/pipeline.ts';
 import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
-import type { SourceItem } from '../../src/source/event-source.ts';
+import type { SourceItem } from '../../src/source/source-item.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { podEvent, testConfig } from '../support/harness.ts';

@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import { mapEvent } from '../../src/model/map-event.ts';
 import { normalizeEvent } from '../../src/model/normalize.ts';
 import type { EventRecord } from '../../src/model/event-record.ts';
-import { MAX_PATTERN_INPUT, compilePattern, patternProblem } from '../../src/util/pattern.ts';
 import { Route, compileRule } from '../../src/route/rule-matcher.ts';
 import { podEvent } from '../support/harness.ts';
 
@@ -19,34 +18,10 @@ describe('route rules', () => {
     assert.equal(route.accepts(record({ involvedObject: { kind: 'Pod', name: 'a-b-c-d-e-controller', namespace: 'default' } })), false);
   });
 
-  it('runs a /regex/ with nested quantifiers in linear time (RE2), with the right answer', () => {
-    // 4000, not 5000: a field is matched by its first 4096 characters, where `$` would then match.
-    const match = compilePattern('/(a+)+$/');
-    assert.equal(match(`${'a'.repeat(4000)}b`), false);
-    assert.equal(match('xaaa'), true);
+  it('runs a /regex/ rule with nested quantifiers in linear time (RE2), with the right answer', () => {
     const rule = compileRule({ message: '/^(a|aa)+$/' });
     assert.equal(rule(record({ message: `${'a'.repeat(4000)}!` })), false);
-  });
-
-  it('keeps RegExp semantics for ordinary regexes: unanchored unless anchored', () => {
-    assert.equal(compilePattern('/Back/')('BackOff'), true);
-    assert.equal(compilePattern('/^Off/')('BackOff'), false);
-    assert.equal(compilePattern('/^(Failed|BackOff)$/')('BackOff'), true);
-    assert.equal(compilePattern('/\\d{3}/')('exit 137'), true);
-  });
-
-  it('matches only the first 4096 characters of a field', () => {
-    const long = `${'x'.repeat(MAX_PATTERN_INPUT)}needle`;
-    assert.equal(compilePattern('*needle*')(long), false);
-    assert.equal(compilePattern('/needle/')(long), false);
-    assert.equal(compilePattern('x*')(long), true);
-  });
-
-  it('refuses regexes RE2 cannot run linearly, with a readable reason', () => {
-    assert.match(patternProblem('/(?=a)b/') ?? '', /invalid regular expression \/\(\?=a\)b\/ \(RE2 syntax\)/);
-    assert.match(patternProblem('/(a/') ?? '', /missing closing \)/);
-    assert.equal(patternProblem('/ok.*/'), undefined);
-    assert.equal(patternProblem('plain-(glob'), undefined);
+    assert.equal(rule(record({ message: 'aaaa' })), true);
   });
 
   it('matches the event message', () => {
@@ -66,5 +41,51 @@ describe('route rules', () => {
     assert.equal(rule(r), true);
     r.resource['k8s.pod.annotation.team.example.com/owner'] = 'search';
     assert.equal(rule(r), false);
+  });
+
+  it('accepts every record when it has no rules', () => {
+    assert.equal(new Route([], []).accepts(record()), true);
+  });
+
+  it('accepts a record that matches any of its match rules, and no other', () => {
+    const route = new Route([{ reason: 'BackOff' }, { type: 'Warning' }], []);
+    assert.equal(route.accepts(record({ reason: 'BackOff', type: 'Normal' })), true);
+    assert.equal(route.accepts(record({ reason: 'Failed', type: 'Warning' })), true);
+    assert.equal(route.accepts(record({ reason: 'Pulled', type: 'Normal' })), false);
+  });
+
+  it('drops a record that a drop rule matches, even when a match rule matches it too', () => {
+    const route = new Route([{ type: 'Warning' }], [{ namespace: 'kube-*' }]);
+    assert.equal(route.accepts(record({ type: 'Warning' })), true);
+    assert.equal(route.accepts(record({ type: 'Warning', involvedObject: { kind: 'Pod', name: 'dns', namespace: 'kube-system' } })), false);
+  });
+
+  it('requires every condition of one rule to hold', () => {
+    const rule = compileRule({ kind: 'Pod', reason: 'Back*' });
+    assert.equal(rule(record({ reason: 'BackOff' })), true);
+    assert.equal(rule(record({ reason: 'Pulled' })), false);
+    assert.equal(rule(record({ reason: 'BackOff', involvedObject: { kind: 'Node', name: 'n1' } })), false);
+  });
+
+  it('matches globs on the namespace, kind, name, reason and reporting controller', () => {
+    const r = record({ reason: 'FailedScheduling', involvedObject: { kind: 'Pod', name: 'web-7f9c', namespace: 'shop' }, source: { component: 'default-scheduler' } });
+    assert.equal(compileRule({ namespace: 'sh?p' })(r), true);
+    assert.equal(compileRule({ kind: 'P*' })(r), true);
+    assert.equal(compileRule({ name: 'web-*' })(r), true);
+    assert.equal(compileRule({ reason: 'Failed*' })(r), true);
+    assert.equal(compileRule({ reportingController: '*scheduler' })(r), true);
+    assert.equal(compileRule({ name: 'api-*' })(r), false);
+  });
+
+  it('matches /regex/ rules unanchored unless anchored', () => {
+    assert.equal(compileRule({ reason: '/Back/' })(record({ reason: 'BackOff' })), true);
+    assert.equal(compileRule({ reason: '/^Off/' })(record({ reason: 'BackOff' })), false);
+  });
+
+  it('passes a minCount rule only for events that occurred at least that often', () => {
+    const rule = compileRule({ minCount: 3 });
+    assert.equal(rule(record({ count: 2 })), false);
+    assert.equal(rule(record({ count: 3 })), true);
+    assert.equal(rule(record({ count: undefined })), false, 'no count is one occurrence');
   });
 });

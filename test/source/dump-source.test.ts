@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DumpSource } from '../../src/source/dump-source.ts';
-import type { SourceItem } from '../../src/source/event-source.ts';
+import type { SourceItem } from '../../src/source/source-item.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { fixtureEvents } from '../support/fixtures.ts';

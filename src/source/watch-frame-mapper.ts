@@ -1,0 +1,85 @@
+import { ApiError } from '../kube/kube-client.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import { GoneError } from './gone-error.ts';
+import type { MalformedInput } from './malformed-input.ts';
+import type { NdjsonItem } from './ndjson-line-reader.ts';
+import type { SourceItem } from './source-item.ts';
+import { parseWatchFrame } from './watch-frame.ts';
+
+/** What the lines of one chunk of a watch stream came to. */
+export interface MappedLines {
+  /** To hand to the pipeline, in stream order. */
+  items: SourceItem[];
+  /** The cursor reached once `items` are delivered; undefined when none of them moves it. */
+  resourceVersion: string | undefined;
+  /** Frames seen, malformed ones included (a stream that brought any is not a silent one). */
+  frames: number;
+  /**
+   * Set when an ERROR frame ended the stream: a {@link GoneError} for 410 (re-list), else an
+   * {@link ApiError} (back off; `ResourceVersionTooLarge` is recognised by its message). Lines
+   * after it are not read; the items before it are still to be delivered.
+   */
+  end: Error | undefined;
+}
+
+/**
+ * Turns the lines of a watch stream into what the source hands on: ADDED/MODIFIED/DELETED into
+ * events, BOOKMARK into a cursor, ERROR into the end of the stream. A malformed frame, an event
+ * that cannot be normalized or an over-long line is counted and skipped; nothing here throws.
+ */
+export class WatchFrameMapper {
+  readonly #metrics: Pick<Metrics, 'notification'>;
+  readonly #malformed: MalformedInput;
+
+  constructor(metrics: Pick<Metrics, 'notification'>, malformed: MalformedInput) {
+    this.#metrics = metrics;
+    this.#malformed = malformed;
+  }
+
+  map(lines: readonly NdjsonItem[]): MappedLines {
+    const out: MappedLines = { items: [], resourceVersion: undefined, frames: 0, end: undefined };
+    for (const line of lines) {
+      if (line.kind === 'too-long') {
+        out.frames += 1;
+        // Skipped up to its newline by the reader: one hostile line costs neither memory nor a reconnect.
+        this.#malformed.report('line-too-long', `${line.bytes} bytes in one line`);
+        continue;
+      }
+      const text = line.text.trim();
+      if (text === '') continue;
+      out.frames += 1;
+      out.end = this.#frame(text, out);
+      if (out.end !== undefined) break;
+    }
+    return out;
+  }
+
+  /** Adds what one frame brings to `out`; returns the error that ends the stream, if it is an ERROR frame. */
+  #frame(text: string, out: MappedLines): Error | undefined {
+    const frame = parseWatchFrame(text);
+    switch (frame.type) {
+      case 'MALFORMED':
+        this.#malformed.report(frame.kind, frame.detail);
+        return undefined;
+      case 'BOOKMARK':
+        this.#metrics.notification('BOOKMARK');
+        out.items.push({ kind: 'cursor', resourceVersion: frame.resourceVersion });
+        out.resourceVersion = frame.resourceVersion;
+        return undefined;
+      case 'ERROR':
+        this.#metrics.notification('ERROR');
+        if (frame.code === 410) return new GoneError(frame.message);
+        this.#malformed.report(`error-frame-${frame.code || 'unknown'}`, frame.message);
+        return new ApiError(frame.code, frame.reason, `watch ERROR frame: ${frame.code} ${frame.reason} ${frame.message}`);
+      default: {
+        this.#metrics.notification(frame.type);
+        const event = this.#malformed.normalize(frame.object);
+        if (event === undefined) return undefined;
+        const resourceVersion = event.resourceVersion || undefined;
+        out.items.push({ kind: 'event', notification: frame.type, event, raw: frame.object, resourceVersion });
+        if (resourceVersion !== undefined) out.resourceVersion = resourceVersion;
+        return undefined;
+      }
+    }
+  }
+}

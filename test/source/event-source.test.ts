@@ -1,0 +1,279 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { afterEach, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { KubeClient, toApiError } from '../../src/kube/kube-client.ts';
+import { MAX_RETRY_AFTER_MS, parseRetryAfter } from '../../src/util/retry-after.ts';
+import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
+import { configSchema } from '../../src/config/schema.ts';
+import { EventSource } from '../../src/source/event-source.ts';
+import type { SourceItem } from '../../src/source/source-item.ts';
+import { Metrics } from '../../src/telemetry/metrics.ts';
+import { podEvent } from '../support/harness.ts';
+import { waitFor } from '../support/otlp-receiver.ts';
+import { status } from '../support/scripted-stream.ts';
+
+const EVENTS = '/api/v1/events';
+const isList = (method: string, path: string, query: URLSearchParams) => method === 'GET' && path === EVENTS && query.get('watch') === null;
+
+/** A logger whose entries the test can read. */
+function capturingLogger(): { logger: pino.Logger; entries: Array<Record<string, unknown>> } {
+  const entries: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString().split('\n')) if (line) entries.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), entries };
+}
+
+describe('event source retries', () => {
+  let api: FakeApiServer | undefined;
+  const stops: AbortController[] = [];
+  afterEach(async () => {
+    for (const stop of stops.splice(0)) stop.abort();
+    await api?.stop();
+    api = undefined;
+  });
+
+  function startSource(options: {
+    minBackoffMs: number;
+    maxBackoffMs: number;
+    pageSize?: number;
+    inactivityTimeout?: string;
+    /** Called with each batch before it counts as delivered (the pipeline's back-pressure). */
+    deliver?: (batch: SourceItem[]) => Promise<void>;
+  }) {
+    const { logger, entries } = capturingLogger();
+    const metrics = new Metrics();
+    const items: SourceItem[] = [];
+    const source = new EventSource({
+      client: KubeClient.fromServer(api!.url),
+      settings: configSchema.parse({
+        source: {
+          pageSize: options.pageSize,
+          minBackoff: `${options.minBackoffMs}ms`,
+          maxBackoff: `${options.maxBackoffMs}ms`,
+          inactivityTimeout: options.inactivityTimeout,
+        },
+      }).source,
+      namespace: '',
+      deliver: async (batch) => {
+        await options.deliver?.(batch);
+        items.push(...batch);
+      },
+      metrics,
+      logger,
+    });
+    const stop = new AbortController();
+    stops.push(stop);
+    const running = source.run(stop.signal);
+    return { source, entries, items, metrics, running };
+  }
+
+  it('reads Retry-After in seconds from an API answer, capped at a minute', async () => {
+    assert.equal(parseRetryAfter('30'), 30_000);
+    assert.equal(parseRetryAfter('3600'), MAX_RETRY_AFTER_MS);
+    assert.equal(parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT'), undefined);
+    assert.equal(parseRetryAfter(null), undefined);
+    api = new FakeApiServer();
+    await api.start();
+    api.failRequests(isList, 429, 1, undefined, { 'retry-after': '7' });
+    const error = await toApiError(await KubeClient.fromServer(api.url).request(EVENTS));
+    assert.equal(error.status, 429);
+    assert.equal(error.retryAfterMs, 7000);
+  });
+
+  it('waits as long as a 429 Retry-After says before listing again, not its own short backoff', async () => {
+    api = new FakeApiServer();
+    await api.start();
+    api.failRequests(isList, 429, 1, undefined, { 'retry-after': '30' });
+    const { entries, metrics } = startSource({ minBackoffMs: 20, maxBackoffMs: 200 });
+    await waitFor(() => entries.some((e) => e['msg'] === 'list/watch failed; backing off'), 'the failed list to be logged');
+    const failure = entries.find((e) => e['msg'] === 'list/watch failed; backing off')!;
+    assert.ok(Number(failure['retryInMs']) >= 30_000, `retries in ${String(failure['retryInMs'])} ms`);
+    assert.equal(api.requests.get(`GET ${EVENTS}`), 1);
+    const restarts = (await metrics.watchRestarts.get()).values.find((v) => v.labels['cause'] === 'http');
+    assert.equal(restarts?.value, 1);
+  });
+
+  it('treats a continue token that repeats as a failed list and backs off, instead of looping', async () => {
+    api = new FakeApiServer();
+    await api.start();
+    for (let i = 0; i < 12; i++) api.create(EVENTS, podEvent());
+    api.repeatContinueToken = true;
+    const { metrics } = startSource({ minBackoffMs: 60_000, maxBackoffMs: 60_000, pageSize: 5 });
+    const repeated = async () => (await metrics.malformed.get()).values.find((v) => v.labels['kind'] === 'continue-token-repeated')?.value ?? 0;
+    let seen = 0;
+    await waitFor(() => {
+      void repeated().then((n) => (seen = n));
+      return seen === 1;
+    }, 'the repeated token to be detected');
+    // The first page, then the page that repeated the token; the next attempt waits a minute.
+    assert.equal(api.requests.get(`GET ${EVENTS}`), 2);
+    const restarts = (await metrics.watchRestarts.get()).values.find((v) => v.labels['cause'] === 'error');
+    assert.equal(restarts?.value, 1);
+  });
+
+  it('lists every page when the tokens advance', async () => {
+    api = new FakeApiServer();
+    await api.start();
+    for (let i = 0; i < 12; i++) api.create(EVENTS, podEvent());
+    const { source, items } = startSource({ minBackoffMs: 20, maxBackoffMs: 200, pageSize: 5 });
+    await waitFor(() => source.synced, 'the list to complete');
+    assert.equal(items.filter((i) => i.kind === 'event').length, 12);
+  });
+});
+
+async function counted(metrics: Metrics, counter: 'watchRestarts' | 'checkpointDiscarded', label: string): Promise<number> {
+  const key = counter === 'watchRestarts' ? 'cause' : 'reason';
+  const values: ReadonlyArray<{ labels: Record<string, unknown>; value: number }> = (await metrics[counter].get()).values;
+  return values.find((v) => v.labels[key] === label)?.value ?? 0;
+}
+
+const eventCount = (items: readonly SourceItem[]) => items.filter((i) => i.kind === 'event').length;
+/** Complete LISTs so far (the fake server counts list and watch requests as one). */
+const lists = (entries: ReadonlyArray<Record<string, unknown>>) => entries.filter((e) => e['msg'] === 'list complete').length;
+
+describe('event source watch', () => {
+  let api: FakeApiServer | undefined;
+  const stops: AbortController[] = [];
+  afterEach(async () => {
+    for (const stop of stops.splice(0)) stop.abort();
+    await api?.stop();
+    api = undefined;
+  });
+
+  async function start(
+    options: { inactivityTimeout?: string; backfill?: string; deliver?: (batch: SourceItem[]) => Promise<void>; before?: (api: FakeApiServer) => void } = {},
+  ) {
+    api = new FakeApiServer();
+    await api.start();
+    options.before?.(api);
+    const { logger, entries } = capturingLogger();
+    const metrics = new Metrics();
+    const items: SourceItem[] = [];
+    const source = new EventSource({
+      client: KubeClient.fromServer(api.url),
+      settings: configSchema.parse({
+        source: { minBackoff: '20ms', maxBackoff: '200ms', inactivityTimeout: options.inactivityTimeout, backfill: options.backfill },
+      }).source,
+      namespace: '',
+      deliver: async (batch) => {
+        await options.deliver?.(batch);
+        items.push(...batch);
+      },
+      metrics,
+      logger,
+    });
+    const stop = new AbortController();
+    stops.push(stop);
+    const running = source.run(stop.signal);
+    await waitFor(() => source.synced && api!.watcherCount > 0, 'the watch', 10_000);
+    return { api, source, items, metrics, entries, stop, running };
+  }
+
+  it('on a first start lists only the events younger than backfill', async () => {
+    const recent = new Date().toISOString();
+    const { items } = await start({
+      backfill: '10m',
+      before: (api) => {
+        for (let i = 0; i < 3; i++) api.create(EVENTS, podEvent({ message: `old ${i}` }));
+        api.create(EVENTS, podEvent({ message: 'recent', lastTimestamp: recent }));
+      },
+    });
+    assert.deepEqual(
+      items.flatMap((i) => (i.kind === 'event' ? [i.event.message] : [])),
+      ['recent'],
+    );
+  });
+
+  it('hands on watched events and moves its cursor to the last one delivered', async () => {
+    const { api, source, items } = await start();
+    for (let i = 0; i < 5; i++) api.create(EVENTS, podEvent());
+    await waitFor(() => eventCount(items) === 5, 'five watched events', 10_000);
+    await waitFor(() => source.resourceVersion === api.resourceVersion, 'the cursor at the last event', 10_000);
+  });
+
+  it('moves its cursor only once the pipeline has accepted the items', async () => {
+    let release: () => void = () => {};
+    let blocked = false;
+    const { api, source, items } = await start({
+      deliver: (batch) => {
+        if (!batch.some((i) => i.kind === 'event' && i.notification === 'ADDED')) return Promise.resolve();
+        blocked = true;
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    const before = source.resourceVersion;
+    api.create(EVENTS, podEvent());
+    await waitFor(() => blocked, 'the delivery to block', 10_000);
+    assert.equal(source.resourceVersion, before);
+    release();
+    await waitFor(() => eventCount(items) === 1, 'the delivery to finish', 10_000);
+    assert.equal(source.resourceVersion, api.resourceVersion);
+  });
+
+  it('resumes from its cursor when the server closes the stream, without repeating what it delivered', async () => {
+    const { api, items, metrics, entries } = await start();
+    for (let i = 0; i < 3; i++) api.create(EVENTS, podEvent());
+    await waitFor(() => eventCount(items) === 3, 'the first events', 10_000);
+    api.closeWatches();
+    await waitFor(async () => (await counted(metrics, 'watchRestarts', 'closed')) >= 1 && api.watcherCount > 0, 'a new watch', 10_000);
+    for (let i = 0; i < 3; i++) api.create(EVENTS, podEvent());
+    await waitFor(() => eventCount(items) === 6, 'the events after the reconnect', 10_000);
+    assert.equal(lists(entries), 1, 'resumed by a watch, not a re-list');
+  });
+
+  it('reconnects a stream that goes silent, and counts it as an inactivity restart', async () => {
+    const { api, items, metrics } = await start({ inactivityTimeout: '50ms' });
+    await waitFor(async () => (await counted(metrics, 'watchRestarts', 'inactivity')) >= 1, 'the watchdog to reconnect', 10_000);
+    await waitFor(() => api.watcherCount > 0, 'a new watch', 10_000);
+    api.create(EVENTS, podEvent());
+    await waitFor(() => eventCount(items) === 1, 'an event after the reconnect', 10_000);
+  });
+
+  it('does not count the time the pipeline pushes back as silence', async () => {
+    let release: () => void = () => {};
+    let blocked = false;
+    const { api, source, items, metrics } = await start({
+      inactivityTimeout: '50ms',
+      deliver: (batch) => {
+        if (!batch.some((i) => i.kind === 'event' && i.notification === 'ADDED')) return Promise.resolve();
+        blocked = true;
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    api.create(EVENTS, podEvent());
+    await waitFor(() => blocked, 'the delivery to block', 10_000);
+    // Blocked for several watchdog periods with no data from the server.
+    await waitFor(() => source.idleMs > 200, 'four watchdog periods of back-pressure', 10_000);
+    release();
+    await waitFor(() => eventCount(items) === 1, 'the delivery to finish', 10_000);
+    assert.equal(await counted(metrics, 'watchRestarts', 'inactivity'), 0);
+    assert.equal(await counted(metrics, 'watchRestarts', 'closed'), 0);
+  });
+
+  it('re-lists after a 410 ERROR frame in the stream', async () => {
+    const { api, metrics, entries } = await start();
+    api.injectRaw(JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', 'too old resource version: 1 (2)') }));
+    await waitFor(async () => (await counted(metrics, 'watchRestarts', 'expired')) === 1, 'the 410 to be seen', 10_000);
+    await waitFor(() => lists(entries) === 2, 'a second list', 10_000);
+  });
+
+  it('discards its cursor and re-lists on a ResourceVersionTooLarge ERROR frame (etcd restored from a backup)', async () => {
+    const { api, metrics, entries } = await start();
+    api.injectRaw(JSON.stringify({ type: 'ERROR', object: FakeApiServer.tooLargeStatus(999_999, 1001) }));
+    await waitFor(async () => (await counted(metrics, 'checkpointDiscarded', 'too-large')) === 1, 'the cursor to be discarded', 10_000);
+    await waitFor(() => lists(entries) === 2, 'a second list', 10_000);
+  });
+
+  it('stops when its signal aborts, with the watch closed', async () => {
+    const { api, stop, running } = await start();
+    stop.abort();
+    await running;
+    await waitFor(() => api.watcherCount === 0, 'the watch to close', 10_000);
+  });
+});
+
