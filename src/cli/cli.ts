@@ -180,7 +180,8 @@ async function replay(file: string, config: Config, configured: boolean, logger:
   await pipeline.start();
   const tracker = new AckTracker();
   const source = new DumpSource({ objects, pageSize: config.source.pageSize, deliver: (items) => pipeline.consume(tracker, items), metrics, logger });
-  await source.run(new AbortController().signal);
+  await source.start();
+  await source.done;
   const drained = await pipeline.drain(config.shutdownTimeout);
   await pipeline.shutdown();
   const { accepted, malformed } = source;

@@ -1,5 +1,6 @@
 import type { Config, SinkConfig } from '../config/schema.ts';
 import type { AckTracker } from '../checkpoint/ack-tracker.ts';
+import { shutdownAll, startAll } from '../component/component.ts';
 import { CheckpointCommitter } from '../checkpoint/checkpoint-committer.ts';
 import type { Checkpoint, CheckpointStatus, CheckpointStore } from '../checkpoint/checkpoint-store.ts';
 import { ResumePointLoader } from '../checkpoint/resume-point.ts';
@@ -138,7 +139,10 @@ export class Router {
       { scopes: namespaces.map((n) => n || '*'), resumeFrom: resume?.scopes, sinks: this.#pipeline.lanes.map((l) => l.queue.sink.name) },
       resume ? 'resuming from checkpoint' : 'starting without a checkpoint',
     );
-    await Promise.all(this.#scopes.map((scope) => scope.source.run(this.#abort.signal)));
+    // Stopped while the sources were being made: stop() shuts down what it finds in #scopes.
+    if (this.#abort.signal.aborted) return;
+    await startAll(this.#scopes.map((scope) => scope.source));
+    await Promise.all(this.#scopes.map((scope) => scope.source.done));
   }
 
   /**
@@ -149,6 +153,7 @@ export class Router {
   async stop(deadlineMs = this.#o.config.shutdownTimeout, cut?: AbortSignal): Promise<{ drained: boolean }> {
     const until = Date.now() + deadlineMs;
     this.#abort.abort();
+    await shutdownAll(this.#scopes.map((scope) => scope.source));
     await Promise.allSettled(this.#running);
     const drained = await this.#pipeline.drain(until - Date.now(), cut);
     if (!drained) {

@@ -1,3 +1,4 @@
+import { BackgroundLoop } from '../component/component.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -56,6 +57,7 @@ export class EventSource implements Source {
   #resumeList: { resourceVersion: string; after: string } | undefined;
   #synced = false;
   #lastActivity = Date.now();
+  readonly #reading: BackgroundLoop;
 
   constructor(options: EventSourceOptions) {
     this.#o = options;
@@ -65,6 +67,24 @@ export class EventSource implements Source {
     this.#log = options.logger.child({ component: 'source', namespace: options.namespace || '*' });
     this.#malformed = new MalformedInput(options.metrics, this.#log);
     this.#frames = new WatchFrameMapper(options.metrics, this.#malformed);
+    this.#reading = new BackgroundLoop(
+      (signal) => this.#run(signal),
+      (error) => this.#log.error({ err: error.message }, 'the source stopped on an unexpected error'),
+    );
+  }
+
+  /** Lists, then watches, in the background until shutdown. */
+  start(): Promise<void> {
+    return this.#reading.start();
+  }
+
+  /** Stops reading; resolves once the delivery in progress returned. */
+  shutdown(): Promise<void> {
+    return this.#reading.shutdown();
+  }
+
+  get done(): Promise<void> {
+    return this.#reading.done;
   }
 
   /** The resourceVersion the next watch would start from. */
@@ -95,7 +115,7 @@ export class EventSource implements Source {
   }
 
   /** Runs until `signal` aborts. Never throws for API or stream failures: it backs off and retries. */
-  async run(signal: AbortSignal): Promise<void> {
+  async #run(signal: AbortSignal): Promise<void> {
     const backoff = new Backoff(this.#settings.minBackoff, this.#settings.maxBackoff);
     let needList = this.#resourceVersion === undefined;
     let firstStart = this.#resourceVersion === undefined;

@@ -1,12 +1,15 @@
+import type { Component } from '../component/component.ts';
 import type { SourceItem } from './source-item.ts';
 
 /**
- * Where events come from. A source runs until it is done or `signal` aborts, handing items to
- * the pipeline in stream order through `deliver`, which resolves when the pipeline has room
- * (back-pressure). The watch source never ends by itself; a dump source ends with its file.
+ * Where events come from, with the {@link Component} lifecycle: `start()` begins reading in the
+ * background, handing items to the pipeline in stream order through `deliver`, which resolves
+ * when the pipeline has room (back-pressure); `shutdown()` stops reading and resolves once the
+ * delivery in progress returned. The watch source never ends by itself; a dump source ends
+ * with its file: `done` resolves when reading ended, either way.
  */
-export interface Source {
-  run(signal: AbortSignal): Promise<void>;
+export interface Source extends Component {
+  readonly done: Promise<void>;
 }
 
 /** Hands a batch of items to the pipeline; resolves when it has room for more. */

@@ -11,7 +11,8 @@ describe('dump source', () => {
     const objects = [...fixtureEvents('troubleshoot-supportbundle-default-eventlist.json'), 'not an event', { kind: 'Event' }];
     const deliveries: SourceItem[][] = [];
     const source = new DumpSource({ objects, pageSize: 10, metrics: new Metrics(), logger: silentLogger(), deliver: async (items) => void deliveries.push(items) });
-    await source.run(new AbortController().signal);
+    await source.start();
+    await source.done;
     const items = deliveries.flat();
     assert.equal(source.malformed, 2);
     assert.equal(source.accepted, objects.length - 2);
@@ -20,9 +21,8 @@ describe('dump source', () => {
     assert.ok(items.every((item) => item.kind === 'event' && item.notification === 'LISTED'));
   });
 
-  it('stops between pages when aborted', async () => {
+  it('stops between pages when shut down, and a second shutdown does nothing', async () => {
     const objects = fixtureEvents('troubleshoot-supportbundle-default-eventlist.json');
-    const abort = new AbortController();
     let pages = 0;
     const source = new DumpSource({
       objects,
@@ -31,10 +31,13 @@ describe('dump source', () => {
       logger: silentLogger(),
       deliver: async () => {
         pages += 1;
-        abort.abort();
+        // Not awaited: shutdown waits for this very delivery to return.
+        void source.shutdown();
       },
     });
-    await source.run(abort.signal);
+    await source.start();
+    await source.done;
     assert.equal(pages, 1);
+    await source.shutdown();
   });
 });

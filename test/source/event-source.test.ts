@@ -30,9 +30,9 @@ function capturingLogger(): { logger: pino.Logger; entries: Array<Record<string,
 
 describe('event source retries', () => {
   let api: FakeApiServer | undefined;
-  const stops: AbortController[] = [];
+  const sources: EventSource[] = [];
   afterEach(async () => {
-    for (const stop of stops.splice(0)) stop.abort();
+    for (const source of sources.splice(0)) await source.shutdown();
     await api?.stop();
     api = undefined;
   });
@@ -66,10 +66,9 @@ describe('event source retries', () => {
       metrics,
       logger,
     });
-    const stop = new AbortController();
-    stops.push(stop);
-    const running = source.run(stop.signal);
-    return { source, entries, items, metrics, running };
+    sources.push(source);
+    void source.start();
+    return { source, entries, items, metrics };
   }
 
   it('reads Retry-After in seconds from an API answer, capped at a minute', async () => {
@@ -138,9 +137,9 @@ const lists = (entries: ReadonlyArray<Record<string, unknown>>) => entries.filte
 
 describe('event source watch', () => {
   let api: FakeApiServer | undefined;
-  const stops: AbortController[] = [];
+  const sources: EventSource[] = [];
   afterEach(async () => {
-    for (const stop of stops.splice(0)) stop.abort();
+    for (const source of sources.splice(0)) await source.shutdown();
     await api?.stop();
     api = undefined;
   });
@@ -167,11 +166,10 @@ describe('event source watch', () => {
       metrics,
       logger,
     });
-    const stop = new AbortController();
-    stops.push(stop);
-    const running = source.run(stop.signal);
+    sources.push(source);
+    await source.start();
     await waitFor(() => source.synced && api!.watcherCount > 0, 'the watch', 10_000);
-    return { api, source, items, metrics, entries, stop, running };
+    return { api, source, items, metrics, entries };
   }
 
   it('on a first start lists only the events younger than backfill', async () => {
@@ -269,11 +267,14 @@ describe('event source watch', () => {
     await waitFor(() => lists(entries) === 2, 'a second list', 10_000);
   });
 
-  it('stops when its signal aborts, with the watch closed', async () => {
-    const { api, stop, running } = await start();
-    stop.abort();
-    await running;
+  it('lifecycle: start lists and watches; shutdown closes the watch and resolves done; a second shutdown does nothing', async () => {
+    const { api, source } = await start();
+    await source.shutdown();
+    await source.done;
     await waitFor(() => api.watcherCount === 0, 'the watch to close', 10_000);
+    await source.shutdown();
+    await source.start();
+    assert.equal(api.watcherCount, 0, 'a source that was shut down does not read again');
   });
 });
 
