@@ -1,3 +1,4 @@
+import type { Component } from '../component/component.ts';
 import type { EventRecord } from '../model/event-record.ts';
 import type { ExportError } from './export-error.ts';
 
@@ -9,13 +10,11 @@ export type ExportOutcome =
   | { ok: false; error: ExportError };
 
 /**
- * A destination for records. One lifecycle for all sinks: `start`, any number of `export`
- * calls (never concurrent for one sink, never throwing), `shutdown`. A sink makes one attempt
- * per `export`: retries are the retry sender's (see `retry-sender.ts`).
+ * A destination for records, with the {@link Component} lifecycle: `start`, any number of
+ * `export` calls (never concurrent for one sink, never throwing), `shutdown`. A sink makes one
+ * attempt per `export`: retries are the retry sender's (see `retry-sender.ts`).
  */
-export interface Sink {
+export interface Sink extends Component {
   readonly name: string;
-  start(): Promise<void>;
   export(records: readonly EventRecord[]): Promise<ExportOutcome>;
-  shutdown(): Promise<void>;
 }
