@@ -66,7 +66,7 @@ export class App {
     this.#o = options;
     this.config = options.config;
     this.#logger = options.logger;
-    this.metrics = options.metrics ?? new Metrics({ clusterName: options.config.clusterName });
+    this.metrics = options.metrics ?? new Metrics({ clusterName: options.config.clusterName, version: VERSION });
     const { config, client, logger } = options;
     this.#checkpointStore = options.checkpointStore ?? createCheckpointStore(config.checkpoint, client, options.env ?? process.env);
     this.#enricher = options.enricher ?? createOwnerEnricher(config.enrich, { client, metrics: this.metrics, logger });
