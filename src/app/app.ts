@@ -144,7 +144,7 @@ export class App {
   async #start(): Promise<void> {
     const { selfMetrics } = this.config;
     if (selfMetrics.otlpEndpoint !== '') {
-      // Loaded only when configured: the metrics SDK and its exporter stay out of memory otherwise.
+      // Loaded only when configured: the OTLP exporter and its protobuf serializer stay out of memory otherwise.
       const { OtlpMetricsExport } = await import('../telemetry/otlp-metrics-export.ts');
       this.#selfMetrics = new OtlpMetricsExport({
         metrics: this.metrics,
