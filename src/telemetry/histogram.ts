@@ -4,6 +4,7 @@ import type { Histogram as SdkHistogram, Meter } from '@opentelemetry/api';
 export interface HistogramOptions<L extends string> {
   name: string;
   help: string;
+  /** The labels `observe` takes (the SDK records the attributes as given). */
   labelNames: readonly L[];
   /** Upper bounds of the buckets (`le`), kept as they were so that dashboards' `_bucket` series stay the same. */
   buckets: number[];
