@@ -66,7 +66,7 @@ export class App {
     this.#o = options;
     this.config = options.config;
     this.#logger = options.logger;
-    this.metrics = options.metrics ?? new Metrics({ clusterName: options.config.clusterName });
+    this.metrics = options.metrics ?? new Metrics({ clusterName: options.config.clusterName, version: VERSION });
     const { config, client, logger } = options;
     this.#checkpointStore = options.checkpointStore ?? createCheckpointStore(config.checkpoint, client, options.env ?? process.env);
     this.#enricher = options.enricher ?? createOwnerEnricher(config.enrich, { client, metrics: this.metrics, logger });
@@ -144,7 +144,7 @@ export class App {
   async #start(): Promise<void> {
     const { selfMetrics } = this.config;
     if (selfMetrics.otlpEndpoint !== '') {
-      // Loaded only when configured: the metrics SDK and its exporter stay out of memory otherwise.
+      // Loaded only when configured: the OTLP exporter and its protobuf serializer stay out of memory otherwise.
       const { OtlpMetricsExport } = await import('../telemetry/otlp-metrics-export.ts');
       this.#selfMetrics = new OtlpMetricsExport({
         metrics: this.metrics,

@@ -86,7 +86,7 @@ async function run(config: Config, logger: Logger): Promise<number> {
     return 1;
   }
   const app = new App({ config, client, logger });
-  app.metrics.withDefaultMetrics();
+  app.metrics.withProcessMetrics();
   // Listen before starting: a SIGTERM during start-up is honoured once the start completes.
   const stopping = untilSignal(logger);
   const failed = await startOrExplain(app);
@@ -150,7 +150,7 @@ async function demo(config: Config, configured: boolean, logger: Logger, duratio
   write(`\n${live.count} records exported from ${api.count('/api/v1/events')} simulated events.`);
   // The demo shows what happened, sink by sink; an unreachable sink is part of the show, not a
   // failure of the run (replay, which exists to deliver, exits 1 then).
-  const outcomes = await sinkOutcomes(app.metrics, sinks.map((sink) => sink.name));
+  const outcomes = sinkOutcomes(app.metrics, sinks.map((sink) => sink.name));
   for (const line of formatSinkOutcomes(outcomes)) write(line);
   return 0;
 }
@@ -185,7 +185,7 @@ async function replay(file: string, config: Config, configured: boolean, logger:
   const drained = await pipeline.drain(config.shutdownTimeout);
   await pipeline.shutdown();
   const { accepted, malformed } = source;
-  const outcomes = await sinkOutcomes(metrics, sinks.map((sink) => sink.name));
+  const outcomes = sinkOutcomes(metrics, sinks.map((sink) => sink.name));
   logger.info({ file, accepted, malformed, drained, outcomes }, 'replay finished');
   fail(`eventrouter: replay of ${file}: ${accepted} events read${malformed ? `, ${malformed} malformed objects skipped` : ''}`);
   for (const line of formatSinkOutcomes(outcomes)) fail(line);

@@ -14,15 +14,13 @@ export interface SinkOutcome {
 }
 
 /** Every sink's outcome, from the router's own counters; call after the router stopped. */
-export async function sinkOutcomes(metrics: Metrics, sinks: readonly string[]): Promise<SinkOutcome[]> {
-  const counts = new Map<string, number>();
-  for (const value of (await metrics.records.get()).values) counts.set(`${String(value.labels.sink)}/${String(value.labels.outcome)}`, value.value);
+export function sinkOutcomes(metrics: Metrics, sinks: readonly string[]): SinkOutcome[] {
   return sinks.map((sink) => ({
     sink,
-    delivered: counts.get(`${sink}/exported`) ?? 0,
-    failed: counts.get(`${sink}/failed`) ?? 0,
+    delivered: metrics.records.value({ sink, outcome: 'exported' }),
+    failed: metrics.records.value({ sink, outcome: 'failed' }),
     pending: metrics.queueDepthSources.get(sink)?.() ?? 0,
-    filtered: counts.get(`${sink}/filtered`) ?? 0,
+    filtered: metrics.records.value({ sink, outcome: 'filtered' }),
   }));
 }
 

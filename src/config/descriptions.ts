@@ -85,7 +85,7 @@ export const DESCRIPTIONS: Record<string, string> = {
   server: 'The router\'s own HTTP endpoints.',
   'server.listen': 'host:port of /metrics, /healthz and /readyz; empty disables.',
   selfMetrics: 'The router\'s own metrics, besides /metrics.',
-  'selfMetrics.otlpEndpoint': 'OTLP/HTTP base URL (http://collector:4318) to push the router\'s own counters and gauges to; empty: Prometheus /metrics only.',
+  'selfMetrics.otlpEndpoint': 'OTLP/HTTP base URL (http://collector:4318) to push the router\'s own metrics to (the same counters, gauges and histograms as /metrics); empty: Prometheus /metrics only.',
   'selfMetrics.interval': 'Export interval of the router\'s own metrics over OTLP.',
   log: 'The router\'s own logs (JSON on stderr).',
   'log.level': 'trace, debug, info, warn, error, fatal or silent (also EVENTROUTER_LOG_LEVEL).',

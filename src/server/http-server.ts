@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Component } from '../component/component.ts';
 import { LISTEN_HINT, parseListen } from '../config/addresses.ts';
 import type { Config } from '../config/schema.ts';
-import type { Metrics } from '../telemetry/metrics.ts';
+import { PROMETHEUS_CONTENT_TYPE, type Metrics } from '../telemetry/metrics.ts';
 
 /** The /metrics server could not listen on `server.listen`. */
 export class ListenError extends Error {
@@ -49,9 +49,9 @@ export class HttpServer implements Component {
     this.#server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/metrics') {
-        metrics.registry.metrics().then(
+        metrics.text().then(
           (text) => {
-            res.writeHead(200, { 'content-type': metrics.registry.contentType });
+            res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
             res.end(text);
           },
           (error: Error) => {

@@ -1,4 +1,4 @@
-import type { Attributes, ObservableResult } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceAttributesEnvDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
@@ -14,9 +14,11 @@ export interface OtlpMetricsExportOptions {
 }
 
 /**
- * Sends the router's own metrics over OTLP as well as serving them on /metrics: the counters
- * and gauges of the Prometheus registry become observable instruments read at each export
- * (histograms stay on /metrics only). The resource is the router's pod, not an event's object.
+ * Pushes the router's own metrics over OTLP/HTTP protobuf as well as serving them on /metrics:
+ * the periodic reader reads the same instruments through {@link Metrics.producer} (counters,
+ * gauges and histograms, cumulative). The SDK binds a reader to a meter provider when the
+ * provider is made, and the exporter is loaded only when the push is configured, so the reader
+ * sits on a provider of its own whose resource is the router's pod (not an event's object).
  */
 export class OtlpMetricsExport {
   readonly #provider: MeterProvider;
@@ -35,23 +37,10 @@ export class OtlpMetricsExport {
           exporter: new OTLPMetricExporter({ url }),
           exportIntervalMillis: options.intervalMs,
           exportTimeoutMillis: Math.min(30_000, options.intervalMs),
+          metricProducers: [options.metrics.producer],
         }),
       ],
     });
-    const meter = this.#provider.getMeter('eventrouter', options.version);
-    for (const metric of options.metrics.registry.getMetricsAsArray()) {
-      const { name, help } = metric as unknown as { name: string; help: string };
-      const type = (metric as unknown as { type: string }).type;
-      if (type !== 'counter' && type !== 'gauge') continue;
-      const instrument =
-        type === 'counter'
-          ? meter.createObservableCounter(name, { description: help })
-          : meter.createObservableGauge(name, { description: help });
-      instrument.addCallback(async (result: ObservableResult) => {
-        const snapshot = await (metric as unknown as { get(): Promise<{ values: Array<{ value: number; labels: object }> }> }).get();
-        for (const value of snapshot.values) result.observe(value.value, value.labels as Attributes);
-      });
-    }
   }
 
   /** Exports what is pending and stops. */

@@ -5,15 +5,14 @@ import { otlpSink } from '../support/sinks.ts';
 import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { podEvent, settled, startApp, testConfig } from '../support/harness.ts';
+import { metricSum } from '../support/metric-samples.ts';
 import { OtlpReceiver, waitFor } from '../support/otlp-receiver.ts';
 import { fixtureEvents } from '../support/fixtures.ts';
 
 const EVENTS = '/api/v1/events';
 
 function counter(app: App, name: string, labels: Record<string, string> = {}): Promise<number> {
-  return app.metrics.registry.getSingleMetric(name)!.get().then((m) =>
-    m.values.filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val)).reduce((sum, v) => sum + v.value, 0),
-  );
+  return metricSum(app.metrics, name, labels);
 }
 
 function uniqueKeys(sink: InMemorySink): { keys: string[]; duplicates: string[] } {

@@ -11,13 +11,13 @@ import { KubeClient } from '../../src/kube/kube-client.ts';
 import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { podEvent, startApp, testConfig } from '../support/harness.ts';
+import { metricSum } from '../support/metric-samples.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
 
 const EVENTS = '/api/v1/events';
 
-async function metric(app: App, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const m = await app.metrics.registry.getSingleMetric(name)!.get();
-  return m.values.filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val)).reduce((s, v) => s + v.value, 0);
+function metric(app: App, name: string, labels: Record<string, string> = {}): Promise<number> {
+  return metricSum(app.metrics, name, labels);
 }
 
 function duplicates(keys: string[]): string[] {

@@ -11,6 +11,7 @@ import type { Logger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { podEvent, testConfig } from '../support/harness.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
+import { byLabel, samples } from '../support/metric-samples.ts';
 
 interface LogLine {
   level: number;
@@ -27,7 +28,7 @@ function capturingLogger(): { logger: Logger; lines: LogLine[] } {
 const ERROR = 50;
 
 async function gauge(metrics: Metrics, name: string): Promise<number | undefined> {
-  return (await metrics.registry.getSingleMetric(name)!.get()).values[0]?.value;
+  return (await samples(metrics, name))[0]?.value;
 }
 
 describe('checkpoint write guard', () => {
@@ -85,8 +86,7 @@ describe('checkpoint write guard', () => {
     guard.succeeded();
     assert.deepEqual(guard.status, { ok: true, phase: 'writing' });
     assert.equal(await gauge(metrics, 'eventrouter_checkpoint_healthy'), 1);
-    const writes = await metrics.registry.getSingleMetric('eventrouter_checkpoint_writes_total')!.get();
-    assert.deepEqual(Object.fromEntries(writes.values.map((v) => [v.labels['outcome'], v.value])), { error: 2, ok: 1 });
+    assert.deepEqual(await byLabel(metrics, 'eventrouter_checkpoint_writes_total', 'outcome'), { error: 2, ok: 1 });
   });
 });
 

@@ -14,6 +14,7 @@ import { testConfig } from '../support/harness.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
+import { byLabel } from '../support/metric-samples.ts';
 import { CLUSTER_UID, COLLECTIONS, eventAbout, loadRecordingWorkloads, workload } from './cluster-fixtures.ts';
 
 const POD = { kind: 'Pod', name: 'px-5d567cc74c-ss4lb', namespace: 'default', uid: '18eddc1d-87e8-4f02-8a13-f1e52db52e61', apiVersion: 'v1' };
@@ -23,9 +24,8 @@ function recordAbout(about: typeof POD): EventRecord {
   return mapEvent(normalizeEvent(eventAbout(about, 'Pulled', { source: { component: 'kubelet' } })), 'ADDED');
 }
 
-async function outcomes(metrics: Metrics): Promise<Record<string, number>> {
-  const values = (await metrics.enrichLookups.get()).values;
-  return Object.fromEntries(values.map((v) => [String(v.labels['outcome']), v.value]));
+function outcomes(metrics: Metrics): Promise<Record<string, number>> {
+  return byLabel(metrics, 'eventrouter_enrich_lookups_total', 'outcome');
 }
 
 describe('OwnerEnricher', () => {

@@ -5,6 +5,7 @@ import type { EventRecord } from '../../src/model/event-record.ts';
 import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { startApp, testConfig } from '../support/harness.ts';
+import { byLabel } from '../support/metric-samples.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
 import { CLUSTER_UID, COLLECTIONS, eventAbout, loadRecordingWorkloads, recordingEvents, workload } from './cluster-fixtures.ts';
 
@@ -21,9 +22,8 @@ function byReason(sink: InMemorySink, object: string, reason: string): EventReco
 }
 
 /** eventrouter_enrich_lookups_total by outcome. */
-async function lookupOutcomes(app: App): Promise<Record<string, number>> {
-  const lookups = await app.metrics.registry.getSingleMetric('eventrouter_enrich_lookups_total')!.get();
-  return Object.fromEntries(lookups.values.map((v) => [String(v.labels['outcome']), v.value]));
+function lookupOutcomes(app: App): Promise<Record<string, number>> {
+  return byLabel(app.metrics, 'eventrouter_enrich_lookups_total', 'outcome');
 }
 
 describe('owner-chain enrichment (fake API server → router)', () => {

@@ -12,6 +12,7 @@ import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { podEvent, testConfig } from '../support/harness.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
+import { metricSum } from '../support/metric-samples.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 
 const EVENTS = '/api/v1/events';
@@ -195,8 +196,8 @@ describe('leader election on a coordination.k8s.io/v1 Lease', () => {
     assert.equal(sinkB.records.length, 0, 'the standby exports nothing');
     assert.equal(b.health().details['role'], 'standby');
     assert.equal(b.health().ready, true, 'a healthy standby is ready');
-    assert.equal((await b.metrics.leader.get()).values[0]?.value, 0);
-    assert.equal((await a.metrics.leader.get()).values[0]?.value, 1);
+    assert.equal(await metricSum(b.metrics, 'eventrouter_leader'), 0);
+    assert.equal(await metricSum(a.metrics, 'eventrouter_leader'), 1);
 
     // The leader is partitioned from the API server: it can neither renew nor watch.
     proxy.cut();

@@ -10,14 +10,14 @@ import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
 import type { ExportOutcome, Sink } from '../../src/sinks/sink.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { podEvent, settled, startApp, testConfig } from '../support/harness.ts';
+import { metricSum } from '../support/metric-samples.ts';
 import { OtlpReceiver, waitFor } from '../support/otlp-receiver.ts';
 import { otlpSink } from '../support/sinks.ts';
 
 const EVENTS = '/api/v1/events';
 
-async function metric(app: App, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const m = await app.metrics.registry.getSingleMetric(name)!.get();
-  return m.values.filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val)).reduce((s, v) => s + v.value, 0);
+function metric(app: App, name: string, labels: Record<string, string> = {}): Promise<number> {
+  return metricSum(app.metrics, name, labels);
 }
 
 /** A sink whose exports wait until `open()`; records what it acknowledged. */

@@ -8,16 +8,19 @@ const healthy = () => ({ alive: true, ready: false, details: { role: 'leader', s
 
 describe('HttpServer', () => {
   it('starts, serves /metrics, /healthz and /readyz, shuts down, and shutting down twice is harmless', async () => {
-    const server = new HttpServer('127.0.0.1:0', { metrics: new Metrics(), health: healthy });
+    const counted = new Metrics();
+    counted.records.inc({ sink: 'otlp', outcome: 'exported' }, 7);
+    const server = new HttpServer('127.0.0.1:0', { metrics: counted, health: healthy });
     await server.start();
     const base = `http://${server.address}`;
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     const ready = await fetch(`${base}/readyz`);
     assert.equal(ready.status, 503, 'not synced yet: out of the Service');
     assert.deepEqual(await ready.json(), { status: 'unavailable', role: 'leader', synced: false });
-    const metrics = await fetch(`${base}/metrics`);
+    const metrics = await fetch(`${base}/metrics?x=1`);
     assert.equal(metrics.status, 200);
-    assert.match(await metrics.text(), /eventrouter_watch_restarts_total/);
+    assert.equal(metrics.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    assert.match(await metrics.text(), /^eventrouter_records_total\{sink="otlp",outcome="exported"\} 7$/m);
     assert.equal((await fetch(`${base}/nope`)).status, 404);
     await server.shutdown();
     await assert.rejects(fetch(`${base}/healthz`), 'nothing listens after shutdown');

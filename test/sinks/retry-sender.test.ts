@@ -10,6 +10,7 @@ import type { Sink } from '../../src/sinks/sink.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { capturingLogger } from '../support/capturing-logger.ts';
 import { podEvent } from '../support/harness.ts';
+import { byLabel } from '../support/metric-samples.ts';
 
 function records(n: number): EventRecord[] {
   return Array.from({ length: n }, () => mapEvent(normalizeEvent(podEvent()), 'ADDED'));
@@ -30,10 +31,7 @@ function senderFor(sink: Sink, backoff = { initialBackoffMs: 100, maxBackoffMs: 
     logger,
   });
   const retryLogs = () => entries.filter((e) => e['msg'] === 'export failed; retrying');
-  const outcomes = async () => {
-    const values = (await metrics.records.get()).values.filter((v) => v.labels['sink'] === sink.name);
-    return Object.fromEntries(values.map((v) => [String(v.labels['outcome']), v.value]));
-  };
+  const outcomes = () => byLabel(metrics, 'eventrouter_records_total', 'outcome', { sink: sink.name });
   return { sender, waits, entries, retryLogs, metrics, outcomes };
 }
 

@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { podEvent } from '../support/harness.ts';
 import { deeplyNested } from '../support/hostile-input.ts';
+import { byLabel } from '../support/metric-samples.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
 
 function record(raw: Record<string, unknown>): EventRecord {
@@ -21,9 +22,8 @@ function record(raw: Record<string, unknown>): EventRecord {
   return r;
 }
 
-async function outcomes(metrics: Metrics, sink: string): Promise<Record<string, number>> {
-  const values = (await metrics.records.get()).values.filter((v) => v.labels['sink'] === sink);
-  return Object.fromEntries(values.map((v) => [String(v.labels['outcome']), v.value]));
+function outcomes(metrics: Metrics, sink: string): Promise<Record<string, number>> {
+  return byLabel(metrics, 'eventrouter_records_total', 'outcome', { sink });
 }
 
 function queueFor(sink: Sink, metrics: Metrics): SinkQueue {

@@ -15,6 +15,7 @@ import { normalizeEvent } from '../../src/model/normalize.ts';
 import { makePki } from '../support/certs.ts';
 import { fixtureEvents } from '../support/fixtures.ts';
 import { podEvent, settled, startApp, testConfig } from '../support/harness.ts';
+import { metricSum } from '../support/metric-samples.ts';
 import { OtlpReceiver, decodeProtobufLogs, encodeEmptyLogsResponse, waitFor, type ReceivedLog } from '../support/otlp-receiver.ts';
 import { otlpSink } from '../support/sinks.ts';
 
@@ -69,9 +70,7 @@ describe('sinks and routing', () => {
     const reasons = (logs: ReceivedLog[]) => logs.map((l) => `${l.resource['k8s.namespace.name']}/${l.attributes['k8s.event.reason']}`).sort();
     assert.deepEqual(reasons(everything.logs), ['default/BackOff', 'default/Pulled', 'kube-system/BackOff', 'payments/FailedMount']);
     assert.deepEqual(reasons(warnings.logs), ['default/BackOff', 'payments/FailedMount']);
-    const metric = await app.metrics.registry.getSingleMetric('eventrouter_records_total')!.get();
-    const filtered = metric.values.find((v) => v.labels['sink'] === 'elastic' && v.labels['outcome'] === 'filtered');
-    assert.equal(filtered?.value, 2);
+    assert.equal(await metricSum(app.metrics, 'eventrouter_records_total', { sink: 'elastic', outcome: 'filtered' }), 2);
   });
 
   it('throttles per (object, reason) and marks the next record with the suppressed count', async () => {

@@ -10,6 +10,7 @@ import { EventSource } from '../../src/source/event-source.ts';
 import type { SourceItem } from '../../src/source/source-item.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { podEvent } from '../support/harness.ts';
+import { metricSum } from '../support/metric-samples.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
 import { status } from '../support/scripted-stream.ts';
 
@@ -93,8 +94,7 @@ describe('event source retries', () => {
     const failure = entries.find((e) => e['msg'] === 'list/watch failed; backing off')!;
     assert.ok(Number(failure['retryInMs']) >= 30_000, `retries in ${String(failure['retryInMs'])} ms`);
     assert.equal(api.requests.get(`GET ${EVENTS}`), 1);
-    const restarts = (await metrics.watchRestarts.get()).values.find((v) => v.labels['cause'] === 'http');
-    assert.equal(restarts?.value, 1);
+    assert.equal(await metricSum(metrics, 'eventrouter_watch_restarts_total', { cause: 'http' }), 1);
   });
 
   it('treats a continue token that repeats as a failed list and backs off, instead of looping', async () => {
@@ -103,16 +103,10 @@ describe('event source retries', () => {
     for (let i = 0; i < 12; i++) api.create(EVENTS, podEvent());
     api.repeatContinueToken = true;
     const { metrics } = startSource({ minBackoffMs: 60_000, maxBackoffMs: 60_000, pageSize: 5 });
-    const repeated = async () => (await metrics.malformed.get()).values.find((v) => v.labels['kind'] === 'continue-token-repeated')?.value ?? 0;
-    let seen = 0;
-    await waitFor(() => {
-      void repeated().then((n) => (seen = n));
-      return seen === 1;
-    }, 'the repeated token to be detected');
+    await waitFor(async () => (await metricSum(metrics, 'eventrouter_malformed_total', { kind: 'continue-token-repeated' })) === 1, 'the repeated token to be detected');
     // The first page, then the page that repeated the token; the next attempt waits a minute.
     assert.equal(api.requests.get(`GET ${EVENTS}`), 2);
-    const restarts = (await metrics.watchRestarts.get()).values.find((v) => v.labels['cause'] === 'error');
-    assert.equal(restarts?.value, 1);
+    assert.equal(await metricSum(metrics, 'eventrouter_watch_restarts_total', { cause: 'error' }), 1);
   });
 
   it('lists every page when the tokens advance', async () => {
@@ -125,10 +119,10 @@ describe('event source retries', () => {
   });
 });
 
-async function counted(metrics: Metrics, counter: 'watchRestarts' | 'checkpointDiscarded', label: string): Promise<number> {
-  const key = counter === 'watchRestarts' ? 'cause' : 'reason';
-  const values: ReadonlyArray<{ labels: Record<string, unknown>; value: number }> = (await metrics[counter].get()).values;
-  return values.find((v) => v.labels[key] === label)?.value ?? 0;
+function counted(metrics: Metrics, counter: 'watchRestarts' | 'checkpointDiscarded', label: string): Promise<number> {
+  return counter === 'watchRestarts'
+    ? metricSum(metrics, 'eventrouter_watch_restarts_total', { cause: label })
+    : metricSum(metrics, 'eventrouter_checkpoint_discarded_total', { reason: label });
 }
 
 const eventCount = (items: readonly SourceItem[]) => items.filter((i) => i.kind === 'event').length;

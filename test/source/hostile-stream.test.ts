@@ -7,6 +7,7 @@ import { StdoutSink } from '../../src/sinks/stdout/stdout-sink.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { podEvent, startApp, testConfig } from '../support/harness.ts';
 import { deeplyNestedJson } from '../support/hostile-input.ts';
+import { metricSum } from '../support/metric-samples.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
 
 /**
@@ -17,10 +18,8 @@ import { waitFor } from '../support/otlp-receiver.ts';
 const EVENTS = '/api/v1/events';
 const ORDINARY = 20;
 
-async function counter(app: App, name: string, labels: Record<string, string>): Promise<number> {
-  const metric = app.metrics.registry.getSingleMetric(name);
-  const values = metric === undefined ? [] : (await metric.get()).values;
-  return values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
+function counter(app: App, name: string, labels: Record<string, string>): Promise<number> {
+  return metricSum(app.metrics, name, labels);
 }
 
 /** Creates the 20 ordinary events, waits for them, and checks each arrived exactly once. */

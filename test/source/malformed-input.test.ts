@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { MalformedInput } from '../../src/source/malformed-input.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { podEvent } from '../support/harness.ts';
+import { metricSum } from '../support/metric-samples.ts';
 
 function capture(): { malformed: MalformedInput; metrics: Metrics; entries: Array<Record<string, unknown>> } {
   const entries: Array<Record<string, unknown>> = [];
@@ -18,8 +19,8 @@ function capture(): { malformed: MalformedInput; metrics: Metrics; entries: Arra
   return { malformed: new MalformedInput(metrics, pino({ level: 'debug' }, stream)), metrics, entries };
 }
 
-async function counted(metrics: Metrics, kind: string): Promise<number> {
-  return (await metrics.malformed.get()).values.find((v) => v.labels['kind'] === kind)?.value ?? 0;
+function counted(metrics: Metrics, kind: string): Promise<number> {
+  return metricSum(metrics, 'eventrouter_malformed_total', { kind });
 }
 
 describe('malformed input', () => {
@@ -49,6 +50,6 @@ describe('malformed input', () => {
     const { malformed, metrics } = capture();
     assert.equal(malformed.normalize({ kind: 'Event', metadata: {} }), undefined);
     assert.equal(malformed.normalize('not an object'), undefined);
-    assert.equal((await metrics.malformed.get()).values.reduce((sum, v) => sum + v.value, 0), 2);
+    assert.equal(await metricSum(metrics, 'eventrouter_malformed_total'), 2);
   });
 });

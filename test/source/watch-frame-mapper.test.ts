@@ -12,6 +12,7 @@ import { WatchFrameMapper } from '../../src/source/watch-frame-mapper.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { podEvent } from '../support/harness.ts';
+import { metricSum } from '../support/metric-samples.ts';
 import { type ScriptStep, frameLine, scriptedStream, status } from '../support/scripted-stream.ts';
 
 /** What a scripted stream came to through the line reader and the mapper, as the source reads it. */
@@ -43,10 +44,10 @@ async function read(steps: readonly ScriptStep[], maxLineBytes = 4 * 1024 * 1024
   return out;
 }
 
-async function counted(metrics: Metrics, counter: 'malformed' | 'notifications', label: string): Promise<number> {
-  const key = counter === 'malformed' ? 'kind' : 'type';
-  const values: ReadonlyArray<{ labels: Record<string, unknown>; value: number }> = (await metrics[counter].get()).values;
-  return values.find((v) => v.labels[key] === label)?.value ?? 0;
+function counted(metrics: Metrics, counter: 'malformed' | 'notifications', label: string): Promise<number> {
+  return counter === 'malformed'
+    ? metricSum(metrics, 'eventrouter_malformed_total', { kind: label })
+    : metricSum(metrics, 'eventrouter_notifications_total', { type: label });
 }
 
 let rv = 2000;
@@ -136,7 +137,7 @@ describe('watch frame mapper', () => {
     assert.equal(end, undefined);
     assert.equal(items.length, 0);
     assert.equal(frames, 1);
-    assert.equal((await metrics.malformed.get()).values.reduce((sum, v) => sum + v.value, 0), 1);
+    assert.equal(await metricSum(metrics, 'eventrouter_malformed_total'), 1);
   });
 
   it('does not move the cursor for an event without a resourceVersion', async () => {
