@@ -12,7 +12,7 @@
  *   npm run bench -- --only throughput,ceiling
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -97,12 +97,38 @@ function imageNodeFlags(): string[] {
 }
 const NODE_FLAGS = [...(args.ts ? [] : imageNodeFlags()), ...(args['router-node-options']?.split(' ').filter(Boolean) ?? [])];
 
+/** The environment the image sets for the router (the ENV lines of the Dockerfile's last stage), so the bench measures what ships. */
+function imageEnv(): Record<string, string> {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  return Object.fromEntries([...runtime.matchAll(/^ENV\s+(\w+)=(\S+)\s*$/gm)].map((m) => [m[1] as string, m[2] as string]));
+}
+const IMAGE_ENV = args.ts ? {} : imageEnv();
+
 /** The memory limit the router runs under (MiB), as a pod's limit would put it; 0 for none. */
 const MEMORY_LIMIT_MB = Number(args['memory-limit'] ?? 128);
 const CGROUP_UNAVAILABLE = MEMORY_LIMIT_MB > 0 ? memoryCgroupUnavailable() : 'no limit asked (--memory-limit 0)';
 if (MEMORY_LIMIT_MB > 0 && CGROUP_UNAVAILABLE !== undefined) process.stderr.write(`bench: running without a memory limit: ${CGROUP_UNAVAILABLE}\n`);
 
 let ENTRY = '';
+
+/**
+ * The node binary the router runs from: a private copy, made once per bench run. The machine's
+ * binary has been mapped by every node process since boot, and the kernel may have gathered its
+ * page cache into huge pages (FilePmdMapped in /proc/PID/smaps): a process mapping it then counts
+ * 2 MiB for each 4 KiB page it touches, +8 MB of "file-backed" RSS measured here at rest. A fresh
+ * copy is what a container started from a freshly pulled image maps.
+ */
+let ROUTER_NODE = process.execPath;
+
+function freshNodeBinary(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'eventrouter-bench-node-'));
+  const copy = join(dir, 'node');
+  copyFileSync(process.execPath, copy);
+  chmodSync(copy, 0o755);
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return copy;
+}
 const HAVE_TASKSET = (() => {
   try {
     execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
@@ -245,8 +271,8 @@ class RouterProcess {
         log: { level: 'warn' },
       }),
     );
-    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: process.env['HOME'], KUBECONFIG: kubeconfig };
-    let node = [process.execPath, ...NODE_FLAGS, ...(o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : []), ENTRY, 'run', '--config', config];
+    const env: NodeJS.ProcessEnv = { ...IMAGE_ENV, PATH: process.env['PATH'], HOME: process.env['HOME'], KUBECONFIG: kubeconfig };
+    let node = [ROUTER_NODE, ...NODE_FLAGS, ...(o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : []), ENTRY, 'run', '--config', config];
     if (o.collectorBin !== undefined) {
       // The same role for the Collector: k8s_events (client-go informer: list + watch) → otlphttp, protobuf.
       const collectorConfig = join(this.dir, 'collector.yaml');
@@ -643,7 +669,7 @@ function machine(): Record<string, string> {
     cpu,
     cores: String(availableParallelism()),
     node: process.version,
-    router: `${args.ts ? 'src/cli/main.ts through Node type stripping' : 'the production bundle (dist/eventrouter.js of `npm run build`), as the image runs it'}${NODE_FLAGS.length > 0 ? `, node ${NODE_FLAGS.join(' ')}` : ''}; ${CGROUP_UNAVAILABLE === undefined ? `in a ${MEMORY_LIMIT_MB} MiB memory cgroup (v1 memory controller), as a pod's limit` : `no memory limit (${CGROUP_UNAVAILABLE})`}`,
+    router: `${args.ts ? 'src/cli/main.ts through Node type stripping' : 'the production bundle (dist/eventrouter.js of `npm run build`), as the image runs it'}${NODE_FLAGS.length > 0 ? `, node ${NODE_FLAGS.join(' ')}` : ''}${Object.keys(IMAGE_ENV).length > 0 ? `, env ${Object.entries(IMAGE_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}, from a fresh copy of the node binary; ${CGROUP_UNAVAILABLE === undefined ? `in a ${MEMORY_LIMIT_MB} MiB memory cgroup (v1 memory controller), as a pod's limit` : `no memory limit (${CGROUP_UNAVAILABLE})`}`,
     pinning: HAVE_TASKSET ? 'router on CPU 1, simulated API server and receiver on CPU 0 (taskset)' : 'no taskset: not pinned',
     commit,
     date: new Date().toISOString(),
@@ -690,6 +716,7 @@ function machineBlock(m: Record<string, string>, load0: number[], load1: number[
 async function main(): Promise<void> {
   const load0 = loadavg();
   ENTRY = args.ab === undefined ? routerEntry() : '';
+  ROUTER_NODE = freshNodeBinary();
   const m = machine();
   if (args.soak !== undefined) {
     const ms = parseDuration(args.soak);
