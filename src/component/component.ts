@@ -43,33 +43,28 @@ export async function shutdownAll(components: readonly Component[]): Promise<voi
 }
 
 /**
- * The start/shutdown of a component whose work is one long-running loop (a watch, a lease
- * campaign): `start()` launches `loop` with a signal that `shutdown()` aborts, then waits for it.
- * Idempotent both ways; a shutdown before start never launches it.
+ * A component whose work is one long-running loop (a watch, a lease campaign, reading a dump):
+ * `start()` launches {@link loop} with a signal that `shutdown()` aborts, then waits for it.
+ * Idempotent both ways; a shutdown before start never launches it; `done` resolves when the
+ * loop has ended (after shutdown, or by itself).
  */
-export class BackgroundLoop {
+export abstract class LoopComponent implements Component {
   readonly #abort = new AbortController();
-  readonly #loop: (signal: AbortSignal) => Promise<void>;
-  readonly #onError: (error: Error) => void;
   #running: Promise<void> | undefined;
 
-  constructor(loop: (signal: AbortSignal) => Promise<void>, onError: (error: Error) => void) {
-    this.#loop = loop;
-    this.#onError = onError;
-  }
+  /** The work, until `signal` aborts or it ends by itself. */
+  protected abstract loop(signal: AbortSignal): Promise<void>;
 
-  /** Resolves when the loop has ended (after shutdown, or by itself); immediately when never started. */
+  /** Told when the loop throws, which it should not: the component is then done. */
+  protected abstract loopFailed(error: Error): void;
+
   get done(): Promise<void> {
     return this.#running ?? Promise.resolve();
   }
 
-  get stopping(): boolean {
-    return this.#abort.signal.aborted;
-  }
-
   start(): Promise<void> {
     if (this.#running === undefined && !this.#abort.signal.aborted) {
-      this.#running = this.#loop(this.#abort.signal).catch((error: unknown) => this.#onError(error instanceof Error ? error : new Error(String(error))));
+      this.#running = this.loop(this.#abort.signal).catch((error: unknown) => this.loopFailed(error instanceof Error ? error : new Error(String(error))));
     }
     return Promise.resolve();
   }

@@ -1,4 +1,4 @@
-import { BackgroundLoop, type Component } from '../component/component.ts';
+import { LoopComponent } from '../component/component.ts';
 import type { Config } from '../config/schema.ts';
 import { ApiError, type KubeClient } from '../kube/kube-client.ts';
 import { podNamespace } from '../kube/pod-namespace.ts';
@@ -71,9 +71,8 @@ function fingerprint(spec: Lease['spec']): string {
  * changed for its leaseDuration since this process last saw it change. The timestamps in the
  * record come from the holder's clock, and clocks of two nodes can be far apart.
  */
-export class LeaseElector implements Component {
+export class LeaseElector extends LoopComponent {
   readonly #o: LeaseElectorOptions;
-  readonly #campaign: BackgroundLoop;
   readonly #log: Logger;
   readonly #now: () => number;
   #leading = false;
@@ -88,27 +87,14 @@ export class LeaseElector implements Component {
   #callbacks: Promise<void> = Promise.resolve();
 
   constructor(options: LeaseElectorOptions) {
+    super();
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.#log = options.logger.child({ component: 'leader-election', lease: `${options.namespace}/${options.name}`, identity: options.identity });
-    this.#campaign = new BackgroundLoop(
-      (signal) => this.#run(signal),
-      (error) => this.#log.error({ err: error.message }, 'leader election stopped'),
-    );
   }
 
-  /** Campaigns, then leads, in the background. */
-  start(): Promise<void> {
-    return this.#campaign.start();
-  }
-
-  /**
-   * Stops campaigning and releases the lease if held, after the leadership callbacks finished.
-   * Whoever calls it should first finish the leader's work (drain, checkpoint): renewal goes on
-   * until then.
-   */
-  shutdown(): Promise<void> {
-    return this.#campaign.shutdown();
+  protected loopFailed(error: Error): void {
+    this.#log.error({ err: error.message }, 'leader election stopped');
   }
 
   get isLeader(): boolean {
@@ -209,8 +195,12 @@ export class LeaseElector implements Component {
     this.#callback(() => this.#o.onStoppedLeading(stopped));
   }
 
-  /** Campaigns and leads until `signal` aborts; then releases the lease if held. Resolves when the leadership callbacks have finished too. */
-  async #run(signal: AbortSignal): Promise<void> {
+  /**
+   * Campaigns and leads until shutdown; then releases the lease if held, after the leadership
+   * callbacks finished. Whoever shuts it down should first finish the leader's work (drain,
+   * checkpoint): renewal goes on until then.
+   */
+  protected async loop(signal: AbortSignal): Promise<void> {
     const retry = this.#o.retryPeriodMs;
     const renewDeadline = this.#renewDeadlineMs;
     while (!signal.aborted) {

@@ -1,4 +1,4 @@
-import { BackgroundLoop } from '../component/component.ts';
+import { LoopComponent } from '../component/component.ts';
 import { MalformedEventError, normalizeEvent } from '../model/normalize.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -20,34 +20,20 @@ export interface DumpSourceOptions {
  * go through the same pipeline as listed ones (occurrence rule, mapping, routes, sinks), a page
  * at a time. Malformed objects are logged and counted, never fatal.
  */
-export class DumpSource implements Source {
+export class DumpSource extends LoopComponent implements Source {
   readonly #o: DumpSourceOptions;
   readonly #log: Logger;
   #accepted = 0;
   #malformed = 0;
-  readonly #reading: BackgroundLoop;
 
   constructor(options: DumpSourceOptions) {
+    super();
     this.#o = options;
     this.#log = options.logger.child({ component: 'source', source: 'dump' });
-    this.#reading = new BackgroundLoop(
-      (signal) => this.#run(signal),
-      (error) => this.#log.error({ err: error.message }, 'the dump source stopped on an unexpected error'),
-    );
   }
 
-  /** Reads the dump in the background, a page at a time; `done` resolves at its end. */
-  start(): Promise<void> {
-    return this.#reading.start();
-  }
-
-  /** Stops between pages; resolves once the delivery in progress returned. */
-  shutdown(): Promise<void> {
-    return this.#reading.shutdown();
-  }
-
-  get done(): Promise<void> {
-    return this.#reading.done;
+  protected loopFailed(error: Error): void {
+    this.#log.error({ err: error.message }, 'the dump source stopped on an unexpected error');
   }
 
   /** Objects handed on so far. */
@@ -60,7 +46,7 @@ export class DumpSource implements Source {
     return this.#malformed;
   }
 
-  async #run(signal: AbortSignal): Promise<void> {
+  protected async loop(signal: AbortSignal): Promise<void> {
     const pageSize = this.#o.pageSize;
     for (let start = 0; start < this.#o.objects.length && !signal.aborted; start += pageSize) {
       const items: SourceItem[] = [];

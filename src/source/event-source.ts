@@ -1,4 +1,4 @@
-import { BackgroundLoop } from '../component/component.ts';
+import { LoopComponent } from '../component/component.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -47,7 +47,7 @@ class InactivityError extends Error {}
  * re-lists on 410 and hands on only what is newer than what was already delivered. Holds no
  * copy of the events: one page or one chunk of a stream at a time.
  */
-export class EventSource implements Source {
+export class EventSource extends LoopComponent implements Source {
   readonly #o: EventSourceOptions;
   readonly #settings: EventSourceSettings;
   readonly #log: Logger;
@@ -57,9 +57,9 @@ export class EventSource implements Source {
   #resumeList: { resourceVersion: string; after: string } | undefined;
   #synced = false;
   #lastActivity = Date.now();
-  readonly #reading: BackgroundLoop;
 
   constructor(options: EventSourceOptions) {
+    super();
     this.#o = options;
     this.#settings = options.settings;
     this.#resourceVersion = options.startResourceVersion;
@@ -67,24 +67,10 @@ export class EventSource implements Source {
     this.#log = options.logger.child({ component: 'source', namespace: options.namespace || '*' });
     this.#malformed = new MalformedInput(options.metrics, this.#log);
     this.#frames = new WatchFrameMapper(options.metrics, this.#malformed);
-    this.#reading = new BackgroundLoop(
-      (signal) => this.#run(signal),
-      (error) => this.#log.error({ err: error.message }, 'the source stopped on an unexpected error'),
-    );
   }
 
-  /** Lists, then watches, in the background until shutdown. */
-  start(): Promise<void> {
-    return this.#reading.start();
-  }
-
-  /** Stops reading; resolves once the delivery in progress returned. */
-  shutdown(): Promise<void> {
-    return this.#reading.shutdown();
-  }
-
-  get done(): Promise<void> {
-    return this.#reading.done;
+  protected loopFailed(error: Error): void {
+    this.#log.error({ err: error.message }, 'the source stopped on an unexpected error');
   }
 
   /** The resourceVersion the next watch would start from. */
@@ -115,7 +101,7 @@ export class EventSource implements Source {
   }
 
   /** Runs until `signal` aborts. Never throws for API or stream failures: it backs off and retries. */
-  async #run(signal: AbortSignal): Promise<void> {
+  protected async loop(signal: AbortSignal): Promise<void> {
     const backoff = new Backoff(this.#settings.minBackoff, this.#settings.maxBackoff);
     let needList = this.#resourceVersion === undefined;
     let firstStart = this.#resourceVersion === undefined;

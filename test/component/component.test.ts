@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BackgroundLoop, type Component, shutdownAll, startAll } from '../../src/component/component.ts';
+import { type Component, LoopComponent, shutdownAll, startAll } from '../../src/component/component.ts';
 
 /** A component that records its calls in `log`; `failStart` makes its start reject. */
 function recording(name: string, log: string[], failStart = false): Component {
@@ -34,7 +34,24 @@ describe('component lifecycle', () => {
   });
 });
 
-describe('BackgroundLoop', () => {
+/** A LoopComponent whose loop and error handling the test gives. */
+class BackgroundLoop extends LoopComponent {
+  readonly #loop: (signal: AbortSignal) => Promise<void>;
+  readonly #failed: (error: Error) => void;
+  constructor(loop: (signal: AbortSignal) => Promise<void>, failed: (error: Error) => void) {
+    super();
+    this.#loop = loop;
+    this.#failed = failed;
+  }
+  protected loop(signal: AbortSignal): Promise<void> {
+    return this.#loop(signal);
+  }
+  protected loopFailed(error: Error): void {
+    this.#failed(error);
+  }
+}
+
+describe('LoopComponent', () => {
   it('runs the loop once however often it is started, and shutdown aborts it and waits for its end', async () => {
     let runs = 0;
     let ended = false;
