@@ -10,7 +10,6 @@
  * Then 20 ordinary events must all reach the Collector exactly once.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
   type RouterProcess,
@@ -27,17 +26,8 @@ import {
   startRouter,
   waitFor,
 } from './support.ts';
+import { freePort } from './peer-process.ts';
 
-/** A free loopback port for the router's /metrics. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('hostile events through the real kube-apiserver', () => {
   let router: RouterProcess | undefined;

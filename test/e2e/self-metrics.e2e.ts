@@ -6,20 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type RouterProcess, attributesOf, collected, createNamespace, createSimpleEvents, e2eEnv, routerConfig, runId, scratchDir, startRouter, waitFor } from './support.ts';
+import { freePort } from './peer-process.ts';
 
-/** A free loopback port for the router's /metrics. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Every metric the Collector wrote for resources with `k8s.pod.name` = `pod`, by name (the last one written wins). */
 function pushedMetrics(pod: string): Map<string, any> {
