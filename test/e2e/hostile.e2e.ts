@@ -28,7 +28,6 @@ import {
 } from './support.ts';
 import { freePort } from './peer-process.ts';
 
-
 describe('hostile events through the real kube-apiserver', () => {
   let router: RouterProcess | undefined;
   before(() => void e2eEnv());

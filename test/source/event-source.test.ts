@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
-import { pino } from 'pino';
 import { KubeClient, toApiError } from '../../src/kube/kube-client.ts';
 import { MAX_RETRY_AFTER_MS, parseRetryAfter } from '../../src/util/retry-after.ts';
+import { capturingLogger } from '../support/capturing-logger.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { EventSource } from '../../src/source/event-source.ts';
@@ -17,17 +16,6 @@ import { status } from '../support/scripted-stream.ts';
 const EVENTS = '/api/v1/events';
 const isList = (method: string, path: string, query: URLSearchParams) => method === 'GET' && path === EVENTS && query.get('watch') === null;
 
-/** A logger whose entries the test can read. */
-function capturingLogger(): { logger: pino.Logger; entries: Array<Record<string, unknown>> } {
-  const entries: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString().split('\n')) if (line) entries.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), entries };
-}
 
 describe('event source retries', () => {
   let api: FakeApiServer | undefined;
