@@ -4,6 +4,7 @@ import { currentResourceVersion } from '../source/current-resource-version.ts';
 import { compareResourceVersions } from '../source/resource-version.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import { untilAborted } from '../util/until-aborted.ts';
 import { CheckpointFormatError } from './checkpoint-format-error.ts';
 import type { Checkpoint, CheckpointStatus, CheckpointStore } from './checkpoint-store.ts';
 
@@ -130,26 +131,4 @@ export class ResumePointLoader {
     );
     return { checkpoint: undefined, discarded: reason };
   }
-}
-
-/** Resolves with `work`'s result, or with undefined as soon as `signal` aborts (a late rejection is ignored). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return Promise.resolve(undefined);
-  }
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

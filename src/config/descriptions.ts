@@ -80,7 +80,7 @@ export const DESCRIPTIONS: Record<string, string> = {
   'sinks[].insecure': 'otlp grpc: plaintext (implied by an http:// endpoint).',
   'sinks[].timeout': 'otlp: deadline of one export request. Default: OTEL_EXPORTER_OTLP_LOGS_TIMEOUT / OTEL_EXPORTER_OTLP_TIMEOUT (milliseconds) for the first OTLP sink, else 10s.',
   'sinks[].initialBackoff': 'First retry delay of a failed export (jittered, doubling); a longer Retry-After of the receiver (at most 1m) wins.',
-  'sinks[].maxBackoff': 'Longest retry delay; exports are retried until they succeed unless the data is refused (HTTP 400/413/415/422, gRPC INVALID_ARGUMENT).',
+  'sinks[].maxBackoff': 'Longest retry delay; exports are retried until they succeed unless the data is refused (HTTP 400/413/415/422, gRPC INVALID_ARGUMENT or a message over the receiver\'s size limit).',
   'sinks[].format': 'stdout: json (one object per record) or classic (the heptio eventrouter {"verb","event","old_event"} line).',
   server: 'The router\'s own HTTP endpoints.',
   'server.listen': 'host:port of /metrics, /healthz and /readyz; empty disables.',

@@ -99,7 +99,11 @@ const otlpSinkSchema = z
     /** gRPC without TLS (for an `http://` endpoint this is implied). */
     insecure: z.boolean().optional(),
     /** Deadline of one export request; unset: OTEL_EXPORTER_OTLP_(LOGS_)TIMEOUT for the first OTLP sink, else the OTLP default, 10s. */
-    timeout: durationText().transform(toMs).optional(),
+    // Above zero: a request given no time fails every attempt, so its batch is retried forever (the SDK refused 0 too).
+    timeout: durationText()
+      .transform(toMs)
+      .refine((ms) => ms > 0, { error: 'must be above 0 (a request with no time to answer fails every attempt)' })
+      .optional(),
   })
   .strict();
 

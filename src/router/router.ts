@@ -12,6 +12,7 @@ import type { Sink } from '../sinks/sink.ts';
 import { EventSource } from '../source/event-source.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import { untilAborted } from '../util/until-aborted.ts';
 
 export interface RouterOptions {
   config: Config;
@@ -127,8 +128,10 @@ export class Router {
         ...(start !== undefined ? { startResourceVersion: start } : {}),
         ...(resume?.listing?.[namespace] !== undefined ? { resumeList: resume.listing[namespace] } : {}),
         deliver: async (items) => {
-          await this.#pipeline.consume(tracker, items);
-          this.#committer.observe(namespace, source.resourceVersion);
+          // A stop does not wait for room that a sink in an outage may never make: the delivery is
+          // given up (what it handed on stays unacknowledged, so the checkpoint does not pass it).
+          await untilAborted(this.#pipeline.consume(tracker, items), this.#abort.signal);
+          if (!this.#abort.signal.aborted) this.#committer.observe(namespace, source.resourceVersion);
         },
         metrics: this.#o.metrics,
         logger: this.#o.logger,

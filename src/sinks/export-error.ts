@@ -6,7 +6,7 @@ import { MAX_RETRY_AFTER_MS } from '../util/retry-after.ts';
  * looks at status codes or error shapes.
  */
 export type ExportErrorCode =
-  /** The receiver refused the data itself (HTTP 400/413/415/422, gRPC INVALID_ARGUMENT): sending it again cannot help. */
+  /** The receiver refused the data itself (HTTP 400/413/415/422, gRPC INVALID_ARGUMENT or a message over its size limit): sending it again cannot help. */
   | 'E_EXPORT_REFUSED'
   /** The receiver answered with another error status (429, 5xx, 401/403, 404, a gRPC status): an outage, overload or a setup being fixed. */
   | 'E_EXPORT_STATUS'
@@ -73,15 +73,23 @@ export function httpStatusError(status: number, retryAfterMs: number | undefined
   return new ExportError(REFUSED_HTTP.has(status) ? 'E_EXPORT_REFUSED' : 'E_EXPORT_STATUS', message, { status, retryAfterMs });
 }
 
-/** gRPC INVALID_ARGUMENT: the only status that says the data itself was refused. */
+/** gRPC INVALID_ARGUMENT: the status that says the data itself was refused. */
 const GRPC_INVALID_ARGUMENT = 3;
 const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_RESOURCE_EXHAUSTED = 8;
 const GRPC_UNAVAILABLE = 14;
+/**
+ * How grpc-js and grpc-go word a request over the receiver's message size limit (the Collector's
+ * default is 4 MiB). It comes as RESOURCE_EXHAUSTED, which is otherwise throttling, but the same
+ * batch is refused every time: retried, it would hold its queue, and so the source, for good.
+ */
+const MESSAGE_TOO_LARGE = /message larger than max/i;
 
 /** The error for a failed gRPC call (a grpc-js `ServiceError`: a numeric `code` and `details`). */
 export function grpcStatusError(error: Error & { code: number }): ExportError {
   const details = { status: error.code, cause: error };
   if (error.code === GRPC_INVALID_ARGUMENT) return new ExportError('E_EXPORT_REFUSED', error.message, details);
+  if (error.code === GRPC_RESOURCE_EXHAUSTED && MESSAGE_TOO_LARGE.test(error.message)) return new ExportError('E_EXPORT_REFUSED', error.message, details);
   if (error.code === GRPC_DEADLINE_EXCEEDED) return new ExportError('E_EXPORT_TIMEOUT', error.message, details);
   // grpc-js reports a refused or dropped connection as UNAVAILABLE.
   if (error.code === GRPC_UNAVAILABLE) return new ExportError('E_EXPORT_NETWORK', error.message, details);

@@ -33,6 +33,13 @@ describe('addresses and durations in the configuration', () => {
     assert.match(problems({ selfMetrics: { otlpEndpoint: 'otel:4318' } })[0] ?? '', /^selfMetrics\.otlpEndpoint:/);
   });
 
+  it('an OTLP sink\'s timeout is above zero (a request with no time to answer would fail forever, its batch never delivered)', () => {
+    const sink = (timeout: string) => ({ sinks: [{ name: 'o', type: 'otlp', endpoint: 'http://collector:4318', timeout }] });
+    assert.deepEqual(problems(sink('1ms')), []);
+    assert.match(problems(sink('0s'))[0] ?? '', /^sinks\[0\]\.timeout: /);
+    assert.match(problems(sink('0ms'))[0] ?? '', /^sinks\[0\]\.timeout: /);
+  });
+
   it('formats durations so that they parse back to the same value', () => {
     const cases: Array<[number, string]> = [[0, '0'], [250, '250ms'], [1500, '1s500ms'], [90_000, '1m30s'], [5_400_000, '1h30m'], [1.5, '1.5ms'], [90_061_001, '25h1m1s1ms']];
     for (const [ms, text] of cases) {

@@ -171,6 +171,27 @@ describe('delivery guarantees', () => {
       assert.deepEqual(dup, []);
     });
 
+    it('stops within its deadline while the receiver answers 503 and the source waits for room in a full queue', async (t) => {
+      api = new FakeApiServer();
+      await api.start();
+      receiver.always = { kind: 'status', status: 503, retryAfterSeconds: 0 };
+      const full = testConfig({ sinks: [{ name: 'otlp', type: 'otlp', endpoint: 'http://127.0.0.1:1', queueSize: 10, maxBatchSize: 5, batchTimeout: '10ms', initialBackoff: '50ms', maxBackoff: '200ms' }] });
+      const app = await startApp({ apiUrl: api.url, sinks: [otlp()], config: full });
+      await waitFor(() => app.router.synced && api.watcherCount > 0, 'a watch');
+      for (let i = 0; i < 100; i++) api.create(EVENTS, podEvent());
+      await waitFor(() => app.router.sinkQueues[0]!.depth === 10 && receiver.attempts > 1, 'a full queue and failed attempts');
+      // Not in `apps`: a stop that hangs must fail this test, not the afterEach hook.
+      const hung = Symbol('hung');
+      let timer: NodeJS.Timeout | undefined;
+      const result = await Promise.race([app.stop(300), new Promise<symbol>((resolve) => (timer = setTimeout(() => resolve(hung), 10_000)))]);
+      clearTimeout(timer);
+      t.diagnostic(`503 throughout: 100 events, queue ${app.router.sinkQueues[0]!.depth}/10, ${receiver.attempts} requests, stop ${result === hung ? 'still pending after 10 s' : 'returned'}`);
+      assert.notEqual(result, hung, 'stop(300) returned');
+      assert.deepEqual(result, { drained: false });
+      assert.equal(receiver.logs.length, 0);
+      assert.equal(app.router.checkpoint().scopes[''] === api.resourceVersion, false, 'nothing acknowledged that was not delivered');
+    });
+
     it('counts a batch refused with 400 as failed, does not retry it, and keeps delivering the rest', async (t) => {
       api = new FakeApiServer();
       await api.start();

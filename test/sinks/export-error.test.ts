@@ -33,12 +33,15 @@ describe('export error', () => {
     assert.equal(httpStatusError(503, undefined, 'x'.repeat(1000)).message.length, 'HTTP 503: '.length + 300);
   });
 
-  it('classifies gRPC statuses: INVALID_ARGUMENT is permanent, the rest is retried', () => {
+  it('classifies gRPC statuses: INVALID_ARGUMENT and a message over the size limit are permanent, the rest is retried', () => {
     const grpc = (code: number) => Object.assign(new Error(`${code} status`), { code, details: 'd', metadata: {} });
     assert.equal(grpcStatusError(grpc(3)).code, 'E_EXPORT_REFUSED');
     assert.equal(grpcStatusError(grpc(4)).code, 'E_EXPORT_TIMEOUT');
     assert.equal(grpcStatusError(grpc(14)).code, 'E_EXPORT_NETWORK');
     assert.equal(grpcStatusError(grpc(16)).code, 'E_EXPORT_STATUS');
+    assert.equal(grpcStatusError(grpc(8)).code, 'E_EXPORT_STATUS', 'RESOURCE_EXHAUSTED: throttling is waited out');
+    const tooBig = Object.assign(new Error('8 RESOURCE_EXHAUSTED: grpc: received message larger than max (4971477 vs. 4194304)'), { code: 8, details: 'd', metadata: {} });
+    assert.equal(grpcStatusError(tooBig).code, 'E_EXPORT_REFUSED', 'a message over the size limit, as HTTP 413');
     assert.equal(toExportError(grpc(3)).retryable, false, 'a ServiceError is recognised');
   });
 

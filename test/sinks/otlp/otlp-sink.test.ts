@@ -182,6 +182,28 @@ describe('OTLP sink', () => {
     }
   });
 
+  it('grpc: a batch over the receiver\'s message size limit is refused (permanent, as HTTP 413), not retried forever', async (t) => {
+    // grpc-js refuses a request over 4 MiB before the service sees it, as the Collector does by default.
+    const server = await grpcReceiver(() => null);
+    try {
+      const sink = otlpSink({ endpoint: server.url, protocol: 'grpc' });
+      await sink.start();
+      const big = Array.from({ length: 600 }, (_, i) => mapEvent(normalizeEvent(podEvent({ message: `${i} ${'m'.repeat(8000)}` })), 'ADDED'));
+      const outcome = await sink.export(big);
+      assert.equal(outcome.ok, false);
+      if (outcome.ok) return;
+      t.diagnostic(`600 records of 8 kB: ${outcome.error.code}, retryable ${outcome.error.retryable}: ${outcome.error.message}`);
+      assert.equal(outcome.error.status, grpc.status.RESOURCE_EXHAUSTED);
+      assert.equal(outcome.error.code, 'E_EXPORT_REFUSED');
+      assert.equal(server.calls(), 0);
+      const small = await sink.export(records());
+      assert.equal(small.ok, true, 'the next batch goes out');
+      await sink.shutdown();
+    } finally {
+      server.stop();
+    }
+  });
+
   it('grpc: speaks mTLS with the configured files, and is refused without the client certificate', async () => {
     const pki = makePki();
     const tls = grpc.ServerCredentials.createSsl(pki.ca, [{ private_key: pki.serverKey, cert_chain: pki.serverCert }], true);
