@@ -15,6 +15,7 @@ import { KubeClient } from '../kube/kube-client.ts';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.ts';
 import { createSinks } from '../sinks/sink-factory.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
+import { logOtelDiagnostics } from '../telemetry/otel-diagnostics.ts';
 import { parseDuration } from '../util/duration.ts';
 import { allDelivered, formatSinkOutcomes, sinkOutcomes } from './sink-summary.ts';
 import { describeStartupFailure } from './startup-failure.ts';
@@ -237,6 +238,7 @@ export async function main(argv: string[]): Promise<number> {
     const config = await loadConfigIsolated(configPath);
     const level = values['log-level'] ?? (command === 'demo' && !configPath ? 'warn' : config.log.level);
     const logger = createLogger(level);
+    logOtelDiagnostics(logger);
     switch (command) {
       case 'run':
         if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
