@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, afterEach, before, describe, it } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
 import type { App } from '../../src/app/app.ts';
 import { createSink, createSinks } from '../../src/sinks/sink-factory.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
@@ -16,7 +15,8 @@ import { makePki } from '../support/certs.ts';
 import { fixtureEvents } from '../support/fixtures.ts';
 import { podEvent, settled, startApp, testConfig } from '../support/harness.ts';
 import { metricSum } from '../support/metric-samples.ts';
-import { OtlpReceiver, decodeProtobufLogs, encodeEmptyLogsResponse, waitFor, type ReceivedLog } from '../support/otlp-receiver.ts';
+import { OtlpReceiver, waitFor, type ReceivedLog } from '../support/otlp-receiver.ts';
+import { grpcReceiver } from '../support/grpc-receiver.ts';
 import { otlpSink } from '../support/sinks.ts';
 
 const EVENTS = '/api/v1/events';
@@ -98,32 +98,10 @@ describe('sinks and routing', () => {
   });
 
   it('exports over gRPC to an OTLP gRPC receiver', async () => {
-    const received: ReceivedLog[] = [];
-    const server = new grpc.Server();
-    server.addService(
-      {
-        Export: {
-          path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: (b: Buffer) => b,
-          requestDeserialize: (b: Buffer) => b,
-          responseSerialize: (b: Buffer) => b,
-          responseDeserialize: (b: Buffer) => b,
-        },
-      },
-      {
-        Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-          received.push(...decodeProtobufLogs(call.request).flatMap((rl) => rl.logs));
-          callback(null, encodeEmptyLogsResponse());
-        },
-      },
-    );
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
-    );
+    const server = await grpcReceiver();
+    const { received } = server;
     try {
-      const sink = otlpSink({ name: 'grpc', protocol: 'grpc', endpoint: `http://127.0.0.1:${port}` });
+      const sink = otlpSink({ name: 'grpc', protocol: 'grpc', endpoint: server.url });
       await sink.start();
       const events = fixtureEvents('troubleshoot-supportbundle-default-eventlist.json').map(record);
       const outcome = await sink.export(events);
@@ -133,7 +111,7 @@ describe('sinks and routing', () => {
       assert.equal(received[0]!.scope.name, 'eventrouter');
       await sink.shutdown();
     } finally {
-      server.forceShutdown();
+      server.stop();
     }
   });
 

@@ -8,9 +8,10 @@ import type { Sink } from '../../../src/sinks/sink.ts';
 import { Metrics } from '../../../src/telemetry/metrics.ts';
 import { capturingLogger } from '../../support/capturing-logger.ts';
 import { podEvent } from '../../support/harness.ts';
-import { OtlpReceiver, decodeProtobufLogs, encodeEmptyLogsResponse } from '../../support/otlp-receiver.ts';
+import { OtlpReceiver } from '../../support/otlp-receiver.ts';
 import { otlpSink } from '../../support/sinks.ts';
 import { makePki } from '../../support/certs.ts';
+import { grpcReceiver } from '../../support/grpc-receiver.ts';
 
 const records = (n = 1) => Array.from({ length: n }, () => mapEvent(normalizeEvent(podEvent()), 'ADDED'));
 
@@ -20,41 +21,6 @@ function retrying(sink: Sink) {
   const waits: number[] = [];
   const sender = new RetrySender({ sink, initialBackoffMs: 10, maxBackoffMs: 20, sleep: async (ms) => void waits.push(ms), metrics: new Metrics(), logger });
   return { sender, waits, retryLogs: () => entries.filter((e) => e['msg'] === 'export failed; retrying') };
-}
-
-/** A gRPC logs service on port 0 whose answers the test scripts; counts calls. */
-async function grpcReceiver(answer: () => grpc.ServiceError | null, credentials = grpc.ServerCredentials.createInsecure()) {
-  const server = new grpc.Server();
-  let calls = 0;
-  let logs = 0;
-  let metadata: grpc.Metadata | undefined;
-  server.addService(
-    {
-      Export: {
-        path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: (b: Buffer) => b,
-        requestDeserialize: (b: Buffer) => b,
-        responseSerialize: (b: Buffer) => b,
-        responseDeserialize: (b: Buffer) => b,
-      },
-    },
-    {
-      Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-        calls += 1;
-        metadata = call.metadata;
-        const error = answer();
-        if (error) return callback(error);
-        logs += decodeProtobufLogs(call.request).flatMap((rl) => rl.logs).length;
-        callback(null, encodeEmptyLogsResponse());
-      },
-    },
-  );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', credentials, (error, p) => (error ? reject(error) : resolve(p))),
-  );
-  return { url: `http://127.0.0.1:${port}`, port, calls: () => calls, logs: () => logs, metadata: () => metadata, stop: () => server.forceShutdown() };
 }
 
 describe('OTLP sink', () => {
