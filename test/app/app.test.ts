@@ -36,7 +36,7 @@ describe('pipeline: fake API server → router → OTLP receiver', () => {
     await app?.stop(2000);
     app = undefined;
     await api?.stop();
-    receiver.requests.length = 0;
+    receiver.reset();
   });
 
   for (const protocol of ['http/protobuf', 'http/json'] as const) {

@@ -143,12 +143,7 @@ describe('delivery guarantees', () => {
       await receiver.start();
     });
     after(async () => receiver.stop());
-    afterEach(() => {
-      receiver.requests.length = 0;
-      receiver.behaviours.length = 0;
-      receiver.always = undefined;
-      receiver.attempts = 0;
-    });
+    afterEach(() => receiver.reset());
 
     const otlp = () => otlpSink({ endpoint: receiver.url, timeout: '2s' });
     const config = () => testConfig({ sinks: [{ name: 'otlp', type: 'otlp', endpoint: 'http://127.0.0.1:1', batchTimeout: '20ms', initialBackoff: '50ms', maxBackoff: '200ms', maxBatchSize: 20 }] });

@@ -114,6 +114,14 @@ export class OtlpReceiver {
   url = '';
   attempts = 0;
 
+  /** Forgets what it received and what it was told to answer (between tests). */
+  reset(): void {
+    this.requests.length = 0;
+    this.behaviours.length = 0;
+    this.always = undefined;
+    this.attempts = 0;
+  }
+
   get logs(): ReceivedLog[] {
     return this.requests.flatMap((r) => r.resourceLogs.flatMap((rl) => rl.logs));
   }

@@ -30,11 +30,7 @@ describe('OTLP sink', () => {
     await receiver.start();
   });
   after(async () => receiver.stop());
-  afterEach(() => {
-    receiver.requests.length = 0;
-    receiver.behaviours.length = 0;
-    receiver.attempts = 0;
-  });
+  afterEach(() => receiver.reset());
 
   it('makes one request per attempt of the retry sender and waits exactly the Retry-After (no nested retries)', async () => {
     receiver.behaviours.push({ kind: 'status', status: 503, retryAfterSeconds: 2 });
