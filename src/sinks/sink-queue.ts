@@ -58,7 +58,7 @@ export class SinkQueue {
     this.#maxBatch = options.maxBatchSize;
     this.#batchTimeoutMs = options.batchTimeoutMs;
     this.#afterAck = options.afterAck;
-    options.metrics.queueDepthSources.set(options.sink.name, () => this.depth);
+    options.metrics.addSink(options.sink.name, () => this.depth);
   }
 
   /** Records queued and in flight. */
