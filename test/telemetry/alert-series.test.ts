@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { App } from '../../src/app/app.ts';
+import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
+import { startApp, testConfig } from '../support/harness.ts';
+import { type Sample, parseSamples } from '../support/metric-samples.ts';
+
+interface Selector {
+  name: string;
+  matchers: Record<string, string>;
+  /** Inside increase()/rate(): the alert needs a sample at 0 before the first count. */
+  counted: boolean;
+}
+
+/** The metric selectors of the README's "Alerts worth having" expressions. */
+function alertSelectors(): Selector[] {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const start = readme.indexOf('Alerts worth having:');
+  assert.ok(start >= 0, 'the README lists its alerts');
+  const paragraph = readme.slice(start, readme.indexOf('\n\n', start));
+  const selectors: Selector[] = [];
+  for (const [, expression] of paragraph.matchAll(/`([^`]+)`/g)) {
+    for (const match of expression!.matchAll(/(eventrouter_\w+)(?:\{([^}]*)\})?/g)) {
+      const matchers = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+      const before = expression!.slice(0, match.index);
+      selectors.push({ name: match[1]!, matchers, counted: /\b(?:increase|rate)\($/.test(before) });
+    }
+  }
+  return selectors;
+}
+
+describe('the series the README\'s alerts use, right after start-up', () => {
+  let api: FakeApiServer;
+  let app: App;
+  let samples: Sample[];
+  const sinks = ['collector', 'console'];
+
+  before(async () => {
+    api = new FakeApiServer();
+    await api.start();
+    app = await startApp({
+      apiUrl: api.url,
+      config: testConfig({
+        server: { listen: '127.0.0.1:0' },
+        sinks: [
+          { name: 'collector', type: 'otlp', endpoint: 'http://127.0.0.1:9', protocol: 'http/protobuf' },
+          { name: 'console', type: 'stdout' },
+        ],
+      }),
+    });
+    // Before any event: the cluster holds none, and nothing has been exported or has failed.
+    samples = parseSamples(await (await fetch(`http://${app.serverAddress}/metrics`)).text());
+  });
+  after(async () => {
+    await app?.stop(2000);
+    await api?.stop();
+  });
+
+  it('finds the alerts in the README', () => {
+    const names = new Set(alertSelectors().map((s) => s.name));
+    assert.ok(names.has('eventrouter_records_total') && names.has('eventrouter_checkpoint_discarded_total'), [...names].join(', '));
+  });
+
+  for (const selector of alertSelectors()) {
+    const shown = `${selector.name}${JSON.stringify(selector.matchers)}`;
+    it(`serves ${shown}${selector.counted ? ' at 0, so its first increase fires the alert' : ''}`, () => {
+      const found = samples.filter((s) => s.name === selector.name && Object.entries(selector.matchers).every(([k, v]) => s.labels[k] === v));
+      assert.ok(found.length > 0, `${shown} is not on /metrics`);
+      if (selector.counted) assert.deepEqual(found.filter((s) => s.value !== 0), [], `${shown} starts at 0`);
+    });
+  }
+
+  it('has eventrouter_records_total{outcome="failed"} at 0 for every sink, not only for one', () => {
+    for (const sink of sinks) {
+      const failed = samples.filter((s) => s.name === 'eventrouter_records_total' && s.labels['sink'] === sink && s.labels['outcome'] === 'failed');
+      assert.deepEqual(failed.map((s) => s.value), [0], sink);
+    }
+  });
+
+  it('has eventrouter_checkpoint_discarded_total at 0 for every reason a resume can start over', () => {
+    const reasons = samples.filter((s) => s.name === 'eventrouter_checkpoint_discarded_total').map((s) => `${s.labels['reason']}=${s.value}`);
+    assert.deepEqual(reasons.sort(), ['ahead-of-cluster=0', 'other-api=0', 'other-cluster=0', 'too-large=0']);
+  });
+});
