@@ -67,11 +67,12 @@ export class HttpServer implements Component {
     const metricsOnListen = metricsListen === undefined;
     this.#metricsOnListen = metricsOnListen;
     const serveMetrics = (res: ServerResponse) => {
-      // Concurrent scrapes share one body (Metrics.scrape): each response references the same buffer.
+      // Concurrent scrapes share one body (Metrics.scrape): each response references the same buffers.
       metrics.scrape().then(
-        (body) => {
-          res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': body.length });
-          res.end(body);
+        ({ chunks, bytes }) => {
+          res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': bytes });
+          for (const chunk of chunks) res.write(chunk);
+          res.end();
         },
         (error: Error) => {
           res.writeHead(500);
