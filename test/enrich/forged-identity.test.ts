@@ -10,7 +10,10 @@ import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
+import { EnrichStage } from '../../src/pipeline/enrich-stage.ts';
+import { capturingLogger } from '../support/capturing-logger.ts';
 import { settled, startApp, testConfig } from '../support/harness.ts';
+import { waitFor } from '../support/otlp-receiver.ts';
 import { metricSum, samples } from '../support/metric-samples.ts';
 import { CLUSTER_UID, COLLECTIONS, eventAbout, workload } from './cluster-fixtures.ts';
 
@@ -154,5 +157,24 @@ describe('OwnerEnricher guard', () => {
     assert.equal(copy.resource['k8s.deployment.name'], undefined, JSON.stringify(copy.resource));
     assert.equal(copy.resource['k8s.replicaset.name'], undefined);
     assert.equal(metadata, undefined);
+  });
+});
+
+describe('enrich stage on a mismatch', () => {
+  it('counts every one and logs the first from each namespace, naming the event and its claim', async () => {
+    const metrics = new Metrics();
+    const { logger, entries } = capturingLogger();
+    const stage = new EnrichStage({ enricher: undefined, serviceName: true, deadlineMs: 1000, metrics, logger });
+    const pod = { kind: 'Pod', name: 'web-7d9f-abcde', namespace: 'victim', uid: 'victim-pod-uid', apiVersion: 'v1' };
+    for (let i = 0; i < 3; i++) {
+      const record = await stage.run(mapEvent(normalizeEvent(forged(pod)), 'ADDED'));
+      assert.equal(record.resource['service.name'], undefined);
+    }
+    assert.equal(await metricSum(metrics, MISMATCH), 3);
+    await waitFor(() => entries.some((e) => e['level'] === 40), 'the warning');
+    const warnings = entries.filter((e) => e['level'] === 40);
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.equal(warnings[0]!['namespace'], 'attacker');
+    assert.deepEqual(warnings[0]!['claimed'], { kind: 'Pod', namespace: 'victim', name: 'web-7d9f-abcde' });
   });
 });
