@@ -59,6 +59,7 @@ export class Metrics {
   readonly checkpointDiscarded: Counter<'reason'>;
   readonly checkpointHealthy: Gauge;
   readonly enrichLookups: Counter<'outcome'>;
+  readonly identityMismatches: Counter<never>;
   readonly leader: Gauge;
   readonly lastEventSeconds: Gauge;
 
@@ -154,6 +155,13 @@ export class Metrics {
       help: 'API lookups made for enrichment, by outcome (ok, not_found, forbidden, error, deadline; skipped while the circuit breaker is open).',
       labelNames: ['outcome'],
     });
+    this.identityMismatches = new Counter<never>(meter, {
+      name: 'eventrouter_events_identity_mismatch_total',
+      help: 'Events that name an object outside their own namespace (or a cluster-scoped object from outside default/kube-system): exported under their own namespace, not attributed to that object.',
+      labelNames: [],
+    });
+    // Present at 0 from the start, so an alert on its increase needs no absent() guard.
+    this.identityMismatches.inc({}, 0);
     this.leader = new Gauge(meter, {
       name: 'eventrouter_leader',
       help: '1 while this replica holds the Lease (or leader election is off), 0 on standby.',
