@@ -11,7 +11,7 @@
 import { type Plugin, build } from 'esbuild';
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -51,13 +51,22 @@ const commonJsDynamicImportsKeepTheirNames: Plugin = {
       if (args.kind !== 'dynamic-import' || args.pluginData === 'resolving') return undefined;
       const resolved = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'resolving' });
       if (resolved.errors.length > 0 || resolved.external || !isAbsolute(resolved.path) || !isCommonJs(resolved.path)) return undefined;
-      return { path: resolved.path, namespace: 'commonjs-as-namespace' };
+      // Named relative to the root in the bundle's comments and source maps, as other modules are.
+      return { path: relative(root, resolved.path), namespace: 'commonjs-as-namespace', pluginData: resolved.path };
     });
     b.onLoad({ filter: /.*/, namespace: 'commonjs-as-namespace' }, (args) => {
-      const names = Object.keys(createRequire(args.path)(args.path) as object).filter((n) => n !== 'default' && n !== '__esModule' && /^[\p{L}_$][\p{L}\p{N}_$]*$/u.test(n));
+      const file = args.pluginData as string;
+      const names = Object.keys(createRequire(file)(file) as object).filter((n) => n !== 'default' && n !== '__esModule');
+      // Bound to local names and exported under string names: any property name is valid so.
+      const locals = names.map((name, i) => ({ name: JSON.stringify(name), local: `export${i}` }));
       return {
-        contents: [`const exports = require(${JSON.stringify(args.path)});`, 'export default exports;', `export const { ${names.join(', ')} } = exports;`].join('\n'),
-        resolveDir: dirname(args.path),
+        contents: [
+          `const exports = require(${JSON.stringify(file)});`,
+          'export default exports;',
+          `const { ${locals.map((l) => `${l.name}: ${l.local}`).join(', ')} } = exports;`,
+          `export { ${locals.map((l) => `${l.local} as ${l.name}`).join(', ')} };`,
+        ].join('\n'),
+        resolveDir: dirname(file),
       };
     });
   },

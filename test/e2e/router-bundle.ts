@@ -6,7 +6,7 @@
  * (or to the build, or the dependencies) is never tested against a stale bundle.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { emulateImage, ROOT, runtimeStage } from '../deploy/image.ts';
 
@@ -57,8 +57,12 @@ export function routerCommand(stateDir: string): RouterCommand {
       rmSync(work, { recursive: true, force: true });
       if (!existsSync(entry)) throw error;
     }
-    // Bundles of other sources are stale now.
-    for (const other of readdirSync(home)) if (join(home, other) !== dir && !other.startsWith('building-')) rmSync(join(home, other), { recursive: true, force: true });
+    // Bundles of other sources are stale now; one built in the last hour may still be running
+    // (a suite run while the sources changed), so those stay until a later build.
+    for (const other of readdirSync(home)) {
+      const path = join(home, other);
+      if (path !== dir && Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { recursive: true, force: true });
+    }
   }
   const entrypoint = runtime.entrypoint ?? [];
   cached = {
