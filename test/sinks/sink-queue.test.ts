@@ -192,7 +192,7 @@ describe('sink queue with records or sinks that fail hard', () => {
     await waitFor(() => acked === 3, 'the whole batch acknowledged');
     const lines = text.trim().split('\n').map((line) => JSON.parse(line) as { event: { message: string } });
     assert.deepEqual(lines.map((line) => line.event.message), ['before', 'after']);
-    assert.deepEqual(await outcomes(metrics, 'console'), { exported: 2, failed: 1 });
+    assert.deepEqual(await outcomes(metrics, 'console'), { exported: 2, failed: 1, dropped: 0, too_large: 0 });
     // The next version of the deep event: its old_event is not the object that could not be written.
     const update = record({ ...deep, extra: 'flat now', message: 'deep, updated' });
     update.verb = 'UPDATED';
@@ -201,7 +201,7 @@ describe('sink queue with records or sinks that fail hard', () => {
     await waitFor(() => acked === 5, 'the loop goes on');
     assert.match(text, /"later"/);
     assert.match(text, /"deep, updated"/);
-    assert.deepEqual(await outcomes(metrics, 'console'), { exported: 4, failed: 1 });
+    assert.deepEqual(await outcomes(metrics, 'console'), { exported: 4, failed: 1, dropped: 0, too_large: 0 });
     await queue.stop();
   });
 
@@ -232,7 +232,7 @@ describe('sink queue with records or sinks that fail hard', () => {
       queue.push({ record: record(podEvent({ message: 'second' })), done: () => (acked += 1) });
       await waitFor(() => acked === 2, 'the next batch');
       assert.deepEqual(exported, ['second']);
-      assert.deepEqual(await outcomes(metrics, 'fragile'), { exported: 1, failed: 1 });
+      assert.deepEqual(await outcomes(metrics, 'fragile'), { exported: 1, failed: 1, dropped: 0, too_large: 0 });
       await queue.stop();
     });
   }
