@@ -144,7 +144,10 @@ export class SinkQueue {
   push(item: QueuedRecord): void {
     item.at = Date.now();
     item.bytes ??= estimate(item.record);
-    if (!this.required) this.#makeRoom(item.bytes);
+    if (!this.required && !this.#makeRoom(item.bytes)) {
+      item.done();
+      return;
+    }
     this.#queue.push(item);
     this.#queuedBytes += item.bytes;
     const ready = this.#queue.length - this.#head;
@@ -205,13 +208,15 @@ export class SinkQueue {
   }
 
   /**
-   * Best-effort: drops the oldest queued records (never the batch in flight) until `bytes` more
-   * fit. A record is admitted even when nothing is left to drop, so the bound is exceeded by at
-   * most one record (as the in-flight budget does): no record is too large to be tried.
+   * Best-effort: drops the oldest queued records until `bytes` more fit, and says whether the
+   * new record may be queued. The batch in flight is not dropped (it may be half sent): when it
+   * alone fills the queue, the new record is the one dropped. Into an empty queue any record
+   * goes, so none is too large to be tried (as the in-flight budget does).
    */
-  #makeRoom(bytes: number): void {
+  #makeRoom(bytes: number): boolean {
+    const full = () => this.depth > 0 && (this.depth >= this.#size || this.bytes + bytes > this.#maxBytes);
     let dropped = 0;
-    while (this.#head < this.#queue.length && (this.depth >= this.#size || this.bytes + bytes > this.#maxBytes)) {
+    while (this.#head < this.#queue.length && full()) {
       const oldest = this.#queue[this.#head] as QueuedRecord;
       this.#queue[this.#head] = undefined as unknown as QueuedRecord; // let it be collected now
       this.#head += 1;
@@ -219,7 +224,13 @@ export class SinkQueue {
       dropped += 1;
       oldest.done();
     }
-    if (dropped === 0) return;
+    const admitted = !full();
+    if (!admitted) dropped += 1;
+    if (dropped > 0) this.#countDropped(dropped);
+    return admitted;
+  }
+
+  #countDropped(dropped: number): void {
     this.#compact();
     this.#dropped += dropped;
     this.#droppedSinceLog += dropped;

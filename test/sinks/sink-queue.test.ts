@@ -285,6 +285,19 @@ describe('sink queue bounds in bytes, best-effort delivery, health', () => {
     await queue.stop(0);
   });
 
+  it('best-effort: drops the new record when the batch in flight alone fills the queue; any record goes into an empty one', async () => {
+    const { queue, sender, acked, push } = bounded({ delivery: 'best-effort', queueSize: 2, queueBytes: 1500, maxBatchSize: 2 });
+    queue.start();
+    push(5000, 'huge');
+    assert.equal(queue.depth, 1, 'an empty queue takes a record over queueBytes');
+    await waitFor(() => sender.waiting === 1, 'huge in flight');
+    push(100, 'next');
+    assert.deepEqual(acked, ['next'], 'nothing older can be dropped: the new record is');
+    assert.equal(queue.dropped, 1);
+    assert.equal(queue.depth, 1);
+    await queue.stop(0);
+  });
+
   it('cuts a batch at maxBatchBytes (a single larger record still goes alone)', async () => {
     const { queue, sender, push } = bounded({ delivery: 'required', maxBatchSize: 100, maxBatchBytes: 2500 });
     queue.start();
