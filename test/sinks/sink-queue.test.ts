@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { podEvent } from '../support/harness.ts';
 import { deeplyNested } from '../support/hostile-input.ts';
+import { capturingLogger } from '../support/capturing-logger.ts';
 import { byLabel, metricSum } from '../support/metric-samples.ts';
 import { ExportError } from '../../src/sinks/export-error.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
@@ -283,6 +284,18 @@ describe('sink queue bounds in bytes, best-effort delivery, health', () => {
     await waitFor(() => sender.waiting === 1 && sender.batches.length === 2, 'the next batch');
     assert.deepEqual(sender.batches, [['a'], ['d']]);
     await queue.stop(0);
+  });
+
+  it('best-effort: logs its drops with the sink\'s name, at most one line per 10 s however many it drops', async () => {
+    const { logger, entries } = capturingLogger();
+    const sender = new ScriptedSender();
+    const queue = new SinkQueue({ sink: NULL_SINK, sender, delivery: 'best-effort', queueSize: 3, maxBatchSize: 1, batchTimeoutMs: 60_000, metrics: new Metrics(), logger });
+    for (let i = 0; i < 500; i++) queue.push({ record: record(podEvent({ message: `m${i}` })), done: () => {} });
+    const lines = entries.filter((e) => e['msg'] === 'best-effort sink queue full; dropping its oldest records');
+    assert.equal(queue.dropped, 497);
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]?.['sink'], 'null');
+    assert.equal(lines[0]?.['delivery'], 'best-effort');
   });
 
   it('best-effort: drops the new record when the batch in flight alone fills the queue; any record goes into an empty one', async () => {
