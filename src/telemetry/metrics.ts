@@ -8,6 +8,13 @@ import { Gauge } from './gauge.ts';
 import { Histogram } from './histogram.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 
+/** What the per-sink health gauges read (SinkQueue.health; epoch ms). */
+export interface SinkHealthFigures {
+  lastSuccessAt?: number;
+  oldestQueuedAt?: number;
+  consecutiveFailures: number;
+}
+
 /** Content type of {@link Metrics.text}: the Prometheus text format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -50,6 +57,11 @@ export class Metrics {
   /** Depth of each sink's queue, read when the gauge is collected rather than set per record. */
   readonly queueDepthSources = new Map<string, () => number>();
   readonly queueDepth: Gauge<'sink'>;
+  /** Each sink's delivery health (SinkQueue.health), read when its gauges are collected. */
+  readonly sinkHealthSources = new Map<string, () => SinkHealthFigures>();
+  readonly sinkLastSuccess: Gauge<'sink'>;
+  readonly sinkOldestQueuedAge: Gauge<'sink'>;
+  readonly sinkConsecutiveFailures: Gauge<'sink'>;
   readonly exportDuration: Histogram<'sink'>;
   readonly events: Counter<'cluster' | 'type' | 'reason' | 'kind' | 'namespace'>;
   readonly checkpointResourceVersion: Gauge<'scope'>;
@@ -95,7 +107,7 @@ export class Metrics {
     });
     this.records = new Counter(meter, {
       name: 'eventrouter_records_total',
-      help: 'Records per sink by outcome: exported, filtered, failed (permanent error, dropped).',
+      help: 'Records per sink by outcome: exported, filtered, throttled, failed (refused by the receiver, dropped), dropped (best-effort sink: queue full or retries past maxElapsedTime), too_large (a single record over the receiver\'s request size limit, dropped).',
       labelNames: ['sink', 'outcome'],
     });
     this.exportRetries = new Counter(meter, {
@@ -109,6 +121,34 @@ export class Metrics {
       labelNames: ['sink'],
       collect: (gauge) => {
         for (const [sink, depth] of this.queueDepthSources) gauge.set({ sink }, depth());
+      },
+    });
+    this.sinkLastSuccess = new Gauge(meter, {
+      name: 'eventrouter_sink_last_success_timestamp_seconds',
+      help: 'Unix time of the last successful export per sink (0: none yet).',
+      labelNames: ['sink'],
+      collect: (gauge) => {
+        for (const [sink, health] of this.sinkHealthSources) gauge.set({ sink }, (health().lastSuccessAt ?? 0) / 1000);
+      },
+    });
+    this.sinkOldestQueuedAge = new Gauge(meter, {
+      name: 'eventrouter_sink_oldest_queued_age_seconds',
+      help: 'Age of the oldest record queued or in flight per sink (0: empty).',
+      labelNames: ['sink'],
+      collect: (gauge) => {
+        const now = Date.now();
+        for (const [sink, health] of this.sinkHealthSources) {
+          const at = health().oldestQueuedAt;
+          gauge.set({ sink }, at === undefined ? 0 : Math.max(0, now - at) / 1000);
+        }
+      },
+    });
+    this.sinkConsecutiveFailures = new Gauge(meter, {
+      name: 'eventrouter_sink_consecutive_failures',
+      help: 'Failed export attempts per sink since its last successful export.',
+      labelNames: ['sink'],
+      collect: (gauge) => {
+        for (const [sink, health] of this.sinkHealthSources) gauge.set({ sink }, health().consecutiveFailures);
       },
     });
     this.exportDuration = new Histogram(meter, {
