@@ -8,6 +8,13 @@ import { Gauge } from './gauge.ts';
 import { Histogram } from './histogram.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 
+/** What the per-sink health gauges read (SinkQueue.health; epoch ms). */
+export interface SinkHealthFigures {
+  lastSuccessAt?: number;
+  oldestQueuedAt?: number;
+  consecutiveFailures: number;
+}
+
 /** Content type of {@link Metrics.text}: the Prometheus text format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -26,7 +33,7 @@ export const EVENTS_SERIES_LIMIT = 5_000;
 export const SCRAPE_MAX_BYTES = 8 * 1024 * 1024;
 
 /** Outcomes of `eventrouter_records_total`; each sink has all of them, at 0 until counted. */
-export const RECORD_OUTCOMES = ['exported', 'filtered', 'failed', 'throttled'] as const;
+export const RECORD_OUTCOMES = ['exported', 'filtered', 'throttled', 'failed', 'dropped', 'too_large'] as const;
 
 /** Reasons of `eventrouter_checkpoint_discarded_total`, at 0 until counted. */
 const DISCARD_REASONS = ['other-cluster', 'ahead-of-cluster', 'too-large', 'other-api'] as const;
@@ -93,6 +100,11 @@ export class Metrics {
   /** Depth of each sink's queue, read when the gauge is collected rather than set per record. */
   readonly queueDepthSources = new Map<string, () => number>();
   readonly queueDepth: Gauge<'sink'>;
+  /** Each sink's delivery health (SinkQueue.health), read when its gauges are collected. */
+  readonly sinkHealthSources = new Map<string, () => SinkHealthFigures>();
+  readonly sinkLastSuccess: Gauge<'sink'>;
+  readonly sinkOldestQueuedAge: Gauge<'sink'>;
+  readonly sinkConsecutiveFailures: Gauge<'sink'>;
   readonly exportDuration: Histogram<'sink'>;
   readonly events: Counter<'cluster' | 'type' | 'reason' | 'kind' | 'namespace'>;
   readonly checkpointResourceVersion: Gauge<'scope'>;
@@ -102,6 +114,7 @@ export class Metrics {
   readonly checkpointDiscarded: Counter<'reason'>;
   readonly checkpointHealthy: Gauge;
   readonly enrichLookups: Counter<'outcome'>;
+  readonly identityMismatches: Counter<never>;
   readonly leader: Gauge;
   readonly lastEventSeconds: Gauge;
 
@@ -150,7 +163,7 @@ export class Metrics {
     });
     this.records = this.#counter({
       name: 'eventrouter_records_total',
-      help: 'Records per sink by outcome: exported, filtered, failed (permanent error, dropped).',
+      help: 'Records per sink by outcome: exported, filtered, throttled, failed (refused by the receiver, dropped), dropped (best-effort sink: queue full or retries past maxElapsedTime), too_large (a single record over the receiver\'s request size limit, dropped).',
       labelNames: ['sink', 'outcome'],
     });
     this.exportRetries = this.#counter({
@@ -164,6 +177,34 @@ export class Metrics {
       labelNames: ['sink'],
       collect: (gauge) => {
         for (const [sink, depth] of this.queueDepthSources) gauge.set({ sink }, depth());
+      },
+    });
+    this.sinkLastSuccess = new Gauge(meter, {
+      name: 'eventrouter_sink_last_success_timestamp_seconds',
+      help: 'Unix time of the last successful export per sink (0: none yet).',
+      labelNames: ['sink'],
+      collect: (gauge) => {
+        for (const [sink, health] of this.sinkHealthSources) gauge.set({ sink }, (health().lastSuccessAt ?? 0) / 1000);
+      },
+    });
+    this.sinkOldestQueuedAge = new Gauge(meter, {
+      name: 'eventrouter_sink_oldest_queued_age_seconds',
+      help: 'Age of the oldest record queued or in flight per sink (0: empty).',
+      labelNames: ['sink'],
+      collect: (gauge) => {
+        const now = Date.now();
+        for (const [sink, health] of this.sinkHealthSources) {
+          const at = health().oldestQueuedAt;
+          gauge.set({ sink }, at === undefined ? 0 : Math.max(0, now - at) / 1000);
+        }
+      },
+    });
+    this.sinkConsecutiveFailures = new Gauge(meter, {
+      name: 'eventrouter_sink_consecutive_failures',
+      help: 'Failed export attempts per sink since its last successful export.',
+      labelNames: ['sink'],
+      collect: (gauge) => {
+        for (const [sink, health] of this.sinkHealthSources) gauge.set({ sink }, health().consecutiveFailures);
       },
     });
     this.exportDuration = new Histogram(meter, {
@@ -212,6 +253,13 @@ export class Metrics {
       help: 'API lookups made for enrichment, by outcome (ok, not_found, forbidden, error, deadline; skipped while the circuit breaker is open).',
       labelNames: ['outcome'],
     });
+    this.identityMismatches = this.#counter<never>({
+      name: 'eventrouter_events_identity_mismatch_total',
+      help: 'Events that name an object outside their own namespace (or a cluster-scoped object from outside default/kube-system): exported under their own namespace, not attributed to that object.',
+      labelNames: [],
+    });
+    // Present at 0 from the start, so an alert on its increase needs no absent() guard.
+    this.identityMismatches.inc({}, 0);
     this.leader = new Gauge(meter, {
       name: 'eventrouter_leader',
       help: '1 while this replica holds the Lease (or leader election is off), 0 on standby.',

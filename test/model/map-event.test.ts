@@ -125,7 +125,7 @@ describe('event → LogRecord mapping (eventrouter convention v1)', () => {
   });
 
   it('gives a CRD kind that reuses a built-in name in another group no workload attributes', () => {
-    const record = map({ metadata: { name: 'x', uid: 'u' }, involvedObject: { kind: 'Deployment', apiVersion: 'example.com/v1', name: 'd', namespace: 'n' } });
+    const record = map({ metadata: { name: 'x', uid: 'u', namespace: 'n' }, involvedObject: { kind: 'Deployment', apiVersion: 'example.com/v1', name: 'd', namespace: 'n' } });
     assert.equal(record.resource['k8s.deployment.name'], undefined);
     assert.equal(record.resource['k8s.object.name'], 'd');
   });

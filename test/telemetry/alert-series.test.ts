@@ -8,7 +8,8 @@ import { type Sample, parseSamples } from '../support/metric-samples.ts';
 
 interface Selector {
   name: string;
-  matchers: Record<string, string>;
+  /** Label sets the alert reads: `outcome=~"failed|too_large"` is two, each of which must exist. */
+  labelSets: Array<Record<string, string>>;
   /** Inside increase()/rate(): the alert needs a sample at 0 before the first count. */
   counted: boolean;
 }
@@ -22,9 +23,15 @@ function alertSelectors(): Selector[] {
   const selectors: Selector[] = [];
   for (const [, expression] of paragraph.matchAll(/`([^`]+)`/g)) {
     for (const match of expression!.matchAll(/(eventrouter_\w+)(?:\{([^}]*)\})?/g)) {
-      const matchers = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+      let labelSets: Array<Record<string, string>> = [{}];
+      for (const [, label, op, value] of (match[2] ?? '').matchAll(/(\w+)(=~|=)"([^"]*)"/g)) {
+        // A regular expression of plain alternatives names each value it matches.
+        assert.ok(op === '=' || /^[\w-]+(\|[\w-]+)*$/.test(value!), `${label}${op}"${value}": only = and =~ of plain alternatives are understood here`);
+        const values = op === '=' ? [value!] : value!.split('|');
+        labelSets = labelSets.flatMap((set) => values.map((v) => ({ ...set, [label!]: v })));
+      }
       const before = expression!.slice(0, match.index);
-      selectors.push({ name: match[1]!, matchers, counted: /\b(?:increase|rate)\($/.test(before) });
+      selectors.push({ name: match[1]!, labelSets, counted: /\b(?:increase|rate)\($/.test(before) });
     }
   }
   return selectors;
@@ -62,19 +69,27 @@ describe('the series the README\'s alerts use, right after start-up', () => {
     assert.ok(names.has('eventrouter_records_total') && names.has('eventrouter_checkpoint_discarded_total'), [...names].join(', '));
   });
 
-  for (const selector of alertSelectors()) {
-    const shown = `${selector.name}${JSON.stringify(selector.matchers)}`;
-    it(`serves ${shown}${selector.counted ? ' at 0, so its first increase fires the alert' : ''}`, () => {
-      const found = samples.filter((s) => s.name === selector.name && Object.entries(selector.matchers).every(([k, v]) => s.labels[k] === v));
-      assert.ok(found.length > 0, `${shown} is not on /metrics`);
-      if (selector.counted) assert.deepEqual(found.filter((s) => s.value !== 0), [], `${shown} starts at 0`);
-    });
+  for (const { name, labelSets, counted } of alertSelectors()) {
+    for (const labels of labelSets) {
+      const shown = `${name}${JSON.stringify(labels)}`;
+      it(`serves ${shown}${counted ? ' at 0, so its first increase fires the alert' : ''}`, () => {
+        const found = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+        assert.ok(found.length > 0, `${shown} is not on /metrics`);
+        if (counted) assert.deepEqual(found.filter((s) => s.value !== 0), [], `${shown} starts at 0`);
+      });
+    }
   }
 
-  it('has eventrouter_records_total{outcome="failed"} at 0 for every sink, not only for one', () => {
+  it('has eventrouter_records_total of every outcome the alerts watch at 0 for every sink, not only for one', () => {
+    const outcomes = alertSelectors()
+      .filter((s) => s.name === 'eventrouter_records_total')
+      .flatMap((s) => s.labelSets.map((labels) => labels['outcome']));
+    assert.ok(outcomes.includes('failed'), outcomes.join(', '));
     for (const sink of sinks) {
-      const failed = samples.filter((s) => s.name === 'eventrouter_records_total' && s.labels['sink'] === sink && s.labels['outcome'] === 'failed');
-      assert.deepEqual(failed.map((s) => s.value), [0], sink);
+      for (const outcome of outcomes) {
+        const found = samples.filter((s) => s.name === 'eventrouter_records_total' && s.labels['sink'] === sink && s.labels['outcome'] === outcome);
+        assert.deepEqual(found.map((s) => s.value), [0], `${sink} ${outcome}`);
+      }
     }
   });
 

@@ -30,6 +30,7 @@ function everyMetricSet(): Metrics {
   metrics.records.inc({ sink: 's', outcome: 'exported' }, 3);
   metrics.exportRetries.inc({ sink: 's' });
   metrics.queueDepthSources.set('s', () => 4);
+  metrics.sinkHealthSources.set('s', () => ({ lastSuccessAt: 1_700_000_000_000, oldestQueuedAt: Date.now() - 1000, consecutiveFailures: 2 }));
   metrics.exportDuration.observe({ sink: 's' }, 0.2);
   metrics.event('Normal', 'Pulled', 'Pod', 'default');
   metrics.checkpointResourceVersion.set({ scope: '*' }, 100);
