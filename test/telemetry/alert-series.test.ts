@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import type { App } from '../../src/app/app.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { startApp, testConfig } from '../support/harness.ts';
@@ -14,15 +16,43 @@ interface Selector {
   counted: boolean;
 }
 
-/** The metric selectors of the README's "Alerts worth having" expressions. */
-function alertSelectors(): Selector[] {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+/**
+ * The alert expressions the project ships: the README's "Alerts worth having" paragraph and the
+ * `expr` of every Prometheus rules file under deploy/ (the chart's PrometheusRule, if any).
+ */
+function alertExpressions(): string[] {
+  const expressions: string[] = [];
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const start = readme.indexOf('Alerts worth having:');
-  assert.ok(start >= 0, 'the README lists its alerts');
-  const paragraph = readme.slice(start, readme.indexOf('\n\n', start));
+  if (start >= 0) {
+    const paragraph = readme.slice(start, readme.indexOf('\n\n', start));
+    for (const [, expression] of paragraph.matchAll(/`([^`]+)`/g)) expressions.push(expression!);
+  }
+  for (const file of readdirSync(join(ROOT, 'deploy'), { recursive: true, encoding: 'utf8' })) {
+    if (!/\.ya?ml$/.test(file)) continue;
+    let document: unknown;
+    try {
+      document = parseYaml(readFileSync(join(ROOT, 'deploy', file), 'utf8'));
+    } catch {
+      continue; // a Helm template, not YAML until rendered
+    }
+    const groups = (document as { groups?: unknown } | null)?.groups;
+    if (!Array.isArray(groups)) continue;
+    for (const group of groups as Array<{ rules?: Array<{ expr?: unknown }> }>) {
+      for (const rule of group.rules ?? []) if (typeof rule.expr === 'string') expressions.push(rule.expr);
+    }
+  }
+  assert.ok(expressions.length > 0, 'no alert found in README.md or in a rules file under deploy/');
+  return expressions;
+}
+
+/** The metric selectors of the shipped alert expressions. */
+function alertSelectors(): Selector[] {
   const selectors: Selector[] = [];
-  for (const [, expression] of paragraph.matchAll(/`([^`]+)`/g)) {
-    for (const match of expression!.matchAll(/(eventrouter_\w+)(?:\{([^}]*)\})?/g)) {
+  for (const expression of alertExpressions()) {
+    for (const match of expression.matchAll(/(eventrouter_\w+)(?:\{([^}]*)\})?/g)) {
       let labelSets: Array<Record<string, string>> = [{}];
       for (const [, label, op, value] of (match[2] ?? '').matchAll(/(\w+)(=~|=)"([^"]*)"/g)) {
         // A regular expression of plain alternatives names each value it matches.
@@ -30,14 +60,14 @@ function alertSelectors(): Selector[] {
         const values = op === '=' ? [value!] : value!.split('|');
         labelSets = labelSets.flatMap((set) => values.map((v) => ({ ...set, [label!]: v })));
       }
-      const before = expression!.slice(0, match.index);
+      const before = expression.slice(0, match.index);
       selectors.push({ name: match[1]!, labelSets, counted: /\b(?:increase|rate)\($/.test(before) });
     }
   }
   return selectors;
 }
 
-describe('the series the README\'s alerts use, right after start-up', () => {
+describe('the series the shipped alerts use, right after start-up', () => {
   let api: FakeApiServer;
   let app: App;
   let samples: Sample[];
@@ -64,7 +94,7 @@ describe('the series the README\'s alerts use, right after start-up', () => {
     await api?.stop();
   });
 
-  it('finds the alerts in the README', () => {
+  it('finds the alerts', () => {
     const names = new Set(alertSelectors().map((s) => s.name));
     assert.ok(names.has('eventrouter_records_total') && names.has('eventrouter_checkpoint_discarded_total'), [...names].join(', '));
   });
