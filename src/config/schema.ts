@@ -231,6 +231,11 @@ export const configSchema = z
           .string()
           .default('0.0.0.0:8080')
           .refine((v) => v === '' || parseListen(v) !== undefined, { error: (issue) => `"${String(issue.input)}": ${LISTEN_HINT}` }),
+        /** Unset: /metrics on `listen`; host:port: there only; "": not served. */
+        metricsListen: z
+          .string()
+          .refine((v) => v === '' || parseListen(v) !== undefined, { error: (issue) => `"${String(issue.input)}": ${LISTEN_HINT}` })
+          .optional(),
       })
       .strict()
       .prefault({}),
