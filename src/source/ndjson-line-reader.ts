@@ -1,8 +1,17 @@
-/** One result of {@link NdjsonLineReader}: a complete line, or the size of a line that was skipped. */
-export type NdjsonItem = { kind: 'line'; text: string } | { kind: 'too-long'; bytes: number };
+/**
+ * One result of {@link NdjsonLineReader}: a complete line, or the size of a line that was
+ * skipped with its first bytes (`head`, decoded), enough to name what was dropped.
+ */
+export type NdjsonItem = { kind: 'line'; text: string } | { kind: 'too-long'; bytes: number; head: string };
 
 /** etcd refuses objects above 1.5 MiB; a line of a watch stream is one object plus its frame. */
 export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Bytes of a skipped line kept to name it: the API server writes `metadata` first, and its
+ * name, namespace, uid and resourceVersion before labels, annotations or managedFields.
+ */
+export const SKIPPED_HEAD_BYTES = 8 * 1024;
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
@@ -13,8 +22,9 @@ const CARRIAGE_RETURN = 0x0d;
  * event in 1 KiB chunks took ~4 s and 328 MB); this keeps the chunks as bytes, scans each byte
  * once, and decodes a line only when its newline arrives, so a multibyte character split across
  * chunks decodes whole. A line longer than `maxLineBytes` is not buffered: its bytes are counted
- * and dropped up to the next newline, and it comes back as `too-long`, so that one hostile line
- * costs neither memory nor a reconnect loop.
+ * and dropped up to the next newline, and it comes back as `too-long` with its first
+ * {@link SKIPPED_HEAD_BYTES} bytes, so that one hostile line costs neither memory nor a reconnect
+ * loop, and can still be named.
  */
 export class NdjsonLineReader {
   readonly #maxLineBytes: number;
@@ -24,6 +34,8 @@ export class NdjsonLineReader {
   #bytes = 0;
   /** Set while dropping an over-long line up to its newline. */
   #skipping = false;
+  /** The first bytes of the line being dropped. */
+  #head: Uint8Array = new Uint8Array(0);
 
   constructor(options: { maxLineBytes?: number } = {}) {
     this.#maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
@@ -63,6 +75,7 @@ export class NdjsonLineReader {
     if (this.#skipping) return;
     if (this.#bytes > this.#maxLineBytes) {
       this.#skipping = true;
+      this.#head = concat([...this.#parts, piece], SKIPPED_HEAD_BYTES);
       this.#parts = [];
       return;
     }
@@ -78,7 +91,9 @@ export class NdjsonLineReader {
     this.#bytes = 0;
     this.#skipping = false;
     if (skipped) {
-      items.push({ kind: 'too-long', bytes });
+      // A character cut at the end of the head decodes as U+FFFD; the head is for naming only.
+      items.push({ kind: 'too-long', bytes, head: this.#decoder.decode(this.#head) });
+      this.#head = new Uint8Array(0);
       return;
     }
     let line = parts.length === 1 ? parts[0]! : concat(parts, bytes);
@@ -88,12 +103,17 @@ export class NdjsonLineReader {
   }
 }
 
+/** The first `bytes` bytes of `parts` (all of them when they hold fewer), as one copy. */
 function concat(parts: readonly Uint8Array[], bytes: number): Uint8Array {
-  const out = new Uint8Array(bytes);
+  let total = 0;
+  for (const part of parts) total += part.length;
+  const out = new Uint8Array(Math.min(bytes, total));
   let offset = 0;
   for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
+    if (offset >= out.length) break;
+    const take = part.subarray(0, out.length - offset);
+    out.set(take, offset);
+    offset += take.length;
   }
   return out;
 }
