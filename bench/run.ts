@@ -20,6 +20,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../src/util/duration.ts';
 import { formatSummary, summarise } from './profile-summary.ts';
 import { type CgroupReport, MemoryCgroup, memoryCgroupUnavailable } from './lib/memory-cgroup.ts';
+import { imageEnv, imageNodeFlags } from './lib/image-runtime.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BENCH = new URL('.', import.meta.url).pathname;
@@ -84,25 +85,10 @@ function routerEntry(ref?: string): string {
   return join(out, 'dist/cli/main.js');
 }
 
-/**
- * The node flags the image starts the router with: read from the Dockerfile's ENTRYPOINT, so
- * the bench measures what ships. `--router-node-options` adds to them (experiments).
- */
-function imageNodeFlags(): string[] {
-  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
-  if (entry === undefined) throw new Error('Dockerfile: no ENTRYPOINT in exec form');
-  const argv = JSON.parse(entry) as string[];
-  return argv.slice(1).filter((a) => a.startsWith('--'));
-}
+/** The image's node flags (bench/lib/image-runtime.ts); `--router-node-options` adds to them (experiments). */
 const NODE_FLAGS = [...(args.ts ? [] : imageNodeFlags()), ...(args['router-node-options']?.split(' ').filter(Boolean) ?? [])];
 
-/** The environment the image sets for the router (the ENV lines of the Dockerfile's last stage), so the bench measures what ships. */
-function imageEnv(): Record<string, string> {
-  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-  return Object.fromEntries([...runtime.matchAll(/^ENV\s+(\w+)=(\S+)\s*$/gm)].map((m) => [m[1] as string, m[2] as string]));
-}
+/** The image's ENV, so the bench measures what ships. */
 const IMAGE_ENV = args.ts ? {} : imageEnv();
 
 /** The memory limit the router runs under (MiB), as a pod's limit would put it; 0 for none. */
