@@ -10,6 +10,7 @@
  *   npm run bench -- --soak 10m   RSS over a steady 1,000 events/s run; writes the soak section
  *   npm run bench -- --profile    throughput with `--cpu-prof` on the router; prints the top self-time functions
  *   npm run bench -- --only throughput,ceiling
+ *   npm run bench -- --only bigmsg   1,000 events with 1 MiB messages (watch burst, then LIST) in 128 MiB
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -342,10 +343,10 @@ interface Rig {
 }
 
 async function withRig<T>(
-  o: { owners?: boolean; compression?: 'gzip' | 'none'; preload?: number; profileDir?: string; seed: string; collectorBin?: string; sinks?: Array<Record<string, unknown>> },
+  o: { owners?: boolean; compression?: 'gzip' | 'none'; preload?: number; profileDir?: string; seed: string; collectorBin?: string; sinks?: Array<Record<string, unknown>>; messageBytes?: number },
   body: (rig: Rig) => Promise<T>,
 ): Promise<T> {
-  const sim = new Helper('sim-server.ts', { replicas: REPLICAS, seed: o.seed, owners: o.owners ?? false }, 0);
+  const sim = new Helper('sim-server.ts', { replicas: REPLICAS, seed: o.seed, owners: o.owners ?? false, messageBytes: o.messageBytes ?? 0 }, 0);
   const rx = new Helper('receiver.ts', {}, 0);
   let router: RouterProcess | undefined;
   try {
@@ -521,6 +522,47 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
       met: (full.cgroup?.oomKills ?? 0) === 0 && growth <= 16,
       notes: `${full.notes}; peak ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB over the ${fmt(small)}-event sync (${full.cgroup ? 'cgroup peak' : 'VmHWM'})`,
     });
+  },
+
+  /**
+   * Hostile input (issue 20): events with 1 MiB messages, as a burst on the watch and as a
+   * stored backlog read by LIST (pages of 500 asked for). Every record must arrive, cut to
+   * maxBodyLength, without an abort or an OOM kill; the figures are the cgroup's.
+   */
+  async bigmsg() {
+    const count = quick ? 200 : 1_000;
+    const messageBytes = 1024 * 1024;
+    const row = (path: 'watch' | 'list', reached: Message, t0: number, router: RouterProcess): Row => {
+      const cgroup = router.memoryReport();
+      const delivered = reached['records'] as number;
+      return {
+        scenario: `8. hostile: ${fmt(count)} events with 1 MiB messages, ${path === 'watch' ? 'a burst on the watch' : 'stored, read by LIST (pageSize 500)'}`,
+        events: delivered,
+        eventsPerSec: delivered / ((reached['at'] - t0) / 1000),
+        cpuUsPerEvent: (router.stats().cpuMs * 1000) / delivered,
+        peakRssMb: router.stats().hwmMb,
+        wireBytesPerEvent: reached['wireBytes'] / delivered,
+        cgroup,
+        target: 'all delivered, cut; no abort, no OOM kill',
+        met: delivered >= count && (cgroup?.oomKills ?? 0) === 0 && router.child.exitCode === null,
+        notes: `${fmt(delivered)} of ${fmt(count)} delivered; uncompressed ${(reached['rawBytes'] / delivered).toFixed(0)} B/event (bodies cut to 32,768); CPU includes start-up; sample decode errors ${reached['sampleErrors']}/${reached['sampled']}`,
+      };
+    };
+    results.push(
+      await withRig({ seed: 'bigw', messageBytes }, async ({ sim, rx, router }) => {
+        await router.guard(sim.next('watch', 60_000));
+        const t0 = Date.now();
+        sim.child.send({ cmd: 'stream', count });
+        const reached = await router.guard(rx.ask({ cmd: 'waitFor', records: count }, 'reached', timeoutFor(count * 100)));
+        return row('watch', reached, t0, router);
+      }),
+    );
+    results.push(
+      await withRig({ seed: 'bigl', messageBytes, preload: count }, async ({ rx, router }) => {
+        const reached = await router.guard(rx.ask({ cmd: 'waitFor', records: count }, 'reached', timeoutFor(count * 100)));
+        return row('list', reached, router.startedAt, router);
+      }),
+    );
   },
 
   /** examples/three-sinks.yaml (its OTLP endpoints pointed at the receiver), the same backlog as scenario 1. */
@@ -744,7 +786,7 @@ async function main(): Promise<void> {
     return;
   }
   const only = args.only?.split(',');
-  const order = ['rest', 'ceiling', 'throughput', 'sync', 'latency', 'enrichment', 'sinks3', 'collector'];
+  const order = ['rest', 'ceiling', 'throughput', 'sync', 'latency', 'enrichment', 'sinks3', 'bigmsg', 'collector'];
   for (const name of order) {
     if (only && !only.includes(name)) continue;
     const started = Date.now();

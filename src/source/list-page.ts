@@ -28,7 +28,10 @@ export async function readListPage(response: KubeResponse, maxBytes = MAX_LIST_P
     await body.cancel();
     return { kind: 'too-large', bytes: announced };
   }
-  const chunks: Uint8Array[] = [];
+  // Decoded as the chunks arrive (as NdjsonLineReader does): buffers joined into one copy would
+  // hold twice the page outside the V8 heap until a full GC.
+  const decoder = new TextDecoder('utf-8');
+  const parts: string[] = [];
   let bytes = 0;
   for await (const chunk of body) {
     bytes += chunk.length;
@@ -36,10 +39,11 @@ export async function readListPage(response: KubeResponse, maxBytes = MAX_LIST_P
       await body.cancel();
       return { kind: 'too-large', bytes };
     }
-    chunks.push(chunk);
+    parts.push(decoder.decode(chunk, { stream: true }));
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  chunks.length = 0;
+  parts.push(decoder.decode());
+  const text = parts.join('');
+  parts.length = 0;
   try {
     return { kind: 'page', page: JSON.parse(text) as ListPage };
   } catch {
