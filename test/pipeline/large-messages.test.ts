@@ -60,7 +60,11 @@ function startRouter(name: string, api: FakeApiServer, rx: OtlpReceiver): Run {
       checkpoint: { store: 'none' },
       enrich: { owners: false },
       maxBodyLength: MAX_BODY_LENGTH,
-      sinks: [{ name: 'collector', type: 'otlp', endpoint: rx.url, protocol: 'http/protobuf' }],
+      // The classic stdout format keeps each Event object (and remembers previous ones): it must be cut too.
+      sinks: [
+        { name: 'collector', type: 'otlp', endpoint: rx.url, protocol: 'http/protobuf' },
+        { name: 'console', type: 'stdout', format: 'classic' },
+      ],
       server: { listen: '127.0.0.1:0' },
       log: { level: 'warn' },
     }),
