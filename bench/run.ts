@@ -532,6 +532,11 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   async bigmsg() {
     const count = quick ? 200 : 1_000;
     const messageBytes = 1024 * 1024;
+    // Beside the OTLP sink, stdout `classic`: the format that keeps each Event object (to /dev/null).
+    const sinks = [
+      { name: 'collector', type: 'otlp', protocol: 'http/protobuf', compression: 'none' },
+      { name: 'console', type: 'stdout', format: 'classic' },
+    ];
     const row = (path: 'watch' | 'list', reached: Message, t0: number, router: RouterProcess, failure?: Error): Row => {
       const cgroup = router.memoryReport();
       const delivered = reached['records'] as number;
@@ -555,7 +560,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
         cgroup,
         target: 'all delivered, cut; no abort, no OOM kill',
         met: delivered >= count && (cgroup?.oomKills ?? 0) === 0 && router.child.exitCode === null,
-        notes: `${fmt(delivered)} of ${fmt(count)} delivered; uncompressed ${(reached['rawBytes'] / delivered).toFixed(0)} B/event (bodies cut to 32,768); CPU includes start-up; sample decode errors ${reached['sampleErrors']}/${reached['sampled']}`,
+        notes: `${fmt(delivered)} of ${fmt(count)} delivered (OTLP; stdout classic beside it); uncompressed ${(reached['rawBytes'] / delivered).toFixed(0)} B/event (bodies cut to 32,768); CPU includes start-up; sample decode errors ${reached['sampleErrors']}/${reached['sampled']}`,
       };
     };
     // A router that dies is a result here (what main did): the records it delivered and its cgroup's figures.
@@ -563,18 +568,19 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
       try {
         return row(path, await router.guard(rx.ask({ cmd: 'waitFor', records: count }, 'reached', timeoutFor(count * 100))), t0, router);
       } catch (error) {
+        process.stderr.write(`\nbench: bigmsg ${path}: the router's last words: ${router.stderr.split('\n').filter((l) => !l.includes('list-page-too-large')).slice(-8).join('\n')}\n`);
         return row(path, await rx.ask({ cmd: 'stats' }, 'stats'), t0, router, error as Error);
       }
     };
     results.push(
-      await withRig({ seed: 'bigw', messageBytes }, async ({ sim, rx, router }) => {
+      await withRig({ seed: 'bigw', messageBytes, sinks }, async ({ sim, rx, router }) => {
         await router.guard(sim.next('watch', 60_000));
         const t0 = Date.now();
         sim.child.send({ cmd: 'stream', count });
         return delivery('watch', rx, router, t0);
       }),
     );
-    results.push(await withRig({ seed: 'bigl', messageBytes, preload: count }, async ({ rx, router }) => delivery('list', rx, router, router.startedAt)));
+    results.push(await withRig({ seed: 'bigl', messageBytes, preload: count, sinks }, async ({ rx, router }) => delivery('list', rx, router, router.startedAt)));
   },
 
   /** examples/three-sinks.yaml (its OTLP endpoints pointed at the receiver), the same backlog as scenario 1. */

@@ -39,8 +39,8 @@ function classicLine(record: EventRecord): string {
 export class ClassicFormatter {
   readonly #previous: LRUCache<string, object>;
 
-  /** @param maxBytes heap held by the remembered objects, as heldBytes counts it (16 MiB: ~10,000 ordinary events). */
-  constructor(maxObjects = 10_000, maxBytes = 16 * 1024 * 1024) {
+  /** @param maxBytes heap held by the remembered objects, as heldBytes counts it (8 MiB: ~4,000 ordinary events of ~2 KiB). */
+  constructor(maxObjects = 10_000, maxBytes = 8 * 1024 * 1024) {
     this.#previous = new LRUCache({ max: maxObjects, maxSize: maxBytes, sizeCalculation: (raw) => Math.max(1, heldBytes(raw)) });
   }
 

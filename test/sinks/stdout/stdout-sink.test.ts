@@ -43,4 +43,15 @@ describe('stdout sink', () => {
     assert.equal(version('big-0', 2, 'b').old_event, undefined, 'the oldest large object is forgotten');
     assert.equal(version('big-9', 2, 'b').old_event?.count, 1, 'the newest is remembered');
   });
+
+  it('writes a batch of long records in pieces of about 1 MiB, every line whole and in order', async () => {
+    const pieces: string[] = [];
+    const out = new Writable({ write: (chunk: Buffer, _encoding, callback) => (pieces.push(chunk.toString()), callback()) });
+    const batch = Array.from({ length: 100 }, (_, i) => mapEvent(normalizeEvent(podEvent({ message: `${i} ${'b'.repeat(32_768)}` })), 'ADDED'));
+    assert.deepEqual(await new StdoutSink({ name: 'out', format: 'json', stream: out }).export(batch), { ok: true });
+    assert.ok(pieces.length > 1, `${pieces.length} write(s)`);
+    for (const piece of pieces) assert.ok(piece.length <= 1024 * 1024 + 40_000 && piece.endsWith('\n'));
+    const bodies = pieces.join('').trim().split('\n').map((line) => (JSON.parse(line) as { body: string }).body);
+    assert.deepEqual(bodies.map((b) => Number(b.split(' ')[0])), Array.from({ length: 100 }, (_, i) => i));
+  });
 });
