@@ -35,6 +35,26 @@ const grpcExporterBaseAsCommonJs: Plugin = {
 };
 
 /**
+ * The gRPC exporter base loads @grpc/grpc-js lazily with `await import('@grpc/grpc-js')` and
+ * takes `makeGenericClientConstructor` from it as a named export. Node gives a CommonJS module
+ * named exports on import; the bundler's chunk for a CommonJS module exports only `default`, so
+ * the name came out undefined and every gRPC export failed ("makeGenericClientConstructor is
+ * not a function"; test/e2e/image-oci.e2e.ts runs the bundle over gRPC). A `require()` there
+ * gets the module object itself (the exporter's chunk is itself loaded on demand).
+ */
+const grpcJsRequiredNotImported: Plugin = {
+  name: 'grpc-js-required-not-imported',
+  setup(b) {
+    b.onLoad({ filter: /otlp-grpc-exporter-base[\\/]dist[\\/]create-service-client-constructor\.cjs$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const dynamic = /await import\((["'])@grpc\/grpc-js\1\)/g;
+      if (!dynamic.test(source)) throw new Error(`${args.path}: no \`await import('@grpc/grpc-js')\` to replace; see scripts/build.ts`);
+      return { contents: source.replace(dynamic, "require('@grpc/grpc-js')"), loader: 'js' };
+    });
+  },
+};
+
+/**
  * client-node imports undici at the top of its config module, for its fetch-based API client
  * and its dispatcher helpers, none of which the router calls: requests go through node:https
  * with the https options client-node computes (src/kube/kube-client.ts). The bundle serves
@@ -92,7 +112,7 @@ const result = await build({
   define: { EVENTROUTER_VERSION: JSON.stringify(pkg.version) },
   legalComments: 'linked',
   sourcemap: 'linked',
-  plugins: [grpcExporterBaseAsCommonJs, undiciNotBundled, clientNodeModelsArePure],
+  plugins: [grpcExporterBaseAsCommonJs, grpcJsRequiredNotImported, undiciNotBundled, clientNodeModelsArePure],
   metafile: values.metafile !== undefined,
   logLevel: 'warning',
 });
