@@ -358,6 +358,13 @@ describe('helm chart rendering (helm lint, helm template)', { skip: skipUnlessPr
     assertRefused(['service.port=9090', 'config.server.listen=0.0.0.0:8080'], /config\.server\.listen .*service\.port/);
   });
 
+  it('passes config.server.metricsListen through to restrict /metrics, and refuses it with a ServiceMonitor that would scrape service.port', () => {
+    assert.equal(renderedConfig(template('config.server.metricsListen=127.0.0.1:9090')).server.metricsListen, '127.0.0.1:9090');
+    assert.equal(renderedConfig(template('config.server.metricsListen=')).server.metricsListen, '');
+    assert.equal(renderedConfig(template()).server.metricsListen, undefined, 'unset by default: /metrics on service.port');
+    assertRefused(['config.server.metricsListen=127.0.0.1:9090', 'serviceMonitor.enabled=true'], /serviceMonitor\.enabled .*metricsListen/);
+  });
+
   it('refuses a duration the router would refuse (config.source.watchTimeout=5min) at install time', () => {
     assertRefused(['config.source.watchTimeout=5min'], /watchTimeout/);
     assertRefused(['config.sinks[0].timeout=10 s'], /timeout/);

@@ -117,6 +117,9 @@ deployment.yaml, so `helm template` / `helm install` stop before anything is app
 {{- if and .Values.persistence.enabled (ne $store "file") }}
 {{- fail (printf "persistence.enabled is for config.checkpoint.store: file; store is %q, so the volume would be unused" $store) }}
 {{- end }}
+{{- if and .Values.serviceMonitor.enabled (hasKey ($config.server | default dict) "metricsListen") }}
+{{- fail (printf "serviceMonitor.enabled scrapes /metrics on service.port, but config.server.metricsListen %q moves /metrics off it: unset one of them" (toString $config.server.metricsListen)) }}
+{{- end }}
 {{- if .Values.rbac.create }}
 {{- range $key, $ns := dict "config.leaderElection.leaseNamespace" $config.leaderElection.leaseNamespace "config.checkpoint.namespace" $config.checkpoint.namespace }}
 {{- if and $ns (ne $ns $.Release.Namespace) }}
