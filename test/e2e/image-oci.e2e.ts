@@ -95,8 +95,9 @@ const MEMORY_LIMIT = 128 * 1024 * 1024;
 
 /** runc/crun need root for the container's cgroup and mounts (a rootless runtime is another setup). */
 const NOT_ROOT = process.getuid?.() !== 0 ? 'needs root: runc creates the container cgroup (128 MiB limit) and its mounts' : false;
+const NO_RUNTIME = findBinary('runc') === undefined && findBinary('crun') === undefined ? 'no OCI runtime: install runc or crun (Debian: apt-get install runc; .ci/run does)' : false;
 
-describe('the image run as a pod runs it (real OCI runtime, real kube-apiserver and Collector)', { skip: NOT_ROOT }, () => {
+describe('the image run as a pod runs it (real OCI runtime, real kube-apiserver and Collector)', { skip: NOT_ROOT || NO_RUNTIME }, () => {
   const run = runId('e2e-oci');
   const dir = scratchDir(run);
   const rootfs = join(dir, 'rootfs');
