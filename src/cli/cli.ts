@@ -7,7 +7,8 @@ import { DumpSource } from '../source/dump-source.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { SCOPE, VERSION } from '../app/version.ts';
 import { ConfigError } from '../config/config-error.ts';
-import { readOtlpEnv } from '../config/otlp-env.ts';
+import { NO_OTLP_ENV, readOtlpEnv } from '../config/otlp-env.ts';
+import { withOtlpTargets } from '../config/otlp-target.ts';
 import { loadConfigIsolated } from '../config/load-config-isolated.ts';
 import { redactConfig } from '../config/redact.ts';
 import type { Config } from '../config/schema.ts';
@@ -257,8 +258,9 @@ export async function main(argv: string[]): Promise<number> {
         if (rest[0] !== 'check') throw new UsageError(`unknown config sub-command "${rest[0] ?? ''}" (check | schema | reference)`);
         // Loaded here only: it reads the JSON Schema, which `run` never needs.
         const { printableConfig } = await import('../config/printable-config.ts');
-        // Durations in the form they are written in (the output reads back); secrets redacted.
-        write(JSON.stringify(redactConfig(printableConfig(config)), null, 2));
+        // Durations in the form they are written in (the output reads back); secrets redacted;
+        // each OTLP sink as it will send, the OTEL_EXPORTER_OTLP_* variables applied.
+        write(JSON.stringify(redactConfig(printableConfig(withOtlpTargets(config, readOtlpEnv(process.env), NO_OTLP_ENV))), null, 2));
         return 0;
       }
       default:

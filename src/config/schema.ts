@@ -76,7 +76,7 @@ const sinkCommon = {
   throttle: throttleSchema.optional(),
 };
 
-const otlpSinkSchema = z
+export const otlpSinkSchema = z
   .object({
     ...sinkCommon,
     type: z.literal('otlp'),
