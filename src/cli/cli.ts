@@ -16,6 +16,7 @@ import { KubeClient } from '../kube/kube-client.ts';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.ts';
 import { createSinks } from '../sinks/sink-factory.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
+import { LOG_LEVELS, isLogLevel } from '../telemetry/log-levels.ts';
 import { logOtelDiagnostics } from '../telemetry/otel-diagnostics.ts';
 import { parseDuration } from '../util/duration.ts';
 import { allDelivered, formatSinkOutcomes, sinkOutcomes } from './sink-summary.ts';
@@ -37,7 +38,7 @@ Options:
   -c, --config FILE    YAML config (default: $EVENTROUTER_CONFIG; none: built-in defaults)
       --duration D     demo: stop after D (e.g. 30s, 2m); default: until Ctrl-C
       --interval D     demo: time between simulated cluster steps (default 1s)
-      --log-level L    trace|debug|info|warn|error (default: config log.level, demo: warn)
+      --log-level L    trace|debug|info|warn|error|fatal|silent (default: config log.level, demo: warn)
   -h, --help           this help
   -v, --version        the version
 
@@ -236,6 +237,8 @@ export async function main(argv: string[]): Promise<number> {
       write(configReferenceMarkdown());
       return 0;
     }
+    const flagLevel = values['log-level'];
+    if (flagLevel !== undefined && !isLogLevel(flagLevel)) throw new UsageError(`--log-level: "${flagLevel}" is not a log level; use one of ${LOG_LEVELS.join('|')}`);
     const config = await loadConfigIsolated(configPath);
     const level = values['log-level'] ?? (command === 'demo' && !configPath ? 'warn' : config.log.level);
     const logger = createLogger(level);
