@@ -51,7 +51,7 @@ export class RetrySender {
       this.#metrics.exportDuration.observe({ sink }, (performance.now() - started) / 1000);
       if (outcome.ok) {
         this.#backoff.reset();
-        const rejected = outcome.rejected?.records.length ?? 0;
+        const rejected = outcome.rejected?.count ?? outcome.rejected?.records.length ?? 0;
         this.#metrics.records.inc({ sink, outcome: 'exported' }, records.length - rejected);
         if (outcome.rejected !== undefined && rejected > 0) {
           this.#metrics.records.inc({ sink, outcome: 'failed' }, rejected);
