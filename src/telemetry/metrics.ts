@@ -97,6 +97,8 @@ export class Metrics {
   readonly watchRestarts: Counter<'cause'>;
   readonly records: Counter<'sink' | 'outcome'>;
   readonly exportRetries: Counter<'sink'>;
+  /** Records removed by the global `drop` rules, before any sink (a sink's own rules count as `filtered`). */
+  readonly droppedByRule: Counter<never>;
   /** Depth of each sink's queue, read when the gauge is collected rather than set per record. */
   readonly queueDepthSources = new Map<string, () => number>();
   readonly queueDepth: Gauge<'sink'>;
@@ -166,6 +168,13 @@ export class Metrics {
       help: 'Records per sink by outcome: exported, filtered, throttled, failed (refused by the receiver, dropped), dropped (best-effort sink: queue full or retries past maxElapsedTime), too_large (a single record over the receiver\'s request size limit, dropped).',
       labelNames: ['sink', 'outcome'],
     });
+    this.droppedByRule = this.#counter({
+      name: 'eventrouter_records_dropped_by_rule_total',
+      help: 'Records removed by the global drop rules, before any sink (records a sink\'s own match/drop rules keep from it: eventrouter_records_total{outcome="filtered"}).',
+      labelNames: [],
+    });
+    // At 0 from start-up: a rate or increase() over it works before the first drop.
+    this.droppedByRule.inc({}, 0);
     this.exportRetries = this.#counter({
       name: 'eventrouter_export_retries_total',
       help: 'Export attempts that failed with a retryable error and were retried.',
