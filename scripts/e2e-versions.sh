@@ -28,6 +28,10 @@ E2E_VICTORIALOGS_VERSION=v1.52.2
 E2E_HELM_VERSION=v4.3.2               # helm.sh/helm/v4/cmd/helm
 E2E_ACTIONLINT_VERSION=v1.7.12        # github.com/rhysd/actionlint/cmd/actionlint
 
+# Prometheus' promtool (`promtool test rules`): evaluates the shipped alerting rules over the
+# metrics the alert tests scrape. Module versions v0.3xx.y are Prometheus 3.xx.y.
+E2E_PROMETHEUS_VERSION=v0.316.0
+
 # Go toolchain used to build them (the local one; go.mod files need go >= 1.26.0).
 E2E_GOTOOLCHAIN=${E2E_GOTOOLCHAIN:-local}
 
@@ -38,6 +42,7 @@ E2E_ETCD_DIR=$E2E_CACHE/etcd-$E2E_ETCD_VERSION
 E2E_KUBERNETES_DIR=$E2E_CACHE/kubernetes-$E2E_KUBERNETES_VERSION
 E2E_OTELCOL_DIR=$E2E_CACHE/otelcol-$E2E_OTELCOL_VERSION
 E2E_VICTORIALOGS_DIR=$E2E_CACHE/victorialogs-$E2E_VICTORIALOGS_VERSION
+E2E_PROMETHEUS_DIR=$E2E_CACHE/prometheus-$E2E_PROMETHEUS_VERSION
 
 E2E_ETCD_BIN=$E2E_ETCD_DIR/bin/etcd
 E2E_KUBE_APISERVER_BIN=$E2E_KUBERNETES_DIR/bin/kube-apiserver
@@ -50,3 +55,4 @@ E2E_HELM_DIR=$E2E_CACHE/helm-$E2E_HELM_VERSION
 E2E_HELM_BIN=$E2E_HELM_DIR/bin/helm
 E2E_ACTIONLINT_DIR=$E2E_CACHE/actionlint-$E2E_ACTIONLINT_VERSION
 E2E_ACTIONLINT_BIN=$E2E_ACTIONLINT_DIR/bin/actionlint
+E2E_PROMTOOL_BIN=$E2E_PROMETHEUS_DIR/bin/promtool
