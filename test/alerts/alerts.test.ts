@@ -58,6 +58,8 @@ afterEach(async () => {
 
 /** A router with an OTLP sink to a real receiver, /metrics on loopback, scraped from the start, and events flowing. */
 async function startRouter(overrides: Record<string, unknown> = {}, prepare: (api: FakeApiServer) => void = () => undefined): Promise<Running> {
+  // Fail at once where promtool is required (CI) but missing, not after a scenario's run.
+  if (promtool === undefined) runPromtool(promtool, ['--version']);
   const dir = mkdtempSync(join(tmpdir(), 'eventrouter-alerts-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const api = new FakeApiServer();
