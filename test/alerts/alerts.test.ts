@@ -31,9 +31,9 @@ const STEP_SECONDS = 60;
 const TARGET = { job: 'eventrouter', instance: 'router-0' };
 const SINK = 'collector';
 
-/** Leader election (which needs the shared ConfigMap checkpoint) with short timings. */
+/** Leader election (which needs the shared ConfigMap checkpoint) with the default timings: a loaded machine does not lose the Lease. */
 const LEADER_ELECTION = {
-  leaderElection: { enabled: true, leaseNamespace: 'default', identity: 'router-0', leaseDuration: '2s', renewDeadline: '1s', retryPeriod: '200ms' },
+  leaderElection: { enabled: true, leaseNamespace: 'default', identity: 'router-0' },
   checkpoint: { store: 'configmap', namespace: 'default', interval: '50ms' },
 };
 
@@ -204,17 +204,30 @@ describe('shipped alerting rules, evaluated by promtool over the real router\'s 
     await assertAlerts(r.recorder, [{ alert: 'EventrouterNoLeader', firing: [{ job: TARGET.job }] }]);
   });
 
-  it('EventrouterWatchStalled fires while the API server accepts the watch and sends nothing', async () => {
+  it('EventrouterWatchStalled fires while the API server holds the watch open and sends nothing', async () => {
     const r = await startRouter();
     await r.recorder.until((s) => (value(s, 'eventrouter_records_total', { outcome: 'exported' }) ?? 0) > 0, 'events exported');
-    r.traffic(false);
+    // A stuck API server: the open watch gets no event, no bookmark and no end at its
+    // timeoutSeconds, and a request to reconnect would hang too.
     r.api.hangRequests((method, path) => method === 'GET' && path.startsWith(EVENTS));
-    r.api.closeWatches();
-    // 600 s on the dilated clock is 10 scrape periods.
+    r.traffic(false);
     const activity = value(r.recorder.last, 'eventrouter_watch_last_activity_timestamp_seconds') ?? 0;
     await r.recorder.until((s) => value(s, 'eventrouter_watch_last_activity_timestamp_seconds') === activity, 'the last activity seen');
+    // 600 s on the dilated clock is 10 scrape periods.
     await r.recorder.more(13);
     await assertAlerts(r.recorder, [{ alert: 'EventrouterWatchStalled', firing: [series()] }]);
+  });
+
+  it('EventrouterWatchStalled stays silent in a quiet cluster whose API server ends each watch', async () => {
+    // As a real kube-apiserver: no bookmarks for Events, each watch ended at its timeoutSeconds
+    // (watchTimeout 1-2 s here: 120-240 s on the dilated clock, as 5-10 min is below 10 min).
+    const r = await startRouter({ source: { minBackoff: '20ms', maxBackoff: '200ms', pageSize: 50, watchTimeout: '1s' } });
+    await r.recorder.until((s) => (value(s, 'eventrouter_records_total', { outcome: 'exported' }) ?? 0) > 0, 'events exported');
+    r.traffic(false);
+    const closed = value(r.recorder.last, 'eventrouter_watch_restarts_total', { cause: 'closed' }) ?? 0;
+    await r.recorder.until((s) => (value(s, 'eventrouter_watch_restarts_total', { cause: 'closed' }) ?? 0) >= closed + 3, 'three watches ended by the server');
+    await r.recorder.more(HOLD_STEPS);
+    await assertAlerts(r.recorder, [{ alert: 'EventrouterWatchStalled', firing: [] }]);
   });
 
   it('EventrouterCheckpointLagHigh fires while the only sink is down and events keep coming', async () => {
