@@ -30,6 +30,8 @@ const PERIOD_MS = 500;
 const STEP_SECONDS = 60;
 const TARGET = { job: 'eventrouter', instance: 'router-0' };
 const SINK = 'collector';
+/** Virtual seconds per real second (see toInputSeries). */
+const DILATION = (STEP_SECONDS * 1000) / PERIOD_MS;
 
 /** Leader election (which needs the shared ConfigMap checkpoint) with the default timings: a loaded machine does not lose the Lease. */
 const LEADER_ELECTION = {
@@ -57,7 +59,9 @@ afterEach(async () => {
 });
 
 /** A router with an OTLP sink to a real receiver, /metrics on loopback, scraped from the start, and events flowing. */
-async function startRouter(overrides: Record<string, unknown> = {}, prepare: (api: FakeApiServer) => void = () => undefined): Promise<Running> {
+type Overrides = Record<string, unknown> | ((receiverUrl: string) => Record<string, unknown>);
+
+async function startRouter(overrides: Overrides = {}, prepare: (api: FakeApiServer) => void = () => undefined): Promise<Running> {
   // Fail at once where promtool is required (CI) but missing, not after a scenario's run.
   if (promtool === undefined) runPromtool(promtool, ['--version']);
   const dir = mkdtempSync(join(tmpdir(), 'eventrouter-alerts-'));
@@ -73,7 +77,7 @@ async function startRouter(overrides: Record<string, unknown> = {}, prepare: (ap
     server: { listen: '127.0.0.1:0' },
     checkpoint: { store: 'file', path: join(dir, 'state', 'checkpoint.json'), interval: '50ms' },
     sinks: [{ name: SINK, type: 'otlp', endpoint: receiver.url, batchTimeout: '20ms', initialBackoff: '20ms', maxBackoff: '100ms' }],
-    ...overrides,
+    ...(typeof overrides === 'function' ? overrides(receiver.url) : overrides),
   });
   const app = new App({ config, client: KubeClient.fromServer(api.url), logger: silentLogger(), env: {} });
   await app.start();
@@ -155,7 +159,7 @@ describe('shipped alerting rules, evaluated by promtool over the real router\'s 
     await assertAlerts(r.recorder, [{ alert: 'EventrouterRecordsFailed', firing: [series({ sink: SINK, outcome: 'failed' })] }]);
   });
 
-  it('EventrouterRecordsFailed fires on the first refused batch', { todo: 'needs eventrouter_records_total{outcome="failed"} at 0 from start-up (branch metrics): a counter born at its first failure shows no increase' }, async () => {
+  it('EventrouterRecordsFailed fires on the first refused batch (the counter is at 0 before it)', async () => {
     const r = await startRouter();
     await r.recorder.until((s) => (value(s, 'eventrouter_records_total', { outcome: 'exported' }) ?? 0) > 0, 'the first events exported');
     r.traffic(false);
@@ -236,7 +240,7 @@ describe('shipped alerting rules, evaluated by promtool over the real router\'s 
     r.receiver.always = { kind: 'status', status: 503 };
     await r.recorder.until((s) => (value(s, 'eventrouter_export_retries_total', { sink: SINK }) ?? 0) > 0, 'export retries');
     // 300 s of lag on the dilated clock is 5 scrape periods.
-    await r.recorder.until((s) => (value(s, 'eventrouter_checkpoint_lag_seconds') ?? 0) * (STEP_SECONDS * 1000 / PERIOD_MS) > 300, 'a lag of 300 s (dilated)');
+    await r.recorder.until((s) => (value(s, 'eventrouter_checkpoint_lag_seconds') ?? 0) * DILATION > 300, 'a lag of 300 s (dilated)');
     await r.recorder.more(2);
     await assertAlerts(r.recorder, [{ alert: 'EventrouterCheckpointLagHigh', firing: [series()] }]);
   });
@@ -252,16 +256,36 @@ describe('shipped alerting rules, evaluated by promtool over the real router\'s 
     await assertAlerts(r.recorder, [{ alert: 'EventrouterCheckpointLagHigh', firing: [series()] }]);
   });
 
-  it('EventrouterSinkStalled fires while a sink delivers nothing and records wait for it', { todo: 'needs eventrouter_sink_stalled{sink} and server.deliveryStallThreshold (branch health)' }, async () => {
-    const r = await startRouter({ server: { listen: '127.0.0.1:0', deliveryStallThreshold: '1s' } });
+  it('EventrouterSinkStalled fires in a quiet cluster while records wait for a down sink', async () => {
+    const r = await startRouter();
     await r.recorder.until((s) => (value(s, 'eventrouter_records_total', { outcome: 'exported' }) ?? 0) > 0, 'events exported');
     r.receiver.always = { kind: 'status', status: 503 };
-    await r.recorder.until((s) => value(s, 'eventrouter_sink_stalled', { sink: SINK }) === 1, 'the sink reported stalled');
-    await r.recorder.more(HOLD_STEPS - 10);
+    await r.recorder.until((s) => (value(s, 'eventrouter_export_retries_total', { sink: SINK }) ?? 0) > 0, 'export retries');
+    // Then nothing new: only the age of what waits moves. 300 s on the dilated clock is 5 scrape periods.
+    r.traffic(false);
+    await r.recorder.until((s) => (value(s, 'eventrouter_sink_oldest_queued_age_seconds', { sink: SINK }) ?? 0) * DILATION > 300, 'a record waiting 300 s (dilated)');
+    await r.recorder.more(2);
     await assertAlerts(r.recorder, [{ alert: 'EventrouterSinkStalled', firing: [series({ sink: SINK })] }]);
   });
 
-  it('EventrouterCheckpointDiscarded fires when the API server refuses the resume point', { todo: 'needs eventrouter_checkpoint_discarded_total{reason} at 0 from start-up (branch metrics): a counter born at its first discard shows no increase' }, async () => {
+  it('EventrouterRecordsDropped fires while a best-effort sink drops what it cannot deliver', async () => {
+    const archive = new OtlpReceiver();
+    await archive.start();
+    cleanups.push(() => archive.stop());
+    archive.always = { kind: 'status', status: 503 };
+    const r = await startRouter((url) => ({
+      sinks: [
+        { name: SINK, type: 'otlp', endpoint: url, batchTimeout: '20ms', initialBackoff: '20ms', maxBackoff: '100ms' },
+        { name: 'archive', type: 'otlp', endpoint: archive.url, delivery: 'best-effort', maxElapsedTime: '200ms', batchTimeout: '20ms', initialBackoff: '20ms', maxBackoff: '100ms' },
+      ],
+    }));
+    await r.recorder.until((s) => (value(s, 'eventrouter_records_total', { sink: 'archive', outcome: 'dropped' }) ?? 0) > 0, 'records dropped by the best-effort sink');
+    await r.recorder.more(3);
+    assert.ok(r.receiver.logs.length > 0, 'the required sink still delivers');
+    await assertAlerts(r.recorder, [{ alert: 'EventrouterRecordsDropped', firing: [series({ sink: 'archive', outcome: 'dropped' })] }]);
+  });
+
+  it('EventrouterCheckpointDiscarded fires when the API server refuses the resume point', async () => {
     const r = await startRouter();
     await r.recorder.until((s) => (value(s, 'eventrouter_records_total', { outcome: 'exported' }) ?? 0) > 0, 'events exported');
     await r.recorder.more(3);
@@ -274,13 +298,14 @@ describe('shipped alerting rules, evaluated by promtool over the real router\'s 
     await assertAlerts(r.recorder, [{ alert: 'EventrouterCheckpointDiscarded', firing: [series({ reason: 'too-large' })] }]);
   });
 
-  it('EventrouterMetricSeriesOverflow fires when events_total reaches its series limit', { todo: 'needs eventrouter_metric_series_overflow_total{instrument} (branch metrics)' }, async () => {
+  it('EventrouterMetricSeriesOverflow fires when events_total reaches its series limit', async () => {
     const r = await startRouter();
+    await r.recorder.until((s) => (value(s, 'eventrouter_records_total', { outcome: 'exported' }) ?? 0) > 0, 'events exported');
     r.traffic(false);
     await r.recorder.more(3);
-    // 101 reasons x 100 namespaces: more label sets than events_total keeps (10,000), each within the per-label caps.
-    for (let i = 0; i < 10_100; i++) r.api.create(EVENTS, podEvent({ reason: `Reason${i % 101}` }, `ns-${Math.floor(i / 101)}`));
-    await r.recorder.until((s) => (value(s, 'eventrouter_metric_series_overflow_total') ?? 0) > 0, 'series overflow counted');
+    // 51 reasons x 100 namespaces: more label sets than events_total keeps (5,000), each value within its label's cap.
+    for (let i = 0; i < 5_100; i++) r.api.create(EVENTS, podEvent({ reason: `Reason${i % 51}` }, `ns-${Math.floor(i / 51)}`));
+    await r.recorder.until((s) => (value(s, 'eventrouter_metric_series_overflow_total', { instrument: 'eventrouter_events_total' }) ?? 0) > 0, 'series overflow counted');
     await r.recorder.more(3);
     await assertAlerts(r.recorder, [{ alert: 'EventrouterMetricSeriesOverflow', firing: [series({ instrument: 'eventrouter_events_total' })] }]);
   });
