@@ -61,7 +61,7 @@ afterEach(async () => {
 /** A router with an OTLP sink to a real receiver, /metrics on loopback, scraped from the start, and events flowing. */
 type Overrides = Record<string, unknown> | ((receiverUrl: string) => Record<string, unknown>);
 
-async function startRouter(overrides: Overrides = {}, prepare: (api: FakeApiServer) => void = () => undefined): Promise<Running> {
+async function startRouter(overrides: Overrides = {}, prepare: (api: FakeApiServer) => void = () => undefined, checkpoint: Record<string, unknown> = {}): Promise<Running> {
   // Fail at once where promtool is required (CI) but missing, not after a scenario's run.
   if (promtool === undefined) runPromtool(promtool, ['--version']);
   const dir = mkdtempSync(join(tmpdir(), 'eventrouter-alerts-'));
@@ -75,7 +75,7 @@ async function startRouter(overrides: Overrides = {}, prepare: (api: FakeApiServ
   cleanups.push(() => receiver.stop());
   const config = testConfig({
     server: { listen: '127.0.0.1:0' },
-    checkpoint: { store: 'file', path: join(dir, 'state', 'checkpoint.json'), interval: '50ms' },
+    checkpoint: { store: 'file', path: join(dir, 'state', 'checkpoint.json'), interval: '50ms', ...checkpoint },
     sinks: [{ name: SINK, type: 'otlp', endpoint: receiver.url, batchTimeout: '20ms', initialBackoff: '20ms', maxBackoff: '100ms' }],
     ...(typeof overrides === 'function' ? overrides(receiver.url) : overrides),
   });
@@ -182,8 +182,9 @@ describe('shipped alerting rules, evaluated by promtool over the real router\'s 
     await assertAlerts(r.recorder, [{ alert: 'EventrouterCheckpointFailing', firing: [series()] }]);
   });
 
-  it('EventrouterCheckpointFailing fires while a checkpoint save hangs', { todo: 'needs the checkpoint save deadline (branch health): a save that never returns leaves eventrouter_checkpoint_healthy at 1' }, async () => {
-    const r = await startRouter();
+  it('EventrouterCheckpointFailing fires while a checkpoint save hangs', { todo: 'needs checkpoint.timeout, the save deadline (branch health): a save that never returns leaves eventrouter_checkpoint_healthy at 1' }, async () => {
+    // A save that has not returned after checkpoint.timeout counts as failed.
+    const r = await startRouter({}, undefined, { timeout: '1s' });
     const path = join(r.dir, 'state', 'checkpoint.json');
     await r.recorder.until((s) => (value(s, 'eventrouter_checkpoint_writes_total', { outcome: 'ok' }) ?? 0) > 0, 'checkpoints written');
     // A FIFO where the save writes its temporary file: opening it for writing blocks until a
@@ -196,7 +197,8 @@ describe('shipped alerting rules, evaluated by promtool over the real router\'s 
       unlinkSync(fifo);
       setTimeout(() => closeSync(fd), 1000);
     });
-    await r.recorder.more(HOLD_STEPS);
+    await r.recorder.until((s) => value(s, 'eventrouter_checkpoint_healthy') === 0, 'the hung save reported as failed');
+    await r.recorder.more(HOLD_STEPS - 10);
     await assertAlerts(r.recorder, [{ alert: 'EventrouterCheckpointFailing', firing: [series()] }]);
   });
 
