@@ -30,7 +30,7 @@ E2E_ACTIONLINT_VERSION=v1.7.12        # github.com/rhysd/actionlint/cmd/actionli
 
 # Prometheus' promtool (`promtool test rules`): evaluates the shipped alerting rules over the
 # metrics the alert tests scrape. Module versions v0.3xx.y are Prometheus 3.xx.y.
-E2E_PROMETHEUS_VERSION=v0.316.0
+E2E_PROMTOOL_VERSION=v0.316.0          # github.com/prometheus/prometheus/cmd/promtool
 
 # Go toolchain used to build them (the local one; go.mod files need go >= 1.26.0).
 E2E_GOTOOLCHAIN=${E2E_GOTOOLCHAIN:-local}
@@ -42,7 +42,6 @@ E2E_ETCD_DIR=$E2E_CACHE/etcd-$E2E_ETCD_VERSION
 E2E_KUBERNETES_DIR=$E2E_CACHE/kubernetes-$E2E_KUBERNETES_VERSION
 E2E_OTELCOL_DIR=$E2E_CACHE/otelcol-$E2E_OTELCOL_VERSION
 E2E_VICTORIALOGS_DIR=$E2E_CACHE/victorialogs-$E2E_VICTORIALOGS_VERSION
-E2E_PROMETHEUS_DIR=$E2E_CACHE/prometheus-$E2E_PROMETHEUS_VERSION
 
 E2E_ETCD_BIN=$E2E_ETCD_DIR/bin/etcd
 E2E_KUBE_APISERVER_BIN=$E2E_KUBERNETES_DIR/bin/kube-apiserver
@@ -55,4 +54,5 @@ E2E_HELM_DIR=$E2E_CACHE/helm-$E2E_HELM_VERSION
 E2E_HELM_BIN=$E2E_HELM_DIR/bin/helm
 E2E_ACTIONLINT_DIR=$E2E_CACHE/actionlint-$E2E_ACTIONLINT_VERSION
 E2E_ACTIONLINT_BIN=$E2E_ACTIONLINT_DIR/bin/actionlint
-E2E_PROMTOOL_BIN=$E2E_PROMETHEUS_DIR/bin/promtool
+E2E_PROMTOOL_DIR=$E2E_CACHE/promtool-$E2E_PROMTOOL_VERSION
+E2E_PROMTOOL_BIN=$E2E_PROMTOOL_DIR/bin/promtool
