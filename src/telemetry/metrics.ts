@@ -37,6 +37,8 @@ export const RECORD_OUTCOMES = ['exported', 'filtered', 'throttled', 'failed', '
 
 /** Reasons of `eventrouter_checkpoint_discarded_total`, at 0 until counted. */
 const DISCARD_REASONS = ['other-cluster', 'ahead-of-cluster', 'too-large', 'other-api'] as const;
+/** Causes of eventrouter_watch_restarts_total, at 0 from start-up: the watch alert reads `closed` with increase(). */
+const WATCH_RESTART_CAUSES = ['closed', 'expired', 'inactivity', 'http', 'error'] as const;
 
 /** Data points serialized at a time: a family of thousands of series is never one string. */
 const POINTS_PER_CHUNK = 500;
@@ -163,6 +165,7 @@ export class Metrics {
       help: 'Watch streams restarted, by cause (closed, expired, error, inactivity, http).',
       labelNames: ['cause'],
     });
+    for (const cause of WATCH_RESTART_CAUSES) this.watchRestarts.declare({ cause });
     this.records = this.#counter({
       name: 'eventrouter_records_total',
       help: 'Records per sink by outcome: exported, filtered, throttled, failed (refused by the receiver, dropped), dropped (best-effort sink: queue full or retries past maxElapsedTime), too_large (a single record over the receiver\'s request size limit, dropped).',
