@@ -220,6 +220,7 @@ export class Pipeline {
    */
   #finish(held: Held, record: EventRecord): Promise<void> | undefined {
     if (this.#drop !== undefined && !this.#drop.accepts(record)) {
+      this.#o.metrics.droppedByRule.inc({});
       held.done();
       return undefined;
     }
