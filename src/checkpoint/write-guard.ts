@@ -82,10 +82,11 @@ export class WriteGuard {
     this.#seen.clear();
   }
 
-  failed(error: unknown): void {
+  /** A write failed; `timeout`: it did not return within its deadline (counted apart). */
+  failed(error: unknown, outcome: 'error' | 'timeout' = 'error'): void {
     const message = error instanceof Error ? error.message : String(error);
     const now = this.#now();
-    this.#metrics?.checkpointWrites.inc({ outcome: 'error' });
+    this.#metrics?.checkpointWrites.inc({ outcome });
     this.#metrics?.checkpointHealthy.set(0);
     this.#failures += 1;
     this.#failingSince ??= now;

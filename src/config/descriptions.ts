@@ -84,6 +84,7 @@ export const DESCRIPTIONS: Record<string, string> = {
   'sinks[].format': 'stdout: json (one object per record) or classic (the heptio eventrouter {"verb","event","old_event"} line).',
   server: 'The router\'s own HTTP endpoints.',
   'server.listen': 'host:port of /metrics, /healthz and /readyz; empty disables.',
+  'server.deliveryStallThreshold': 'A sink that has records waiting and has delivered nothing for this long is named as stalled in /readyz (status degraded, still 200) and eventrouter_sink_stalled is 1.',
   selfMetrics: 'The router\'s own metrics, besides /metrics.',
   'selfMetrics.otlpEndpoint': 'OTLP/HTTP base URL (http://collector:4318) to push the router\'s own metrics to (the same counters, gauges and histograms as /metrics); empty: Prometheus /metrics only.',
   'selfMetrics.interval': 'Export interval of the router\'s own metrics over OTLP.',

@@ -224,6 +224,8 @@ export const configSchema = z
           .string()
           .default('0.0.0.0:8080')
           .refine((v) => v === '' || parseListen(v) !== undefined, { error: (issue) => `"${String(issue.input)}": ${LISTEN_HINT}` }),
+        /** A sink with records waiting that has delivered nothing for this long is named stalled on /readyz and in eventrouter_sink_stalled. */
+        deliveryStallThreshold: duration('5m'),
       })
       .strict()
       .prefault({}),

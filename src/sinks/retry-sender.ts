@@ -30,6 +30,7 @@ export class RetrySender {
   readonly #sleep: RetrySenderOptions['sleep'];
   readonly #metrics: Metrics;
   readonly #log: Logger;
+  #failures = 0;
 
   constructor(options: RetrySenderOptions) {
     this.#sink = options.sink;
@@ -37,6 +38,11 @@ export class RetrySender {
     this.#sleep = options.sleep;
     this.#metrics = options.metrics;
     this.#log = options.logger.child({ component: 'sink', sink: options.sink.name });
+  }
+
+  /** Export attempts that failed since the last one that succeeded (for the sink's delivery health). */
+  get consecutiveFailures(): number {
+    return this.#failures;
   }
 
   /**
@@ -50,6 +56,7 @@ export class RetrySender {
       const outcome = await exportSafely(this.#sink, records);
       this.#metrics.exportDuration.observe({ sink }, (performance.now() - started) / 1000);
       if (outcome.ok) {
+        this.#failures = 0;
         this.#backoff.reset();
         const rejected = outcome.rejected?.records.length ?? 0;
         this.#metrics.records.inc({ sink, outcome: 'exported' }, records.length - rejected);
@@ -63,6 +70,7 @@ export class RetrySender {
         return true;
       }
       const { error } = outcome;
+      this.#failures += 1;
       if (!error.retryable) {
         this.#backoff.reset();
         this.#metrics.records.inc({ sink, outcome: 'failed' }, records.length);

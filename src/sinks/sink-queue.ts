@@ -14,7 +14,9 @@ export interface QueuedRecord {
 export interface SinkQueueOptions {
   sink: Sink;
   /** What sends a batch (and retries it): the next layer, as in the Collector's exporterhelper. */
-  sender: Pick<RetrySender, 'send'>;
+  sender: Pick<RetrySender, 'send'> & Partial<Pick<RetrySender, 'consecutiveFailures'>>;
+  /** Holds the checkpoint (default); reported in {@link SinkQueue.health}. */
+  required?: boolean;
   /** Records queued or in flight before `push` callers must wait. */
   queueSize: number;
   maxBatchSize: number;
@@ -26,6 +28,18 @@ export interface SinkQueueOptions {
    * checkpoint write, so that a crash re-sends at most the batch that was in flight.
    */
   afterAck?: () => Promise<void>;
+}
+
+/** How one sink delivers, for `/readyz` and the delivery metrics (times are epoch milliseconds). */
+export interface SinkHealth {
+  sink: string;
+  required: boolean;
+  /** When a batch was last done with (delivered, or refused permanently and dropped). */
+  lastSuccessAt?: number;
+  /** When the oldest record still waiting was queued; absent when nothing waits. */
+  oldestQueuedAt?: number;
+  /** Failed export attempts since the last one that succeeded. */
+  consecutiveFailures: number;
 }
 
 /**
@@ -50,6 +64,8 @@ export class SinkQueue {
   #stopped = new AbortController();
   #loop: Promise<void> | undefined;
   #inFlight = 0;
+  readonly #required: boolean;
+  #lastSuccessAt: number | undefined;
 
   constructor(options: SinkQueueOptions) {
     this.sink = options.sink;
@@ -58,12 +74,25 @@ export class SinkQueue {
     this.#maxBatch = options.maxBatchSize;
     this.#batchTimeoutMs = options.batchTimeoutMs;
     this.#afterAck = options.afterAck;
+    this.#required = options.required ?? true;
     options.metrics.queueDepthSources.set(options.sink.name, () => this.depth);
   }
 
   /** Records queued and in flight. */
   get depth(): number {
     return this.#queue.length - this.#head;
+  }
+
+  /** Delivery health: what `/readyz` reports and the stall detection reads. */
+  health(): SinkHealth {
+    const oldestQueuedAt = this.depth > 0 ? this.#queue[this.#head]?.at : undefined;
+    return {
+      sink: this.sink.name,
+      required: this.#required,
+      ...(this.#lastSuccessAt !== undefined ? { lastSuccessAt: this.#lastSuccessAt } : {}),
+      ...(oldestQueuedAt !== undefined ? { oldestQueuedAt } : {}),
+      consecutiveFailures: this.#sender.consecutiveFailures ?? 0,
+    };
   }
 
   hasRoom(): boolean {
@@ -162,6 +191,7 @@ export class SinkQueue {
       const done = await this.#sender.send(batch.map((item) => item.record), signal);
       this.#inFlight = 0;
       if (!done || signal.aborted) break;
+      this.#lastSuccessAt = Date.now();
       this.#head = end;
       if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
         this.#queue.splice(0, this.#head);

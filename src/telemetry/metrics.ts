@@ -5,6 +5,7 @@ import { MeterProvider, type MetricProducer } from '@opentelemetry/sdk-metrics';
 import { BoundedLabel, EVENT_TYPES, KNOWN_KINDS } from './bounded-label.ts';
 import { Counter } from './counter.ts';
 import { Gauge } from './gauge.ts';
+import { HealthMetrics } from './health-metrics.ts';
 import { Histogram } from './histogram.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 
@@ -61,6 +62,10 @@ export class Metrics {
   readonly enrichLookups: Counter<'outcome'>;
   readonly leader: Gauge;
   readonly lastEventSeconds: Gauge;
+  /** Delivery and leadership health, read at collection. */
+  readonly health: HealthMetrics;
+  /** Computes `eventrouter_checkpoint_lag_seconds` at collection (set by the checkpoint committer), so the lag grows in a quiet cluster too. */
+  checkpointLagSource: (() => number) | undefined;
 
   constructor(options: MetricsOptions = {}) {
     this.#cluster = new BoundedLabel({ cap: 1 }).value(options.clusterName);
@@ -129,6 +134,9 @@ export class Metrics {
     this.checkpointLagSeconds = new Gauge(meter, {
       name: 'eventrouter_checkpoint_lag_seconds',
       help: 'Age of the oldest record received but not yet acknowledged by every sink.',
+      collect: (gauge) => {
+        if (this.checkpointLagSource !== undefined) gauge.set(this.checkpointLagSource());
+      },
     });
     this.checkpointLagResourceVersions = new Gauge(meter, {
       name: 'eventrouter_checkpoint_lag_resource_versions',
@@ -162,6 +170,7 @@ export class Metrics {
       name: 'eventrouter_watch_last_activity_timestamp_seconds',
       help: 'Unix time of the last byte received on a watch stream or list page.',
     });
+    this.health = new HealthMetrics(meter);
   }
 
   /** Counts one routed event occurrence by its raw fields (cheap; bounded; published at collection). */
