@@ -15,6 +15,7 @@ import { EventLoopMonitor, type EventLoopMonitorOptions } from '../server/event-
 import { type HealthStatus, type HttpServer, createHttpServer } from '../server/http-server.ts';
 import { createSinks } from '../sinks/sink-factory.ts';
 import type { Sink } from '../sinks/sink.ts';
+import { formatDuration } from '../util/duration.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import type { OtlpMetricsExport } from '../telemetry/otlp-metrics-export.ts';
@@ -183,7 +184,7 @@ export class App {
     const reports = deliveryReport(router.sinkHealth(), threshold, now);
     for (const r of reports.filter((r) => r.stalled)) {
       problems.push(
-        `sink ${r.sink} has delivered nothing for more than ${Math.round(threshold / 1000)}s while records wait (oldest ${Math.round(r.oldestQueuedAgeSeconds)}s, ${r.consecutiveFailures} failed attempts in a row)`,
+        `sink ${r.sink} has delivered nothing for more than ${formatDuration(threshold)} while records wait (oldest ${Math.round(r.oldestQueuedAgeSeconds)}s, ${r.consecutiveFailures} failed attempts in a row)`,
       );
     }
     return reports.map(sinkDetails);

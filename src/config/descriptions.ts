@@ -27,6 +27,7 @@ export const DESCRIPTIONS: Record<string, string> = {
   'checkpoint.configMapName': 'ConfigMap of the configmap store.',
   'checkpoint.namespace': 'Namespace of the ConfigMap; default the pod namespace (POD_NAMESPACE).',
   'checkpoint.interval': 'Least time between checkpoint writes; default: after every acknowledged batch (file), 1s (configmap: one small API write a second at most).',
+  'checkpoint.timeout': 'Deadline of one checkpoint save: one that has not returned by then (a hung filesystem or API call) is logged, counted as eventrouter_checkpoint_writes_total{outcome="timeout"} and makes /readyz not ready; exports go on, and no other save starts until it returns.',
   leaderElection: 'Run several replicas; only the Lease holder reads and exports.',
   'leaderElection.enabled': 'Campaign for a coordination.k8s.io/v1 Lease before reading.',
   'leaderElection.leaseName': 'Name of the Lease.',

@@ -169,6 +169,8 @@ export const configSchema = z
         namespace: z.string().default(''),
         /** Least time between two checkpoint writes; unset: 0 (after every acknowledged batch) for file, 1s for configmap (below). */
         interval: durationText().transform(toMs).optional(),
+        /** Deadline of one save; a save that has not returned by then counts as failed (hung filesystem or API call). */
+        timeout: duration('15s'),
       })
       .strict()
       .prefault({})

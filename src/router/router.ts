@@ -61,6 +61,7 @@ export class Router {
       clusterUid: options.clusterUid,
       minBackoffMs: config.source.minBackoff,
       maxBackoffMs: config.source.maxBackoff,
+      saveTimeoutMs: config.checkpoint.timeout,
     });
     this.#pipeline = new Pipeline({
       config,
@@ -103,7 +104,8 @@ export class Router {
       scope: namespace || '*',
       state: source.state,
       idleSeconds: Math.round(source.idleMs / 1000),
-      stalledSeconds: Math.round(source.stalledMs / 1000),
+      // Rounded up: any stall shows.
+      stalledSeconds: Math.ceil(source.stalledMs / 1000),
     }));
   }
 
