@@ -164,7 +164,8 @@ describe('liveness: this process can make progress', () => {
       assert.ok(seen.length > 100, `${seen.length} probes`);
       assert.deepEqual(seen.filter((p) => p.status !== 200).map((p) => p.body), [], 'every probe 200');
       const healthz = await probe(app, '/healthz');
-      assert.equal(healthz.body['watches'][0].state, 'waiting-for-room', JSON.stringify(healthz.body));
+      const counts = (await app.metrics.text()).split('\n').filter((l) => /^eventrouter_(notifications|watch_restarts|records)_total/.test(l));
+      assert.equal(healthz.body['watches'][0].state, 'waiting-for-room', `${JSON.stringify(healthz.body)} depth ${app.router.sinkQueues[0]!.depth} ${counts.join(' ')}`);
       const readyz = await probe(app, '/readyz');
       assert.equal(readyz.status, 200, `a down receiver is not this pod's fault: still ready (${JSON.stringify(readyz.body)})`);
       assert.equal(readyz.body['status'], 'degraded');
