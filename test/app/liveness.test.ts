@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { afterEach, describe, it } from 'node:test';
+import { type TestContext, describe, it } from 'node:test';
 import { App } from '../../src/app/app.ts';
 import { NoCheckpointStore } from '../../src/checkpoint/checkpoint-store.ts';
 import { KubeClient, type KubeResponse, type RequestOptions } from '../../src/kube/kube-client.ts';
@@ -96,13 +96,17 @@ class WedgingClient extends KubeClient {
   }
 }
 
-describe('liveness: this process can make progress', () => {
+/** What a test started, stopped after it in reverse order (per test: some tests run side by side). */
+function cleanupsOf(t: TestContext): Array<() => Promise<void>> {
   const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  t.after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
   });
+  return cleanups;
+}
 
-  async function start(options: { api: FakeApiServer; config: ReturnType<typeof testConfig>; sinks: Sink[]; client?: KubeClient; eventLoop?: ConstructorParameters<typeof App>[0]['eventLoop'] }): Promise<App> {
+describe('liveness: this process can make progress', () => {
+  async function start(cleanups: Array<() => Promise<void>>, options: { api: FakeApiServer; config: ReturnType<typeof testConfig>; sinks: Sink[]; client?: KubeClient; eventLoop?: ConstructorParameters<typeof App>[0]['eventLoop'] }): Promise<App> {
     const app = new App({
       config: options.config,
       client: options.client ?? KubeClient.fromServer(options.api.url),
@@ -117,7 +121,7 @@ describe('liveness: this process can make progress', () => {
     return app;
   }
 
-  async function api(options: ConstructorParameters<typeof FakeApiServer>[0] = {}): Promise<FakeApiServer> {
+  async function api(cleanups: Array<() => Promise<void>>, options: ConstructorParameters<typeof FakeApiServer>[0] = {}): Promise<FakeApiServer> {
     const server = new FakeApiServer(options);
     await server.start();
     cleanups.push(() => server.stop());
@@ -128,10 +132,11 @@ describe('liveness: this process can make progress', () => {
   // inactivityTimeout + 1 min, although every watch had been ended by the server and re-opened.
   // These two last past that bound (3 s × 2 + 60 s); they run side by side.
   describe('through more than the old bound of twice inactivityTimeout + 1 min', { concurrency: true }, () => {
-    it('stays live in a quiet cluster while the server ends each watch at timeoutSeconds and the router re-opens it', async () => {
-      const server = await api({ maxWatchSeconds: 1 });
+    it('stays live in a quiet cluster while the server ends each watch at timeoutSeconds and the router re-opens it', async (t) => {
+      const cleanups = cleanupsOf(t);
+      const server = await api(cleanups, { maxWatchSeconds: 1 });
       const config = testConfig({ server: { listen: '127.0.0.1:0' }, source: { minBackoff: '20ms', maxBackoff: '200ms', inactivityTimeout: '3s' } });
-      const app = await start({ api: server, config, sinks: [new InMemorySink()] });
+      const app = await start(cleanups, { api: server, config, sinks: [new InMemorySink()] });
       await waitFor(() => app.router.synced, 'the first list');
       const liveness = watchLiveness(app);
       await waitFor(async () => (await probe(app, '/healthz')).body['watchIdleSeconds'] > 67, 'no byte from the API server for longer than the old bound', 100_000);
@@ -143,8 +148,9 @@ describe('liveness: this process can make progress', () => {
       assert.equal(await metricSum(app.metrics, 'eventrouter_watch_restarts_total', { cause: 'inactivity' }), 0, 'the server, not the watchdog, ended them');
     });
 
-    it('stays live while the source waits for room behind a sink that is down, and /readyz names the sink', async () => {
-      const server = await api();
+    it('stays live while the source waits for room behind a sink that is down, and /readyz names the sink', async (t) => {
+      const cleanups = cleanupsOf(t);
+      const server = await api(cleanups);
       const receiver = await downReceiver();
       cleanups.push(receiver.close);
       const { port } = receiver;
@@ -154,7 +160,7 @@ describe('liveness: this process can make progress', () => {
         sinks: [{ name: 'otlp', type: 'otlp', endpoint: `http://127.0.0.1:${port}`, queueSize: 5, maxBatchSize: 2, batchTimeout: '20ms', initialBackoff: '50ms', maxBackoff: '500ms' }],
       });
       const sink = otlpSink({ endpoint: `http://127.0.0.1:${port}`, timeout: '1s' });
-      const app = await start({ api: server, config, sinks: [sink] });
+      const app = await start(cleanups, { api: server, config, sinks: [sink] });
       await waitFor(() => app.router.synced && server.watcherCount > 0, 'the watch');
       for (let i = 0; i < 30; i++) server.create(EVENTS, podEvent());
       await waitFor(() => app.router.sinkQueues[0]!.depth === 5, 'a full queue');
@@ -180,12 +186,13 @@ describe('liveness: this process can make progress', () => {
     });
   });
 
-  it('turns 503 when a watch loop is stuck past its watchdog (a stream that neither sends nor closes, nor lets go)', async () => {
-    const server = await api();
+  it('turns 503 when a watch loop is stuck past its watchdog (a stream that neither sends nor closes, nor lets go)', async (t) => {
+    const cleanups = cleanupsOf(t);
+    const server = await api(cleanups);
     const client = WedgingClient.to(server.url);
     const config = testConfig({ server: { listen: '127.0.0.1:0' }, source: { minBackoff: '20ms', maxBackoff: '200ms', inactivityTimeout: '300ms' } });
     const sink = new InMemorySink();
-    const app = await start({ api: server, config, sinks: [sink], client });
+    const app = await start(cleanups, { api: server, config, sinks: [sink], client });
     cleanups.push(async () => client.release()); // before the app stops: a stuck loop cannot stop
     await waitFor(() => app.router.synced && server.watcherCount > 0, 'a watch');
     server.create(EVENTS, podEvent());
@@ -203,10 +210,11 @@ describe('liveness: this process can make progress', () => {
     await waitFor(async () => (await probe(app, '/healthz')).status === 200, 'live again once the loop moves');
   });
 
-  it('turns 503 when the event loop is starved, and 200 again when it runs on time', async () => {
-    const server = await api();
+  it('turns 503 when the event loop is starved, and 200 again when it runs on time', async (t) => {
+    const cleanups = cleanupsOf(t);
+    const server = await api(cleanups);
     const config = testConfig({ source: { minBackoff: '20ms', maxBackoff: '200ms' } });
-    const app = await start({ api: server, config, sinks: [new InMemorySink()], eventLoop: { intervalMs: 20, maxLagMs: 60, stallAfterMs: 400 } });
+    const app = await start(cleanups, { api: server, config, sinks: [new InMemorySink()], eventLoop: { intervalMs: 20, maxLagMs: 60, stallAfterMs: 400 } });
     await waitFor(() => app.router.synced, 'the first list');
     assert.equal(app.health().alive, true);
     // Busy for 150 ms at a time with a short breath between: the process still answers now and
