@@ -147,7 +147,7 @@ export class App {
     const loopAlive = this.#eventLoop.responsive;
     if (!loopAlive) problems.push(`the event loop has not run on time for ${eventLoop.stalledSeconds}s`);
     const draining = this.#terms?.draining;
-    if (draining !== undefined && this.#terms?.current === undefined) {
+    if (draining !== undefined) {
       // A term that ended still exports what it holds, and its checkpoint write is still to come.
       return { alive: loopAlive, ready: true, problems, details: { role: 'draining', checkpoint: draining.checkpointStatus, sinks: this.#sinkDetails(draining, problems, now), eventLoop } };
     }

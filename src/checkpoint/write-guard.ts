@@ -40,6 +40,8 @@ export class WriteGuard {
     this.#backoff = new Backoff(options.minBackoffMs ?? 1000, options.maxBackoffMs ?? 30_000);
     this.#now = options.now ?? Date.now;
     this.#metrics?.checkpointHealthy.set(1);
+    // Every outcome exists from the start, so that an increase() alert fires on the first one.
+    for (const outcome of ['ok', 'error', 'timeout'] as const) this.#metrics?.checkpointWrites.inc({ outcome }, 0);
   }
 
   /** False while the backoff after a failed write runs: skip this write, a later one carries the cursor. */

@@ -145,7 +145,7 @@ export class Metrics {
     });
     this.checkpointWrites = new Counter(meter, {
       name: 'eventrouter_checkpoint_writes_total',
-      help: 'Checkpoint writes by outcome.',
+      help: 'Checkpoint writes by outcome: ok, error, timeout (not returned within checkpoint.timeout).',
       labelNames: ['outcome'],
     });
     this.checkpointDiscarded = new Counter(meter, {

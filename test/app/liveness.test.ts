@@ -148,14 +148,14 @@ describe('liveness: this process can make progress', () => {
       assert.equal(await metricSum(app.metrics, 'eventrouter_watch_restarts_total', { cause: 'inactivity' }), 0, 'the server, not the watchdog, ended them');
     });
 
-    it('stays live while the source waits for room behind a sink that is down, and /readyz names the sink', async (t) => {
+    it('stays live while the source waits for room behind a sink that is down, and /readyz reports the sink', async (t) => {
       const cleanups = cleanupsOf(t);
       const server = await api(cleanups);
       const receiver = await downReceiver();
       cleanups.push(receiver.close);
       const { port } = receiver;
       const config = testConfig({
-        server: { listen: '127.0.0.1:0', deliveryStallThreshold: '2s' },
+        server: { listen: '127.0.0.1:0' },
         source: { minBackoff: '20ms', maxBackoff: '200ms', inactivityTimeout: '3s' },
         sinks: [{ name: 'otlp', type: 'otlp', endpoint: `http://127.0.0.1:${port}`, queueSize: 5, maxBatchSize: 2, batchTimeout: '20ms', initialBackoff: '50ms', maxBackoff: '500ms' }],
       });
@@ -165,23 +165,20 @@ describe('liveness: this process can make progress', () => {
       for (let i = 0; i < 30; i++) server.create(EVENTS, podEvent());
       await waitFor(() => app.router.sinkQueues[0]!.depth === 5, 'a full queue');
       const liveness = watchLiveness(app);
-      await waitFor(async () => (await probe(app, '/readyz')).body['sinks']?.[0]?.oldestQueuedAgeSeconds > 67, 'waiting for room for longer than the old bound', 100_000);
+      await waitFor(async () => (await probe(app, '/healthz')).body['watchIdleSeconds'] > 67, 'waiting for room for longer than the old bound', 100_000);
       const seen = await liveness.stop();
       assert.ok(seen.length > 100, `${seen.length} probes`);
       assert.deepEqual(seen.filter((p) => p.status !== 200).map((p) => p.body), [], 'every probe 200');
       const healthz = await probe(app, '/healthz');
-      const counts = (await app.metrics.text()).split('\n').filter((l) => /^eventrouter_(notifications|watch_restarts|records)_total/.test(l));
-      assert.equal(healthz.body['watches'][0].state, 'waiting-for-room', `${JSON.stringify(healthz.body)} depth ${app.router.sinkQueues[0]!.depth} ${counts.join(' ')}`);
+      assert.equal(healthz.body['watches'][0].state, 'waiting-for-room', JSON.stringify(healthz.body));
       const readyz = await probe(app, '/readyz');
       assert.equal(readyz.status, 200, `a down receiver is not this pod's fault: still ready (${JSON.stringify(readyz.body)})`);
-      assert.equal(readyz.body['status'], 'degraded');
-      assert.match(readyz.body['problems'].join('\n'), /sink otlp has delivered nothing/);
       const [health] = readyz.body['sinks'];
       assert.equal(health.sink, 'otlp');
-      assert.equal(health.stalled, true);
       assert.equal(health.lastSuccess, null);
+      assert.ok(health.oldestQueuedAgeSeconds > 67, `oldest record waiting ${health.oldestQueuedAgeSeconds}s`);
       assert.ok(health.consecutiveFailures > 5, `${health.consecutiveFailures} failures in a row`);
-      assert.equal(await metricSum(app.metrics, 'eventrouter_sink_stalled', { sink: 'otlp' }), 1);
+      assert.equal(health.stalled, false, 'named stalled only after server.deliveryStallThreshold (5m)');
       assert.ok((await metricSum(app.metrics, 'eventrouter_sink_oldest_queued_age_seconds', { sink: 'otlp' })) > 67);
     });
   });
