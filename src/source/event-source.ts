@@ -42,7 +42,7 @@ export interface EventSourceOptions {
 const REQUEST_MS = 30_000;
 
 /** What the watch loop is doing, for the liveness probe. */
-export type WatchLoopState = 'starting' | 'listing' | 'watching' | 'waiting-for-room' | 'backing-off' | 'failed';
+export type WatchLoopState = 'starting' | 'listing' | 'watching' | 'waiting-for-room' | 'backing-off' | 'stopped' | 'failed';
 
 /** The inactivity watchdog fired. */
 class InactivityError extends Error {}
@@ -105,7 +105,7 @@ export class EventSource extends LoopComponent implements Source {
    * server's timeoutSeconds, and the loop moves on.
    */
   get stalledMs(): number {
-    if (this.#state === 'waiting-for-room') return 0;
+    if (this.#state === 'waiting-for-room' || this.#state === 'stopped') return 0;
     return Math.max(0, Date.now() - this.#dueBy);
   }
 
@@ -210,6 +210,8 @@ export class EventSource extends LoopComponent implements Source {
         await this.#backOff(delay, signal);
       }
     }
+    // Stopped on purpose (shutdown, end of a term): not a hang, however long the drain takes.
+    this.#state = 'stopped';
   }
 
   #backOff(delay: number, signal: AbortSignal): Promise<void> {
