@@ -8,8 +8,10 @@
  *   npm run bench                 full sizes; writes the results into bench/README.md
  *   npm run bench -- --quick      every scenario at a small size (CI keeps the harness working); prints only
  *   npm run bench -- --soak 10m   RSS over a steady 1,000 events/s run; writes the soak section
+ *   npm run bench -- --outage 5m  the three-sink example with one sink down (503) that long at 1,000 events/s; writes the outage section
  *   npm run bench -- --profile    throughput with `--cpu-prof` on the router; prints the top self-time functions
  *   npm run bench -- --only throughput,ceiling
+ *   npm run bench -- --only bigmsg   1,000 events with 1 MiB messages (watch burst, then LIST) in 128 MiB
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,9 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../src/util/duration.ts';
 import { formatSummary, summarise } from './profile-summary.ts';
 import { type CgroupReport, MemoryCgroup, memoryCgroupUnavailable } from './lib/memory-cgroup.ts';
+import { OutageReceiver } from './lib/outage-receiver.ts';
+import { parseSamples } from '../test/support/metric-samples.ts';
+import { imageEnv, imageNodeFlags } from './lib/image-runtime.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BENCH = new URL('.', import.meta.url).pathname;
@@ -29,6 +34,8 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     soak: { type: 'string' },
+    /** The three-sink example with its `elastic` sink answering 503 for this long (issue 20). */
+    outage: { type: 'string' },
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     events: { type: 'string' },
@@ -60,8 +67,10 @@ const REPLICAS = 8;
  */
 function routerEntry(ref?: string): string {
   if (args.ts) return join(ROOT, 'src/cli/main.ts');
-  const out = join(ROOT, 'node_modules/.cache', ref ? `eventrouter-bench-${ref}` : 'eventrouter-bench');
+  // Per process: node_modules may be shared by several working trees whose benches run at once.
+  const out = join(ROOT, 'node_modules/.cache', `${ref ? `eventrouter-bench-${ref}` : 'eventrouter-bench'}-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
+  process.on('exit', () => rmSync(out, { recursive: true, force: true }));
   execFileSync('mkdir', ['-p', out]);
   let tree = ROOT;
   if (ref) {
@@ -84,25 +93,10 @@ function routerEntry(ref?: string): string {
   return join(out, 'dist/cli/main.js');
 }
 
-/**
- * The node flags the image starts the router with: read from the Dockerfile's ENTRYPOINT, so
- * the bench measures what ships. `--router-node-options` adds to them (experiments).
- */
-function imageNodeFlags(): string[] {
-  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
-  if (entry === undefined) throw new Error('Dockerfile: no ENTRYPOINT in exec form');
-  const argv = JSON.parse(entry) as string[];
-  return argv.slice(1).filter((a) => a.startsWith('--'));
-}
+/** The image's node flags (bench/lib/image-runtime.ts); `--router-node-options` adds to them (experiments). */
 const NODE_FLAGS = [...(args.ts ? [] : imageNodeFlags()), ...(args['router-node-options']?.split(' ').filter(Boolean) ?? [])];
 
-/** The environment the image sets for the router (the ENV lines of the Dockerfile's last stage), so the bench measures what ships. */
-function imageEnv(): Record<string, string> {
-  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-  return Object.fromEntries([...runtime.matchAll(/^ENV\s+(\w+)=(\S+)\s*$/gm)].map((m) => [m[1] as string, m[2] as string]));
-}
+/** The image's ENV, so the bench measures what ships. */
 const IMAGE_ENV = args.ts ? {} : imageEnv();
 
 /** The memory limit the router runs under (MiB), as a pod's limit would put it; 0 for none. */
@@ -226,8 +220,11 @@ interface RouterOptions {
   profileDir?: string;
   /** Run this Collector binary with a `k8s_events` receiver instead of eventrouter (scenario 6). */
   collectorBin?: string;
-  /** Sinks instead of the one OTLP sink; OTLP endpoints are replaced by the receiver's. */
+  /** Sinks instead of the one OTLP sink; OTLP endpoints are replaced by the receiver's, or by `endpoints[name]`. */
   sinks?: Array<Record<string, unknown>>;
+  endpoints?: Record<string, string>;
+  /** `server.listen` (default 127.0.0.1:0: no /metrics scraped). */
+  listen?: string;
 }
 
 /** The router: the real CLI, `run`, with a kubeconfig pointing at the simulated API server. */
@@ -264,10 +261,10 @@ class RouterProcess {
         source: { backfill: 'all' },
         checkpoint: { store: 'file', path: join(this.dir, 'checkpoint.json') },
         enrich: { owners: o.owners, qps: 1000 },
-        sinks: o.sinks?.map((sink) => (sink['type'] === 'otlp' ? { ...sink, endpoint: o.receiverUrl } : sink)) ?? [
+        sinks: o.sinks?.map((sink) => (sink['type'] === 'otlp' ? { ...sink, endpoint: o.endpoints?.[String(sink['name'])] ?? o.receiverUrl } : sink)) ?? [
           { name: 'collector', type: 'otlp', endpoint: o.receiverUrl, protocol: 'http/protobuf', compression: o.compression },
         ],
-        server: { listen: '127.0.0.1:0' },
+        server: { listen: o.listen ?? '127.0.0.1:0' },
         log: { level: 'warn' },
       }),
     );
@@ -356,10 +353,10 @@ interface Rig {
 }
 
 async function withRig<T>(
-  o: { owners?: boolean; compression?: 'gzip' | 'none'; preload?: number; profileDir?: string; seed: string; collectorBin?: string; sinks?: Array<Record<string, unknown>> },
+  o: { owners?: boolean; compression?: 'gzip' | 'none'; preload?: number; profileDir?: string; seed: string; collectorBin?: string; sinks?: Array<Record<string, unknown>>; endpoints?: Record<string, string>; listen?: string; messageBytes?: number },
   body: (rig: Rig) => Promise<T>,
 ): Promise<T> {
-  const sim = new Helper('sim-server.ts', { replicas: REPLICAS, seed: o.seed, owners: o.owners ?? false }, 0);
+  const sim = new Helper('sim-server.ts', { replicas: REPLICAS, seed: o.seed, owners: o.owners ?? false, messageBytes: o.messageBytes ?? 0 }, 0);
   const rx = new Helper('receiver.ts', {}, 0);
   let router: RouterProcess | undefined;
   try {
@@ -373,6 +370,8 @@ async function withRig<T>(
       ...(o.profileDir ? { profileDir: o.profileDir } : {}),
       ...(o.collectorBin ? { collectorBin: o.collectorBin } : {}),
       ...(o.sinks ? { sinks: o.sinks } : {}),
+      ...(o.endpoints ? { endpoints: o.endpoints } : {}),
+      ...(o.listen ? { listen: o.listen } : {}),
     });
     return await body({ sim, rx, router });
   } catch (error) {
@@ -537,6 +536,65 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
     });
   },
 
+  /**
+   * Hostile input (issue 20): events with 1 MiB messages, as a burst on the watch and as a
+   * stored backlog read by LIST (pages of 500 asked for). Every record must arrive, cut to
+   * maxBodyLength, without an abort or an OOM kill; the figures are the cgroup's.
+   */
+  async bigmsg() {
+    const count = quick ? 200 : 1_000;
+    const messageBytes = 1024 * 1024;
+    // Beside the OTLP sink, stdout `classic`: the format that keeps each Event object (to /dev/null).
+    const sinks = [
+      { name: 'collector', type: 'otlp', protocol: 'http/protobuf', compression: 'none' },
+      { name: 'console', type: 'stdout', format: 'classic' },
+    ];
+    const row = (path: 'watch' | 'list', reached: Message, t0: number, router: RouterProcess, failure?: Error): Row => {
+      const cgroup = router.memoryReport();
+      const delivered = reached['records'] as number;
+      if (failure !== undefined) {
+        return {
+          scenario: `8. hostile: ${fmt(count)} events with 1 MiB messages, ${path === 'watch' ? 'a burst on the watch' : 'stored, read by LIST (pageSize 500)'}`,
+          events: delivered,
+          cgroup,
+          target: 'all delivered, cut; no abort, no OOM kill',
+          met: false,
+          notes: `${fmt(delivered)} of ${fmt(count)} delivered, then ${failure.message.slice(0, 160)}`,
+        };
+      }
+      return {
+        scenario: `8. hostile: ${fmt(count)} events with 1 MiB messages, ${path === 'watch' ? 'a burst on the watch' : 'stored, read by LIST (pageSize 500)'}`,
+        events: delivered,
+        eventsPerSec: delivered / ((reached['at'] - t0) / 1000),
+        cpuUsPerEvent: (router.stats().cpuMs * 1000) / delivered,
+        peakRssMb: router.stats().hwmMb,
+        wireBytesPerEvent: reached['wireBytes'] / delivered,
+        cgroup,
+        target: 'all delivered, cut; no abort, no OOM kill',
+        met: delivered >= count && (cgroup?.oomKills ?? 0) === 0 && router.child.exitCode === null,
+        notes: `${fmt(delivered)} of ${fmt(count)} delivered (OTLP; stdout classic beside it); uncompressed ${(reached['rawBytes'] / delivered).toFixed(0)} B/event (bodies cut to 32,768); CPU includes start-up; sample decode errors ${reached['sampleErrors']}/${reached['sampled']}`,
+      };
+    };
+    // A router that dies is a result here (what main did): the records it delivered and its cgroup's figures.
+    const delivery = async (path: 'watch' | 'list', rx: Helper, router: RouterProcess, t0: number): Promise<Row> => {
+      try {
+        return row(path, await router.guard(rx.ask({ cmd: 'waitFor', records: count }, 'reached', timeoutFor(count * 100))), t0, router);
+      } catch (error) {
+        process.stderr.write(`\nbench: bigmsg ${path}: the router's last words: ${router.stderr.split('\n').filter((l) => !l.includes('list-page-too-large')).slice(-8).join('\n')}\n`);
+        return row(path, await rx.ask({ cmd: 'stats' }, 'stats'), t0, router, error as Error);
+      }
+    };
+    results.push(
+      await withRig({ seed: 'bigw', messageBytes, sinks }, async ({ sim, rx, router }) => {
+        await router.guard(sim.next('watch', 60_000));
+        const t0 = Date.now();
+        sim.child.send({ cmd: 'stream', count });
+        return delivery('watch', rx, router, t0);
+      }),
+    );
+    results.push(await withRig({ seed: 'bigl', messageBytes, preload: count, sinks }, async ({ rx, router }) => delivery('list', rx, router, router.startedAt)));
+  },
+
   /** examples/three-sinks.yaml (its OTLP endpoints pointed at the receiver), the same backlog as scenario 1. */
   async sinks3() {
     const example = parseYaml(readFileSync(join(ROOT, 'examples/three-sinks.yaml'), 'utf8')) as { sinks: Array<Record<string, unknown>> };
@@ -657,6 +715,83 @@ async function steady(durationMs: number, seed: string, onSample?: (s: { at: num
   });
 }
 
+/** A free loopback port for the router's /metrics (scraped by the outage run). */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Issue 20's "three-sink example with one sink down for 5 minutes inside 128 MiB": the
+ * example's sinks (loki: the first, required; elastic: Warnings only, best-effort by default;
+ * efk: stdout classic), elastic's receiver answering 503 for `durationMs` while events arrive at
+ * a steady 1,000/s, then recovering. Reports what each sink got and dropped (from /metrics and
+ * the receivers), whether the checkpoint kept up, and the router's memory in its cgroup.
+ */
+async function outage(durationMs: number): Promise<string> {
+  const example = parseYaml(readFileSync(join(ROOT, 'examples/three-sinks.yaml'), 'utf8')) as { sinks: Array<Record<string, unknown>> };
+  const down = new OutageReceiver();
+  await down.start();
+  const port = await freePort();
+  const scrape = async () => parseSamples(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+  const value = (samples: ReturnType<typeof parseSamples>, name: string, labels: Record<string, string> = {}) =>
+    samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
+  const lines = ['| t (s) | RSS MB | cgroup peak MiB | loki received | elastic queued | elastic dropped | checkpoint lag s |', '|---:|---:|---:|---:|---:|---:|---:|'];
+  try {
+    return await withRig({ seed: 'outage', sinks: example.sinks, endpoints: { elastic: down.url }, listen: `127.0.0.1:${port}` }, async ({ sim, rx, router }) => {
+      await router.guard(sim.next('watch', 60_000));
+      const t0 = Date.now();
+      const sample = async () => {
+        const m = await scrape();
+        const r = await rx.ask({ cmd: 'stats' }, 'stats');
+        const line = `| ${((Date.now() - t0) / 1000).toFixed(0)} | ${router.stats().rssMb.toFixed(1)} | ${(router.memoryReport()?.peakMb ?? Number.NaN).toFixed(1)} | ${r['records']} | ${value(m, 'eventrouter_queue_depth', { sink: 'elastic' })} | ${value(m, 'eventrouter_records_total', { sink: 'elastic', outcome: 'dropped' })} | ${value(m, 'eventrouter_checkpoint_lag_seconds').toFixed(1)} |`;
+        lines.push(line);
+        process.stdout.write(`${line}\n`);
+      };
+      const sampler = setInterval(() => void sample().catch(() => {}), 30_000);
+      sim.child.send({ cmd: 'steady', rate: 1000, durationMs });
+      const produced = (await router.guard(sim.next('steady-done', durationMs + 120_000)))['produced'] as number;
+      const reached = await router.guard(rx.ask({ cmd: 'waitFor', records: produced }, 'reached', 120_000));
+      clearInterval(sampler);
+      await sample();
+      const during = await scrape();
+      const healthDuring = {
+        failures: value(during, 'eventrouter_sink_consecutive_failures', { sink: 'elastic' }),
+        oldestAge: value(during, 'eventrouter_sink_oldest_queued_age_seconds', { sink: 'elastic' }),
+      };
+      const lagDuring = value(during, 'eventrouter_checkpoint_lag_seconds');
+      down.recover();
+      const recovered = Date.now();
+      let after = await scrape();
+      while (value(after, 'eventrouter_queue_depth', { sink: 'elastic' }) > 0 && Date.now() - recovered < 120_000) {
+        await new Promise((r) => setTimeout(r, 1000));
+        after = await scrape();
+      }
+      const recoveryS = (Date.now() - recovered) / 1000;
+      const cgroup = router.memoryReport();
+      const out = (sink: string, outcome: string) => value(after, 'eventrouter_records_total', { sink, outcome });
+      const elasticRouted = out('elastic', 'exported') + out('elastic', 'dropped') + out('elastic', 'failed') + out('elastic', 'too_large') + value(after, 'eventrouter_queue_depth', { sink: 'elastic' });
+      return [
+        `Outage: examples/three-sinks.yaml, \`elastic\` answering 503 for ${durationMs / 1000} s while ${fmt(produced)} events arrived at 1,000/s, then recovering.`,
+        '',
+        `- loki (first sink, required): ${fmt(reached['records'])} of ${fmt(produced)} received at its receiver; exported ${fmt(out('loki', 'exported'))}, dropped ${fmt(out('loki', 'dropped'))}.`,
+        `- elastic (Warnings only, best-effort by default): ${fmt(elasticRouted)} routed to it; ${fmt(down.refused)} requests refused with 503 during the outage; dropped ${fmt(out('elastic', 'dropped'))} (queue full, oldest first, or retries past maxElapsedTime 5m); after recovery it took ${fmt(down.records)} records in ${fmt(down.requests)} requests (queue empty after ${recoveryS.toFixed(1)} s); health at the end of the outage: ${healthDuring.failures} consecutive failures, oldest queued ${healthDuring.oldestAge.toFixed(0)} s.`,
+        `- efk (stdout classic, namespace ml): exported ${fmt(out('efk', 'exported'))}.`,
+        `- checkpoint lag at the end of the outage: ${lagDuring.toFixed(1)} s (the checkpoint did not wait for elastic).`,
+        `- router memory: ${cgroup ? `cgroup peak ${cgroup.peakMb.toFixed(1)} MiB of ${MEMORY_LIMIT_MB} MiB, OOM kills ${cgroup.oomKills}` : 'no cgroup'}; VmHWM ${router.stats().hwmMb.toFixed(1)} MB; the router was alive at the end: ${router.child.exitCode === null ? 'yes' : 'no'}.`,
+        '',
+        lines.join('\n'),
+      ].join('\n');
+    });
+  } finally {
+    await down.stop();
+  }
+}
+
 // ---- report ---------------------------------------------------------------------------
 
 function machine(): Record<string, string> {
@@ -732,6 +867,14 @@ async function main(): Promise<void> {
     if (!quick) writeSection('soak', text);
     return;
   }
+  if (args.outage !== undefined) {
+    const ms = parseDuration(args.outage);
+    if (ms === undefined) throw new Error(`--outage: invalid duration "${args.outage}"`);
+    const text = `${await outage(ms)}\n\n${machineBlock(m, load0, loadavg())}`;
+    process.stdout.write(`\n${text}\n`);
+    if (!quick) writeSection('outage', text);
+    return;
+  }
   if (args.ab !== undefined) {
     const entries = { before: routerEntry(args.ab), after: routerEntry() };
     const cpu: Record<string, number[]> = { before: [], after: [] };
@@ -758,7 +901,7 @@ async function main(): Promise<void> {
     return;
   }
   const only = args.only?.split(',');
-  const order = ['rest', 'ceiling', 'throughput', 'sync', 'latency', 'enrichment', 'sinks3', 'collector'];
+  const order = ['rest', 'ceiling', 'throughput', 'sync', 'latency', 'enrichment', 'sinks3', 'bigmsg', 'collector'];
   for (const name of order) {
     if (only && !only.includes(name)) continue;
     const started = Date.now();

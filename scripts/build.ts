@@ -10,8 +10,8 @@
  */
 import { type Plugin, build } from 'esbuild';
 import { createRequire } from 'node:module';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -33,6 +33,55 @@ const grpcExporterBaseAsCommonJs: Plugin = {
     }));
   },
 };
+
+/**
+ * A dependency's `import()` of a CommonJS package gets, from Node, a namespace with the
+ * package's exports by name (and `default`, the exports object). Split into a chunk of its own,
+ * esbuild gives that chunk only a `default` export (evanw/esbuild#3245: an ES module cannot
+ * export names known only at run time), so `const { x } = await import('pkg')` finds nothing:
+ * the OTLP gRPC exporter base's `await import('@grpc/grpc-js')` made every gRPC export fail
+ * with `makeGenericClientConstructor is not a function` in the bundle, and only there.
+ * Such an import is served instead by an ES module that requires the package and exports its
+ * names, listed here by loading the package as the import would.
+ */
+const commonJsDynamicImportsKeepTheirNames: Plugin = {
+  name: 'commonjs-dynamic-imports-keep-their-names',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.kind !== 'dynamic-import' || args.pluginData === 'resolving') return undefined;
+      const resolved = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'resolving' });
+      if (resolved.errors.length > 0 || resolved.external || !isAbsolute(resolved.path) || !isCommonJs(resolved.path)) return undefined;
+      // Named relative to the root in the bundle's comments and source maps, as other modules are.
+      return { path: relative(root, resolved.path), namespace: 'commonjs-as-namespace', pluginData: resolved.path };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'commonjs-as-namespace' }, (args) => {
+      const file = args.pluginData as string;
+      const names = Object.keys(createRequire(file)(file) as object).filter((n) => n !== 'default' && n !== '__esModule');
+      // Bound to local names and exported under string names: any property name is valid so.
+      const locals = names.map((name, i) => ({ name: JSON.stringify(name), local: `export${i}` }));
+      return {
+        contents: [
+          `const exports = require(${JSON.stringify(file)});`,
+          'export default exports;',
+          `const { ${locals.map((l) => `${l.name}: ${l.local}`).join(', ')} } = exports;`,
+          `export { ${locals.map((l) => `${l.local} as ${l.name}`).join(', ')} };`,
+        ].join('\n'),
+        resolveDir: dirname(file),
+      };
+    });
+  },
+};
+
+/** Node's rule: `.cjs` is CommonJS, `.mjs` is not, `.js` is unless the nearest package.json says `"type": "module"`. */
+function isCommonJs(file: string): boolean {
+  if (file.endsWith('.cjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: string }).type !== 'module';
+  }
+  return true;
+}
 
 /**
  * client-node imports undici at the top of its config module, for its fetch-based API client
@@ -92,7 +141,7 @@ const result = await build({
   define: { EVENTROUTER_VERSION: JSON.stringify(pkg.version) },
   legalComments: 'linked',
   sourcemap: 'linked',
-  plugins: [grpcExporterBaseAsCommonJs, undiciNotBundled, clientNodeModelsArePure],
+  plugins: [grpcExporterBaseAsCommonJs, commonJsDynamicImportsKeepTheirNames, undiciNotBundled, clientNodeModelsArePure],
   metafile: values.metafile !== undefined,
   logLevel: 'warning',
 });

@@ -214,7 +214,7 @@ export class App {
       });
     }
     await startAll([this.#eventLoop, this.#server, this.#enricher].filter((c) => c !== undefined));
-    if (this.#server) this.#logger.info({ address: this.serverAddress }, 'serving /metrics, /healthz, /readyz');
+    if (this.#server) this.#logger.info({ address: this.serverAddress, metrics: this.#server.metricsAddress ?? 'off' }, 'serving /healthz, /readyz and /metrics');
     this.#clusterUid = await lookupClusterUid(this.#o.client, this.#logger);
     const terms = new LeaderTerms({ begin: () => this.#newRouter(), onLeading: (leading) => this.metrics.leader.set(leading ? 1 : 0) });
     this.#elector = createLeaseElector(this.config.leaderElection, {

@@ -41,7 +41,7 @@ export class WriteGuard {
     this.#now = options.now ?? Date.now;
     this.#metrics?.checkpointHealthy.set(1);
     // Every outcome exists from the start, so that an increase() alert fires on the first one.
-    for (const outcome of ['ok', 'error', 'timeout'] as const) this.#metrics?.checkpointWrites.inc({ outcome }, 0);
+    for (const outcome of ['ok', 'error', 'timeout'] as const) this.#metrics?.checkpointWrites.declare({ outcome });
   }
 
   /** False while the backoff after a failed write runs: skip this write, a later one carries the cursor. */

@@ -5,8 +5,10 @@ export interface SinkOutcome {
   sink: string;
   /** Acknowledged by the sink. */
   delivered: number;
-  /** Refused for good (a permanent error): dropped. */
+  /** Refused for good (a permanent error), or too large for the receiver on its own: dropped. */
   failed: number;
+  /** Dropped by a best-effort sink (queue full, or retries past maxElapsedTime). */
+  dropped: number;
   /** Still queued or in flight when the run ended: not delivered. */
   pending: number;
   /** Not routed to this sink by its match/drop rules. */
@@ -18,7 +20,8 @@ export function sinkOutcomes(metrics: Metrics, sinks: readonly string[]): SinkOu
   return sinks.map((sink) => ({
     sink,
     delivered: metrics.records.value({ sink, outcome: 'exported' }),
-    failed: metrics.records.value({ sink, outcome: 'failed' }),
+    failed: metrics.records.value({ sink, outcome: 'failed' }) + metrics.records.value({ sink, outcome: 'too_large' }),
+    dropped: metrics.records.value({ sink, outcome: 'dropped' }),
     pending: metrics.queueDepthSources.get(sink)?.() ?? 0,
     filtered: metrics.records.value({ sink, outcome: 'filtered' }),
   }));
@@ -27,11 +30,11 @@ export function sinkOutcomes(metrics: Metrics, sinks: readonly string[]): SinkOu
 /** One line per sink, every sink named, whatever its outcome. */
 export function formatSinkOutcomes(outcomes: readonly SinkOutcome[]): string[] {
   return outcomes.map(
-    (o) => `  sink ${o.sink}: ${o.delivered} delivered, ${o.failed} failed, ${o.pending} pending${o.filtered > 0 ? ` (${o.filtered} not routed to it)` : ''}`,
+    (o) => `  sink ${o.sink}: ${o.delivered} delivered, ${o.failed} failed, ${o.dropped > 0 ? `${o.dropped} dropped, ` : ''}${o.pending} pending${o.filtered > 0 ? ` (${o.filtered} not routed to it)` : ''}`,
   );
 }
 
 /** Everything routed to every sink was delivered. */
 export function allDelivered(outcomes: readonly SinkOutcome[]): boolean {
-  return outcomes.every((o) => o.failed === 0 && o.pending === 0);
+  return outcomes.every((o) => o.failed === 0 && o.dropped === 0 && o.pending === 0);
 }

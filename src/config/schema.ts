@@ -66,13 +66,20 @@ const sinkCommon = {
   name: z.string().min(1).regex(/^[a-zA-Z0-9_.-]+$/, 'use letters, digits, "_", "-" and "."'),
   match: z.array(ruleSchema).default([]),
   drop: z.array(ruleSchema).default([]),
+  /** required: the checkpoint waits for it, nothing is dropped; best-effort: own queue drops oldest. Unset: required for the first sink, best-effort for the others (sink-defaults.ts). */
+  delivery: z.enum(['required', 'best-effort']).optional(),
   /** Records queued for this sink before the source stops reading. */
   queueSize: z.number().int().min(1).default(SINK_QUEUE_DEFAULTS.queueSize),
+  /** Estimated bytes queued for this sink (in flight included): a required sink then holds the source, a best-effort one drops its oldest. */
+  queueBytes: z.number().int().min(1024).default(SINK_QUEUE_DEFAULTS.queueBytes),
   maxBatchSize: z.number().int().min(1).default(SINK_QUEUE_DEFAULTS.maxBatchSize),
+  maxBatchBytes: z.number().int().min(1024).default(SINK_QUEUE_DEFAULTS.maxBatchBytes),
   batchTimeout: duration(formatDuration(SINK_QUEUE_DEFAULTS.batchTimeout)),
   /** First retry delay of a failed export; doubles up to maxBackoff, with jitter; a longer Retry-After of the receiver wins. */
   initialBackoff: duration(formatDuration(SINK_QUEUE_DEFAULTS.initialBackoff)),
   maxBackoff: duration(formatDuration(SINK_QUEUE_DEFAULTS.maxBackoff)),
+  /** best-effort: a batch still failing this long after its first attempt is dropped (counted). */
+  maxElapsedTime: duration(formatDuration(SINK_QUEUE_DEFAULTS.maxElapsedTime)),
   throttle: throttleSchema.optional(),
 };
 
@@ -228,6 +235,11 @@ export const configSchema = z
           .refine((v) => v === '' || parseListen(v) !== undefined, { error: (issue) => `"${String(issue.input)}": ${LISTEN_HINT}` }),
         /** A sink with records waiting that has delivered nothing for this long is named stalled on /readyz and in eventrouter_sink_stalled. */
         deliveryStallThreshold: duration('5m'),
+        /** Unset: /metrics on `listen`; host:port: there only; "": not served. */
+        metricsListen: z
+          .string()
+          .refine((v) => v === '' || parseListen(v) !== undefined, { error: (issue) => `"${String(issue.input)}": ${LISTEN_HINT}` })
+          .optional(),
       })
       .strict()
       .prefault({}),

@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/schema.ts';
 import { ApiError, type KubeClient } from '../kube/kube-client.ts';
 import type { AttributeMap, EventRecord } from '../model/event-record.ts';
+import { isAttributable } from '../model/identity.ts';
 import { type BuiltInKind, type KindApi, builtInKind } from '../model/kinds.ts';
 import type { Enricher } from './enricher.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -220,9 +221,14 @@ export class OwnerEnricher implements Enricher {
     const ref = record.event.regarding;
     const info = kindFor(ref.kind, ref.apiVersion);
     if (info === undefined || ref.name === undefined) return NONE;
-    // uids are unique across the cluster; without one, the name identifies the object.
-    const namespace = ref.namespace ?? record.event.namespace;
-    const key = ref.uid ?? `${ref.kind}/${namespace}/${ref.name}`;
+    // Lookups run with the router's cluster-wide read permission: never for an object outside
+    // the event's own namespace (the enrich stage skips those too; this is the last guard).
+    if (!isAttributable(record.event)) return NONE;
+    // uids are unique across the cluster; without one, the name identifies the object. The
+    // namespace is part of the key all the same: an event may copy another namespace's uid, and
+    // must not be handed the chain resolved for that object.
+    const namespace = record.event.namespace;
+    const key = `${namespace}/${ref.uid ?? `${ref.kind}/${ref.name}`}`;
     const hit = this.#resolved.get(key);
     if (hit !== undefined) {
       apply(record.resource, hit.attrs);

@@ -62,10 +62,19 @@ export const ATTR_K8S_EVENT_RELATED_KIND = 'k8s.event.related.kind';
 export const ATTR_K8S_EVENT_RELATED_NAME = 'k8s.event.related.name';
 export const ATTR_K8S_EVENT_RELATED_NAMESPACE = 'k8s.event.related.namespace';
 export const ATTR_K8S_EVENT_RELATED_UID = 'k8s.event.related.uid';
+/** The object an event names but may not be attributed to (see identity.ts); set instead of `k8s.object.*`. */
+export const ATTR_K8S_EVENT_CLAIMED_KIND = 'k8s.event.claimed.kind';
+export const ATTR_K8S_EVENT_CLAIMED_NAME = 'k8s.event.claimed.name';
+export const ATTR_K8S_EVENT_CLAIMED_NAMESPACE = 'k8s.event.claimed.namespace';
+export const ATTR_K8S_EVENT_CLAIMED_UID = 'k8s.event.claimed.uid';
+export const ATTR_K8S_EVENT_CLAIMED_API_VERSION = 'k8s.event.claimed.api_version';
+export const ATTR_K8S_EVENT_CLAIMED_FIELDPATH = 'k8s.event.claimed.fieldpath';
 
 // eventrouter's own.
 export const ATTR_EVENTROUTER_BODY_TRUNCATED = 'eventrouter.body.truncated';
 export const ATTR_EVENTROUTER_BODY_ORIGINAL_LENGTH = 'eventrouter.body.original_length';
+/** An event that names an object outside its own namespace: exported under its own namespace, not the object's. */
+export const ATTR_EVENTROUTER_IDENTITY_MISMATCH = 'eventrouter.identity.mismatch';
 /** Records a sink's throttle held back since the last one that passed (this record carries the count). */
 export const ATTR_EVENTROUTER_THROTTLE_SUPPRESSED = 'eventrouter.throttle.suppressed';
 

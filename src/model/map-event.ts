@@ -1,5 +1,7 @@
 import { SeverityNumber } from '@opentelemetry/api';
 import * as attr from './attribute-names.ts';
+import { isAttributable } from './identity.ts';
+import { cutText } from './cut-text.ts';
 import { builtInKind } from './kinds.ts';
 import type { AttributeMap, EventRecord } from './event-record.ts';
 import { type NormalizedEvent, type ObjectRef, eventKey } from './normalized-event.ts';
@@ -28,11 +30,17 @@ export function containerFromFieldPath(fieldPath: string | undefined): string | 
 }
 
 /** The resource attributes that follow from the involved object alone (before enrichment). */
-function resourceFor(event: NormalizedEvent, options: MapOptions = {}): AttributeMap {
+function resourceFor(event: NormalizedEvent, attributable: boolean, options: MapOptions = {}): AttributeMap {
   const resource: AttributeMap = { ...options.baseResource };
   const obj: ObjectRef = event.regarding;
   if (options.clusterName) resource[attr.ATTR_K8S_CLUSTER_NAME] = options.clusterName;
   if (options.clusterUid) resource[attr.ATTR_K8S_CLUSTER_UID] = options.clusterUid;
+  if (!attributable) {
+    // The event's own namespace, and nothing of the object it names: the claim (and the
+    // kubelet node it may name) is the event creator's word, kept on the record instead.
+    if (event.namespace) resource[attr.ATTR_K8S_NAMESPACE_NAME] = event.namespace;
+    return resource;
+  }
   const namespace = obj.namespace ?? (obj.kind === 'Namespace' ? obj.name : undefined) ?? event.namespace;
   if (namespace) resource[attr.ATTR_K8S_NAMESPACE_NAME] = namespace;
   if (obj.kind) resource[attr.ATTR_K8S_OBJECT_KIND] = obj.kind;
@@ -96,20 +104,34 @@ export function mapEvent(event: NormalizedEvent, verb: EventRecord['verb'], opti
     if (related.namespace) attributes[attr.ATTR_K8S_EVENT_RELATED_NAMESPACE] = related.namespace;
     if (related.uid) attributes[attr.ATTR_K8S_EVENT_RELATED_UID] = related.uid;
   }
-  if (event.regarding.resourceVersion) {
+  const attributable = isAttributable(event);
+  if (!attributable) {
+    attributes[attr.ATTR_EVENTROUTER_IDENTITY_MISMATCH] = true;
+    const claimed = event.regarding;
+    if (claimed.kind) attributes[attr.ATTR_K8S_EVENT_CLAIMED_KIND] = claimed.kind;
+    if (claimed.name) attributes[attr.ATTR_K8S_EVENT_CLAIMED_NAME] = claimed.name;
+    if (claimed.namespace) attributes[attr.ATTR_K8S_EVENT_CLAIMED_NAMESPACE] = claimed.namespace;
+    if (claimed.uid) attributes[attr.ATTR_K8S_EVENT_CLAIMED_UID] = claimed.uid;
+    if (claimed.apiVersion) attributes[attr.ATTR_K8S_EVENT_CLAIMED_API_VERSION] = claimed.apiVersion;
+    if (claimed.fieldPath) attributes[attr.ATTR_K8S_EVENT_CLAIMED_FIELDPATH] = claimed.fieldPath;
+  } else if (event.regarding.resourceVersion) {
     attributes[attr.ATTR_K8S_OBJECT_RESOURCE_VERSION] = event.regarding.resourceVersion;
   }
 
+  // Cut here, once: the record (and the normalized event it carries) holds only what the sinks
+  // send, so that the in-flight budget counts what is really held and the parsed message can die.
   let body = event.message ?? '';
+  let held = event;
   const maxBodyLength = options.maxBodyLength;
   if (maxBodyLength !== undefined && body.length > maxBodyLength) {
     attributes[attr.ATTR_EVENTROUTER_BODY_TRUNCATED] = true;
     attributes[attr.ATTR_EVENTROUTER_BODY_ORIGINAL_LENGTH] = body.length;
-    body = body.slice(0, maxBodyLength);
+    body = cutText(body, maxBodyLength);
+    held = { ...event, message: body };
   }
 
   const record: EventRecord = {
-    resource: resourceFor(event, options),
+    resource: resourceFor(event, attributable, options),
     hrTime,
     hrTimeObserved,
     severityNumber: severityOf(event.type),
@@ -118,7 +140,7 @@ export function mapEvent(event: NormalizedEvent, verb: EventRecord['verb'], opti
     attributes,
     verb,
     dedupeKey: dedupeKey(event),
-    event,
+    event: held,
   };
   if (event.type !== undefined) record.severityText = event.type;
   return record;

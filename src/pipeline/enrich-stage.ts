@@ -2,8 +2,12 @@ import { CircuitBreaker } from '../enrich/circuit-breaker.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import { applyServiceAttributes, type WorkloadMetadata } from '../enrich/service-attributes.ts';
 import type { EventRecord } from '../model/event-record.ts';
+import { isAttributable } from '../model/identity.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+
+/** Event namespaces whose first identity mismatch is logged; beyond this many, mismatches are only counted. */
+const MISMATCH_WARNINGS = 100;
 
 export interface EnrichStageOptions {
   /** Owner lookups; undefined when `enrich.owners` is off. */
@@ -30,6 +34,7 @@ export class EnrichStage {
   readonly #o: EnrichStageOptions;
   readonly #breaker: CircuitBreaker;
   readonly #log: Logger;
+  readonly #mismatchWarned = new Set<string>();
 
   constructor(options: EnrichStageOptions) {
     this.#o = options;
@@ -43,6 +48,12 @@ export class EnrichStage {
   }
 
   async run(record: EventRecord): Promise<EventRecord> {
+    // An event naming an object outside its own namespace is the creator's word only: no lookup
+    // runs on it with the router's permissions, and no service.* comes from the named object.
+    if (!isAttributable(record.event)) {
+      this.#mismatch(record);
+      return record;
+    }
     const metadata = await this.#lookup(record);
     if (this.#o.serviceName) applyServiceAttributes(record.resource, metadata);
     return record;
@@ -65,6 +76,20 @@ export class EnrichStage {
       this.#o.metrics.enrichLookups.inc({ outcome: 'error' });
       this.#failed((error as Error).message);
       return undefined;
+    }
+  }
+
+  #mismatch(record: EventRecord): void {
+    this.#o.metrics.identityMismatches.inc({});
+    const { event } = record;
+    // Once per event namespace (bounded): a flood of forged events must not flood the log.
+    if (this.#mismatchWarned.size < MISMATCH_WARNINGS && !this.#mismatchWarned.has(event.namespace)) {
+      this.#mismatchWarned.add(event.namespace);
+      const claimed = event.regarding;
+      this.#log.warn(
+        { namespace: event.namespace, name: event.name, uid: event.uid, claimed: { kind: claimed.kind, namespace: claimed.namespace ?? '', name: claimed.name } },
+        'event names an object outside its own namespace; exported under its own namespace, not attributed to that object (further ones from this namespace are only counted)',
+      );
     }
   }
 

@@ -72,7 +72,7 @@ export class Pipeline {
     });
     this.#enrich = new EnrichStage({ enricher: options.enricher, serviceName: config.enrich.serviceName, deadlineMs: config.enrich.deadline, metrics, logger });
     this.#drop = config.drop.length > 0 ? new Route([], config.drop) : undefined;
-    this.lanes = options.sinks.map(({ sink, config: sc }) => createLane({ sink, config: sc, metrics, logger, afterAck: options.afterAck }));
+    this.lanes = options.sinks.map(({ sink, config: sc }, index) => createLane({ sink, config: sc, index, metrics, logger, afterAck: options.afterAck }));
   }
 
   /** Starts the sinks in reverse pipeline order (the last stage first), so each stage has somewhere to go. */
@@ -147,6 +147,7 @@ export class Pipeline {
         release();
         tracker.ack(entry);
       },
+      bytes,
     );
     release();
     tracker.ack(entry);
@@ -159,12 +160,13 @@ export class Pipeline {
   }
 
   /**
-   * Exports what is queued without waiting for full batches; resolves with whether every sink
-   * emptied before the deadline, or before `cut` aborted (the lease was lost).
+   * Exports what is queued without waiting for full batches; resolves with whether every
+   * required sink emptied before the deadline, or before `cut` aborted (the lease was lost).
+   * Best-effort sinks are given the same deadline, but what they still hold is theirs to lose.
    */
   async drain(deadlineMs: number, cut?: AbortSignal): Promise<boolean> {
     const until = Date.now() + deadlineMs;
-    const results = await Promise.all(this.lanes.map((lane) => lane.queue.drain(until - Date.now(), cut)));
+    const results = await Promise.all(this.lanes.map(async (lane) => (await lane.queue.drain(until - Date.now(), cut)) || !lane.queue.required));
     return results.every(Boolean);
   }
 

@@ -6,8 +6,10 @@ import { MAX_RETRY_AFTER_MS } from '../util/retry-after.ts';
  * looks at status codes or error shapes.
  */
 export type ExportErrorCode =
-  /** The receiver refused the data itself (HTTP 400/413/415/422, gRPC INVALID_ARGUMENT or a message over its size limit): sending it again cannot help. */
+  /** The receiver refused the data itself (HTTP 400/415/422, gRPC INVALID_ARGUMENT): sending it again cannot help. */
   | 'E_EXPORT_REFUSED'
+  /** The request was over the receiver's size limit (HTTP 413, gRPC RESOURCE_EXHAUSTED "larger than max"): the same batch would be refused again, its halves may not. */
+  | 'E_EXPORT_TOO_LARGE'
   /** The receiver answered with another error status (429, 5xx, 401/403, 404, a gRPC status): an outage, overload or a setup being fixed. */
   | 'E_EXPORT_STATUS'
   /** No answer: connection refused or reset, DNS, TLS handshake. */
@@ -25,6 +27,7 @@ export type ExportErrorCode =
 
 const RETRYABLE: Record<ExportErrorCode, boolean> = {
   E_EXPORT_REFUSED: false,
+  E_EXPORT_TOO_LARGE: false,
   E_EXPORT_STATUS: true,
   E_EXPORT_NETWORK: true,
   E_EXPORT_TIMEOUT: true,
@@ -64,13 +67,15 @@ export class ExportError extends Error {
  * spec's short retryable list (429, 502, 503, 504): the router promises not to lose events,
  * so an expired token (401), a missing route (404) or a 500 is waited out, not dropped.
  */
-const REFUSED_HTTP = new Set([400, 413, 415, 422]);
+const REFUSED_HTTP = new Set([400, 415, 422]);
+const HTTP_PAYLOAD_TOO_LARGE = 413;
 
 /** The error for a non-2xx OTLP/HTTP answer. */
 export function httpStatusError(status: number, retryAfterMs: number | undefined, body: string): ExportError {
   const text = body.trim().slice(0, 300);
   const message = `HTTP ${status}${text ? `: ${text}` : ''}`;
-  return new ExportError(REFUSED_HTTP.has(status) ? 'E_EXPORT_REFUSED' : 'E_EXPORT_STATUS', message, { status, retryAfterMs });
+  const code = status === HTTP_PAYLOAD_TOO_LARGE ? 'E_EXPORT_TOO_LARGE' : REFUSED_HTTP.has(status) ? 'E_EXPORT_REFUSED' : 'E_EXPORT_STATUS';
+  return new ExportError(code, message, { status, retryAfterMs });
 }
 
 /** gRPC INVALID_ARGUMENT: the status that says the data itself was refused. */
@@ -81,7 +86,8 @@ const GRPC_UNAVAILABLE = 14;
 /**
  * How grpc-js and grpc-go word a request over the receiver's message size limit (the Collector's
  * default is 4 MiB). It comes as RESOURCE_EXHAUSTED, which is otherwise throttling, but the same
- * batch is refused every time: retried, it would hold its queue, and so the source, for good.
+ * batch is refused every time: retried, it would hold its queue, and so the source, for good;
+ * halved (the retry sender's split), it goes through.
  */
 const MESSAGE_TOO_LARGE = /message larger than max/i;
 
@@ -89,7 +95,7 @@ const MESSAGE_TOO_LARGE = /message larger than max/i;
 export function grpcStatusError(error: Error & { code: number }): ExportError {
   const details = { status: error.code, cause: error };
   if (error.code === GRPC_INVALID_ARGUMENT) return new ExportError('E_EXPORT_REFUSED', error.message, details);
-  if (error.code === GRPC_RESOURCE_EXHAUSTED && MESSAGE_TOO_LARGE.test(error.message)) return new ExportError('E_EXPORT_REFUSED', error.message, details);
+  if (error.code === GRPC_RESOURCE_EXHAUSTED && MESSAGE_TOO_LARGE.test(error.message)) return new ExportError('E_EXPORT_TOO_LARGE', error.message, details);
   if (error.code === GRPC_DEADLINE_EXCEEDED) return new ExportError('E_EXPORT_TIMEOUT', error.message, details);
   // grpc-js reports a refused or dropped connection as UNAVAILABLE.
   if (error.code === GRPC_UNAVAILABLE) return new ExportError('E_EXPORT_NETWORK', error.message, details);

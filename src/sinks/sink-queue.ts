@@ -1,28 +1,49 @@
-import type { Metrics } from '../telemetry/metrics.ts';
+import type { DeliveryMode } from '../config/sink-defaults.ts';
 import type { EventRecord } from '../model/event-record.ts';
-import type { RetrySender } from './retry-sender.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import type { RetrySender, SenderHealth } from './retry-sender.ts';
 import type { Sink } from './sink.ts';
 
 /** A record waiting for one sink, with the callback that tells the checkpoint it is done. */
 export interface QueuedRecord {
   record: EventRecord;
   done: () => void;
+  /** Its estimated size in memory (the pipeline's in-flight estimate); unset: estimated here. */
+  bytes?: number;
   /** When it was queued (set by the queue). */
   at?: number;
+}
+
+/** One sink's delivery health, for `/readyz` (times in epoch ms). */
+export interface SinkHealth {
+  sink: string;
+  /** A required sink holds the source and the checkpoint; a best-effort one drops instead. */
+  required: boolean;
+  lastSuccessAt?: number;
+  /** When the oldest record queued or in flight was queued. */
+  oldestQueuedAt?: number;
+  /** Failed export attempts since the last success. */
+  consecutiveFailures: number;
 }
 
 export interface SinkQueueOptions {
   sink: Sink;
   /** What sends a batch (and retries it): the next layer, as in the Collector's exporterhelper. */
-  sender: Pick<RetrySender, 'send'> & Partial<Pick<RetrySender, 'consecutiveFailures'>>;
-  /** Holds the checkpoint (default); reported in {@link SinkQueue.health}. */
-  required?: boolean;
-  /** Records queued or in flight before `push` callers must wait. */
+  sender: Pick<RetrySender, 'send'> & { readonly health?: SenderHealth };
+  /** `required` (default): a full queue makes `push` callers wait. `best-effort`: a full queue drops its oldest. */
+  delivery?: DeliveryMode;
+  /** Records queued or in flight at most. */
   queueSize: number;
+  /** Estimated bytes queued or in flight at most (default: unbounded; the router always sets it). */
+  queueBytes?: number;
   maxBatchSize: number;
+  /** Estimated bytes of one batch at most (a single larger record still goes, alone). */
+  maxBatchBytes?: number;
   /** How long a partial batch waits for more records. */
   batchTimeoutMs: number;
   metrics: Metrics;
+  logger?: Logger | undefined;
   /**
    * Awaited after each acknowledged batch before the next export: the router makes it the
    * checkpoint write, so that a crash re-sends at most the batch that was in flight.
@@ -30,73 +51,87 @@ export interface SinkQueueOptions {
   afterAck?: () => Promise<void>;
 }
 
-/** How one sink delivers, for `/readyz` and the delivery metrics (times are epoch milliseconds). */
-export interface SinkHealth {
-  sink: string;
-  required: boolean;
-  /** When a batch was last done with (delivered, or refused permanently and dropped). */
-  lastSuccessAt?: number;
-  /** When the oldest record still waiting was queued; absent when nothing waits. */
-  oldestQueuedAt?: number;
-  /** Failed export attempts since the last one that succeeded. */
-  consecutiveFailures: number;
+/** Least time between two log lines about a best-effort queue dropping records. */
+const DROP_LOG_INTERVAL_MS = 10_000;
+
+/** What a record costs when the caller did not say (the pipeline's estimate, minus `raw`). */
+function estimate(record: EventRecord): number {
+  return 1024 + record.body.length * 2;
 }
 
 /**
- * The bounded queue in front of one sink, and its batcher: batches records and hands one batch
- * at a time to the sender (the retry sender), acknowledging the batch once the sender is done
- * with it. A full queue makes `room()` wait — that wait reaches the source, which stops
- * reading: nothing is dropped.
+ * The bounded queue in front of one sink, and its batcher: batches records (by count and by
+ * estimated bytes) and hands one batch at a time to the sender (the retry sender),
+ * acknowledging the batch once the sender is done with it. The bound is in records and bytes,
+ * in flight included. When it is reached, a `required` queue makes `room()` wait — that wait
+ * reaches the source, which stops reading: nothing is dropped. A `best-effort` queue never
+ * makes anyone wait: it drops its oldest queued records (counted, logged with the sink's name).
  */
 export class SinkQueue {
   readonly sink: Sink;
+  readonly required: boolean;
   readonly #queue: QueuedRecord[] = [];
   #head = 0;
   readonly #size: number;
+  readonly #maxBytes: number;
   readonly #maxBatch: number;
+  readonly #maxBatchBytes: number;
   readonly #batchTimeoutMs: number;
   readonly #sender: SinkQueueOptions['sender'];
   readonly #afterAck: (() => Promise<void>) | undefined;
+  readonly #metrics: Metrics;
+  readonly #log: Logger | undefined;
   #wakeLoop: (() => void) | undefined;
   #roomWaiters: Array<() => void> = [];
   #idleWaiters: Array<() => void> = [];
   #flushing = false;
   #stopped = new AbortController();
   #loop: Promise<void> | undefined;
-  #inFlight = 0;
-  readonly #required: boolean;
-  #lastSuccessAt: number | undefined;
+  /** The batch being sent: out of the queue, still counted in depth and bytes. */
+  #inFlight: QueuedRecord[] = [];
+  #queuedBytes = 0;
+  #inFlightBytes = 0;
+  #dropped = 0;
+  #droppedSinceLog = 0;
+  #lastDropLog = 0;
 
   constructor(options: SinkQueueOptions) {
     this.sink = options.sink;
+    this.required = (options.delivery ?? 'required') === 'required';
     this.#sender = options.sender;
     this.#size = options.queueSize;
+    this.#maxBytes = options.queueBytes ?? Number.POSITIVE_INFINITY;
     this.#maxBatch = options.maxBatchSize;
+    this.#maxBatchBytes = options.maxBatchBytes ?? Number.POSITIVE_INFINITY;
     this.#batchTimeoutMs = options.batchTimeoutMs;
     this.#afterAck = options.afterAck;
-    this.#required = options.required ?? true;
-    options.metrics.queueDepthSources.set(options.sink.name, () => this.depth);
+    this.#metrics = options.metrics;
+    this.#log = options.logger?.child({ component: 'sink', sink: options.sink.name, delivery: this.required ? 'required' : 'best-effort' });
+    const { metrics } = options;
+    const sink = options.sink.name;
+    // Its depth is read at collection; every outcome an alert may watch exists from the start, at 0.
+    metrics.addSink(sink, () => this.depth);
+    metrics.sinkHealthSources.set(sink, () => this.health());
   }
 
   /** Records queued and in flight. */
   get depth(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.length - this.#head + this.#inFlight.length;
   }
 
-  /** Delivery health: what `/readyz` reports and the stall detection reads. */
-  health(): SinkHealth {
-    const oldestQueuedAt = this.depth > 0 ? this.#queue[this.#head]?.at : undefined;
-    return {
-      sink: this.sink.name,
-      required: this.#required,
-      ...(this.#lastSuccessAt !== undefined ? { lastSuccessAt: this.#lastSuccessAt } : {}),
-      ...(oldestQueuedAt !== undefined ? { oldestQueuedAt } : {}),
-      consecutiveFailures: this.#sender.consecutiveFailures ?? 0,
-    };
+  /** Estimated bytes of the records queued and in flight. */
+  get bytes(): number {
+    return this.#queuedBytes + this.#inFlightBytes;
   }
 
+  /** Records a best-effort queue dropped because it was full. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** A best-effort queue always has room (it makes it by dropping its oldest). */
   hasRoom(): boolean {
-    return this.depth < this.#size;
+    return !this.required || (this.depth < this.#size && this.bytes < this.#maxBytes);
   }
 
   /** Resolves when the queue has room for one more record. */
@@ -107,9 +142,28 @@ export class SinkQueue {
 
   push(item: QueuedRecord): void {
     item.at = Date.now();
+    item.bytes ??= estimate(item.record);
+    if (!this.required && !this.#makeRoom(item.bytes)) {
+      item.done();
+      return;
+    }
     this.#queue.push(item);
-    const depth = this.depth;
-    if (depth === 1 || depth - this.#inFlight === this.#maxBatch || this.#flushing) this.#wake();
+    this.#queuedBytes += item.bytes;
+    const ready = this.#queue.length - this.#head;
+    if (ready === 1 || ready === this.#maxBatch || this.#queuedBytes >= this.#maxBatchBytes || this.#flushing) this.#wake();
+  }
+
+  /** Cheap: a few field reads (the oldest record is the one in flight, else the queue's head). */
+  health(): SinkHealth {
+    const oldest = this.#inFlight[0]?.at ?? this.#queue[this.#head]?.at;
+    const sent = this.#sender.health;
+    return {
+      sink: this.sink.name,
+      required: this.required,
+      ...(sent?.lastSuccessAt !== undefined ? { lastSuccessAt: sent.lastSuccessAt } : {}),
+      ...(oldest !== undefined ? { oldestQueuedAt: oldest } : {}),
+      consecutiveFailures: sent?.consecutiveFailures ?? 0,
+    };
   }
 
   start(): void {
@@ -152,6 +206,52 @@ export class SinkQueue {
     clearTimeout(timer);
   }
 
+  /**
+   * Best-effort: drops the oldest queued records until `bytes` more fit, and says whether the
+   * new record may be queued. The batch in flight is not dropped (it may be half sent): when it
+   * alone fills the queue, the new record is the one dropped. Into an empty queue any record
+   * goes, so none is too large to be tried (as the in-flight budget does).
+   */
+  #makeRoom(bytes: number): boolean {
+    const full = () => this.depth > 0 && (this.depth >= this.#size || this.bytes + bytes > this.#maxBytes);
+    let dropped = 0;
+    while (this.#head < this.#queue.length && full()) {
+      const oldest = this.#queue[this.#head] as QueuedRecord;
+      this.#queue[this.#head] = undefined as unknown as QueuedRecord; // let it be collected now
+      this.#head += 1;
+      this.#queuedBytes -= oldest.bytes ?? 0;
+      dropped += 1;
+      oldest.done();
+    }
+    const admitted = !full();
+    if (!admitted) dropped += 1;
+    if (dropped > 0) this.#countDropped(dropped);
+    return admitted;
+  }
+
+  #countDropped(dropped: number): void {
+    this.#compact();
+    this.#dropped += dropped;
+    this.#droppedSinceLog += dropped;
+    this.#metrics.records.inc({ sink: this.sink.name, outcome: 'dropped' }, dropped);
+    const now = Date.now();
+    if (now - this.#lastDropLog >= DROP_LOG_INTERVAL_MS) {
+      this.#log?.warn(
+        { dropped: this.#droppedSinceLog, droppedTotal: this.#dropped, queued: this.depth, queuedBytes: this.bytes, consecutiveFailures: this.#sender.health?.consecutiveFailures },
+        'best-effort sink queue full; dropping its oldest records',
+      );
+      this.#lastDropLog = now;
+      this.#droppedSinceLog = 0;
+    }
+  }
+
+  #compact(): void {
+    if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
+      this.#queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+
   #wake(): void {
     const wake = this.#wakeLoop;
     this.#wakeLoop = undefined;
@@ -169,34 +269,48 @@ export class SinkQueue {
     });
   }
 
+  /** Takes the next batch off the queue: up to maxBatchSize records and maxBatchBytes (at least one record). */
+  #takeBatch(): QueuedRecord[] {
+    const batch: QueuedRecord[] = [];
+    let bytes = 0;
+    while (this.#head < this.#queue.length && batch.length < this.#maxBatch) {
+      const item = this.#queue[this.#head] as QueuedRecord;
+      const size = item.bytes ?? 0;
+      if (batch.length > 0 && bytes + size > this.#maxBatchBytes) break;
+      batch.push(item);
+      bytes += size;
+      this.#queue[this.#head] = undefined as unknown as QueuedRecord;
+      this.#head += 1;
+    }
+    this.#queuedBytes -= bytes;
+    this.#inFlightBytes = bytes;
+    this.#compact();
+    return batch;
+  }
+
   async #run(): Promise<void> {
     const signal = this.#stopped.signal;
     while (!signal.aborted) {
-      const ready = this.depth;
+      const ready = this.#queue.length - this.#head;
       if (ready === 0) {
         for (const resolve of this.#idleWaiters.splice(0)) resolve();
         await this.#waitForWake();
         continue;
       }
-      if (ready < this.#maxBatch && !this.#flushing) {
+      if (ready < this.#maxBatch && this.#queuedBytes < this.#maxBatchBytes && !this.#flushing) {
         const wait = (this.#queue[this.#head]?.at ?? 0) + this.#batchTimeoutMs - Date.now();
         if (wait > 0) {
           await this.#waitForWake(wait);
           continue;
         }
       }
-      const end = Math.min(this.#queue.length, this.#head + this.#maxBatch);
-      const batch = this.#queue.slice(this.#head, end);
-      this.#inFlight = batch.length;
+      const batch = this.#takeBatch();
+      this.#inFlight = batch;
       const done = await this.#sender.send(batch.map((item) => item.record), signal);
-      this.#inFlight = 0;
+      // Stopped: the batch stays counted (depth) and unacknowledged.
       if (!done || signal.aborted) break;
-      this.#lastSuccessAt = Date.now();
-      this.#head = end;
-      if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
-        this.#queue.splice(0, this.#head);
-        this.#head = 0;
-      }
+      this.#inFlight = [];
+      this.#inFlightBytes = 0;
       for (const item of batch) item.done();
       this.#releaseRoom();
       if (this.#afterAck) await this.#afterAck();

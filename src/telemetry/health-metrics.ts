@@ -38,11 +38,8 @@ export class HealthMetrics {
         },
       });
     };
-    perSink('eventrouter_sink_last_success_timestamp_seconds', 'Unix time of the last batch a sink was done with (delivered, or refused permanently).', (s) =>
-      s.lastSuccessAt === undefined ? undefined : s.lastSuccessAt / 1000,
-    );
-    perSink('eventrouter_sink_oldest_queued_age_seconds', 'Age of the oldest record waiting for a sink (0 when none waits).', (s) => s.oldestQueuedAgeSeconds);
-    perSink('eventrouter_sink_consecutive_failures', 'Failed export attempts of a sink since its last successful one.', (s) => s.consecutiveFailures);
+    // Last success, oldest queued record and consecutive failures per sink are the
+    // eventrouter_sink_* gauges of Metrics (read from SinkQueue.health); stalled needs the threshold.
     perSink('eventrouter_sink_stalled', '1 while records wait for a sink that has delivered nothing for server.deliveryStallThreshold.', (s) => (s.stalled ? 1 : 0));
     new Gauge(meter, {
       name: 'eventrouter_leaderless_seconds',

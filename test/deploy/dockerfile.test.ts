@@ -1,68 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { grpcReceiver } from '../support/grpc-receiver.ts';
+import { OtlpReceiver } from '../support/otlp-receiver.ts';
+import { dockerfile, emulateImage, type EmulatedImage, instructions, type Stage, stages } from './image.ts';
 import { only, renderKustomize, ROOT } from './manifests.ts';
-
-/** One Dockerfile instruction, continuation lines joined. */
-interface Instruction {
-  keyword: string;
-  args: string;
-}
-
-function instructions(text: string): Instruction[] {
-  const joined = text.replace(/\\\n/g, ' ');
-  return joined
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => {
-      const [keyword = '', ...rest] = line.split(/\s+/);
-      return { keyword: keyword.toUpperCase(), args: rest.join(' ') };
-    });
-}
-
-interface Stage {
-  name: string;
-  image: string;
-  workdir: string;
-  copies: { from?: string; sources: string[]; destination: string }[];
-  user?: string;
-  entrypoint?: string[];
-}
-
-/** The stages of a Dockerfile, with ARG defaults (or `overrides`, as `--build-arg`) substituted into FROM. */
-function stages(text: string, overrides: Record<string, string> = {}): Stage[] {
-  const args = new Map<string, string>();
-  const out: Stage[] = [];
-  for (const { keyword, args: rest } of instructions(text)) {
-    const stage = out.at(-1);
-    if (keyword === 'ARG' && stage === undefined) {
-      const [name = '', value = ''] = rest.split('=');
-      args.set(name, value);
-    } else if (keyword === 'FROM') {
-      const [image = '', , name] = rest.split(/\s+/);
-      const resolved = image.replace(/\$\{(\w+)\}/g, (_, n: string) => overrides[n] ?? args.get(n) ?? '');
-      out.push({ name: name ?? String(out.length), image: resolved, workdir: '/', copies: [] });
-    } else if (stage !== undefined && keyword === 'WORKDIR') {
-      stage.workdir = posix.resolve(stage.workdir, rest);
-    } else if (stage !== undefined && keyword === 'COPY') {
-      const words = rest.split(/\s+/);
-      const flags = words.filter((w) => w.startsWith('--'));
-      const paths = words.filter((w) => !w.startsWith('--'));
-      const from = flags.find((f) => f.startsWith('--from='))?.slice('--from='.length);
-      const destination = paths.pop() ?? '';
-      stage.copies.push({ ...(from === undefined ? {} : { from }), sources: paths, destination: posix.resolve(stage.workdir, destination) });
-    } else if (stage !== undefined && keyword === 'USER') {
-      stage.user = rest;
-    } else if (stage !== undefined && keyword === 'ENTRYPOINT') {
-      stage.entrypoint = JSON.parse(rest) as string[];
-    }
-  }
-  return out;
-}
 
 /** Is `path` (relative to the context) sent to the build by these .dockerignore rules? Last matching rule wins. */
 function included(path: string, rules: string[]): boolean {
@@ -87,7 +32,6 @@ function included(path: string, rules: string[]): boolean {
   return keep;
 }
 
-const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const ignoreRules = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
   .split('\n')
   .map((l) => l.trim())
@@ -157,74 +101,89 @@ describe('Dockerfile', () => {
 });
 
 /**
- * The image's stages emulated in a temporary directory: `npm run build`'s bundler writes dist/
- * (to another directory, so the work tree is untouched), and the runtime layout /app = {dist/}
- * is assembled from it by the runtime stage's COPY instructions. The emulated /app lies under
- * the system's temporary directory, where no node_modules/ can be found: whatever the bundle
- * does not carry fails here.
+ * The image's stages emulated in a temporary directory (./image.ts): the emulated /app lies
+ * under the system's temporary directory, where no node_modules/ can be found, and is run with
+ * the ENTRYPOINT's flags and the runtime stage's ENV: whatever the bundle does not carry fails
+ * here. test/scripts/bundle-alone.test.ts delivers over every protocol from the same layout.
  */
 describe('image contents (stages emulated without Docker)', () => {
   let work = '';
-  let app = '';
+  let image: EmulatedImage;
 
   before(() => {
     work = mkdtempSync(join(tmpdir(), 'eventrouter-image-'));
-    const build = join(work, 'build');
-    const bundle = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.ts'), '--outdir', join(build, 'dist')], { encoding: 'utf8', timeout: 100_000 });
-    assert.equal(bundle.status, 0, `scripts/build.ts failed:\n${bundle.stdout}${bundle.stderr}`);
-    app = join(work, 'app');
-    const stageRoot: Record<string, string> = { build };
-    for (const copy of runtime.copies) {
-      for (const source of copy.sources) {
-        const from = stageRoot[copy.from ?? ''];
-        assert.ok(from, `COPY --from=${copy.from}: an emulated stage`);
-        const local = join(from, posix.relative('/app', source));
-        assert.ok(existsSync(local), `${source} exists in stage ${copy.from} after the build`);
-        cpSync(local, join(app, posix.relative('/app', copy.destination)), { recursive: true });
-      }
-    }
+    image = emulateImage(work, runtime);
   });
 
   after(() => {
     if (work !== '') rmSync(work, { recursive: true, force: true });
   });
 
-  const entry = () => join(app, posix.relative('/app', runtime.entrypoint?.at(-1) ?? ''));
-  const flags = () => runtime.entrypoint?.slice(1, -1) ?? [];
+  /** The image's command line and environment (plus PATH), from / as the image runs it. */
+  const run = (args: string[], timeout = 60_000) =>
+    spawnSync(process.execPath, [...image.flags, image.entry, ...args], { cwd: '/', encoding: 'utf8', timeout, env: { PATH: process.env['PATH'] ?? '', ...image.env } });
 
   it('has the ENTRYPOINT script after the build, and no node_modules/', () => {
-    assert.ok(existsSync(entry()), entry());
-    assert.equal(existsSync(join(app, 'node_modules')), false);
+    assert.ok(existsSync(image.entry), image.entry);
+    assert.equal(existsSync(join(image.app, 'node_modules')), false);
+    assert.equal(image.env['NODE_ENV'], 'production');
   });
 
   it('runs `--version` with the ENTRYPOINT flags and nothing but the bundle', () => {
-    const result = spawnSync(process.execPath, [...flags(), entry(), '--version'], { cwd: '/', encoding: 'utf8', timeout: 60_000 });
+    const result = run(['--version']);
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout.trim(), version);
   });
 
-  it('runs the demo from the bundle: the chunks loaded on demand (simulated cluster, OTLP exporter) are in it', () => {
-    const config = join(work, 'demo.yaml');
-    // An OTLP sink to a closed port: the exporter's chunk must load; nothing needs to arrive.
-    // Any free port for /metrics: the default :8080 may be taken on a shared machine.
-    writeFileSync(config, 'server: {listen: "127.0.0.1:0"}\nsinks:\n  - {name: otlp, type: otlp, endpoint: "http://127.0.0.1:9", protocol: http/protobuf}\n  - {name: grpc, type: otlp, endpoint: "http://127.0.0.1:9", protocol: grpc}\n');
-    const result = spawnSync(process.execPath, [...flags(), entry(), 'demo', '--duration', '2s', '--config', config], { cwd: '/', encoding: 'utf8', timeout: 90_000, env: { PATH: process.env['PATH'] ?? '' } });
-    assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /records exported from \d+ simulated events/);
-    assert.doesNotMatch(result.stderr, /ERR_MODULE_NOT_FOUND|Cannot find (module|package)/);
+  it('runs the demo from the bundle and delivers its records over OTLP/HTTP and gRPC to real receivers', async () => {
+    // Real receivers: a sink whose exports all fail would pass a test that only looks for a clean exit.
+    const http = new OtlpReceiver();
+    await http.start();
+    const grpc = await grpcReceiver();
+    try {
+      const config = join(work, 'demo.yaml');
+      // Any free port for /metrics: the default :8080 may be taken on a shared machine.
+      writeFileSync(config, `server: {listen: "127.0.0.1:0"}\nsinks:\n  - {name: otlp, type: otlp, endpoint: "${http.url}", protocol: http/protobuf}\n  - {name: grpc, type: otlp, endpoint: "${grpc.url}", protocol: grpc}\n`);
+      // Asynchronous: the receivers answer in this process while the demo runs.
+      const result = await runAsync(process.execPath, [...image.flags, image.entry, 'demo', '--duration', '2s', '--config', config], { cwd: '/', env: { PATH: process.env['PATH'] ?? '', ...image.env } });
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stderr, /ERR_MODULE_NOT_FOUND|Cannot find (module|package)/);
+      // The demo drains before its summary: each sink's count is what its receiver holds.
+      for (const [sink, received] of [['otlp', http.logs.length], ['grpc', grpc.logs()]] as const) {
+        const line = new RegExp(`sink ${sink}: (\\d+) delivered, (\\d+) failed`).exec(result.stdout);
+        assert.ok(line, `a summary line for sink ${sink}:\n${result.stdout.slice(-600)}`);
+        assert.equal(line[2], '0', `sink ${sink} failed nothing:\n${result.stderr.slice(-2000)}`);
+        assert.ok(received > 0, `sink ${sink} delivered records`);
+        assert.equal(Number(line[1]), received, `sink ${sink}: what the demo counts as delivered arrived`);
+      }
+    } finally {
+      await http.stop();
+      grpc.stop();
+    }
   });
 
   it("validates the kustomize base's config.yaml with the bundled CLI", () => {
     const configMap = only(renderKustomize().objects, 'ConfigMap') as { data?: Record<string, string> };
     const file = join(work, 'config.yaml');
     writeFileSync(file, configMap.data?.['config.yaml'] ?? '');
-    const result = spawnSync(process.execPath, [...flags(), entry(), 'config', 'check', '--config', file], {
-      cwd: '/',
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { PATH: process.env['PATH'] ?? '' },
-    });
+    const result = run(['config', 'check', '--config', file]);
     assert.equal(result.status, 0, result.stderr);
     assert.equal((JSON.parse(result.stdout) as { checkpoint: { store: string } }).checkpoint.store, 'configmap');
   });
 });
+
+/** A child process run to its end without blocking this process's event loop (its servers keep answering). */
+function runAsync(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

@@ -122,8 +122,11 @@ describe('mapping through the real API server and the real Collector', () => {
   let clusterUid = '';
 
   const create = async (fixture: Record<string, unknown>, via: 'core' | 'events', i: number) => {
-    const clusterScoped = !((fixture['involvedObject'] ?? fixture['regarding']) as any)?.namespace;
-    // Events about cluster-scoped objects (Nodes) must live in `default` (API validation).
+    const about = (fixture['involvedObject'] ?? fixture['regarding']) as any;
+    // Events about cluster-scoped objects (Nodes) must live in `default` (API validation); the
+    // API server's own events about a Namespace name it with namespace `default`, and stay there
+    // (the router trusts a cluster-scoped claim only from default or kube-system).
+    const clusterScoped = !about?.namespace || about?.kind === 'Namespace';
     const target = clusterScoped ? 'default' : ns;
     const name = `${ns}.${via}.${i}`;
     const obj = via === 'core' ? await postCoreEvent(creatableCoreEvent(fixture, target, name)) : await postEventsV1(creatableEventsV1(fixture, target, name));

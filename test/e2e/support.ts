@@ -9,9 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
+import { routerCommand } from './router-bundle.ts';
 
 export const REPO = new URL('../../', import.meta.url).pathname;
-export const CLI = join(REPO, 'src/cli/main.ts');
 
 /** Every variable the suite reads; `scripts/e2e-cluster env` exports them all. */
 export const REQUIRED_ENV = [
@@ -391,12 +391,18 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** Writes `config` (JSON is YAML) to `dir/name.yaml` and starts `node src/cli/main.ts --config` on it. */
+/**
+ * Writes `config` (JSON is YAML) to `dir/name.yaml` and starts the router on it as the image
+ * runs it: the production bundle with the Dockerfile's node flags and ENV (./router-bundle.ts).
+ */
 export function startRouter(dir: string, name: string, config: Record<string, unknown>, env: Record<string, string> = {}): RouterProcess {
   const path = join(dir, `${name}.yaml`);
   writeFileSync(path, JSON.stringify(config, null, 2));
-  const child = spawn(process.execPath, [CLI, '--config', path], {
-    env: { PATH: process.env['PATH'], HOME: dir, KUBECONFIG: process.env['KUBECONFIG'], EVENTROUTER_LOG_LEVEL: 'info', ...env },
+  const router = routerCommand(e2eEnv().EVENTROUTER_E2E_STATE);
+  const [node = process.execPath, ...args] = router.argv;
+  const child = spawn(node, [...args, '--config', path], {
+    cwd: router.cwd,
+    env: { PATH: process.env['PATH'], HOME: dir, KUBECONFIG: process.env['KUBECONFIG'], EVENTROUTER_LOG_LEVEL: 'info', ...router.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);

@@ -125,7 +125,7 @@ describe('event → LogRecord mapping (eventrouter convention v1)', () => {
   });
 
   it('gives a CRD kind that reuses a built-in name in another group no workload attributes', () => {
-    const record = map({ metadata: { name: 'x', uid: 'u' }, involvedObject: { kind: 'Deployment', apiVersion: 'example.com/v1', name: 'd', namespace: 'n' } });
+    const record = map({ metadata: { name: 'x', uid: 'u', namespace: 'n' }, involvedObject: { kind: 'Deployment', apiVersion: 'example.com/v1', name: 'd', namespace: 'n' } });
     assert.equal(record.resource['k8s.deployment.name'], undefined);
     assert.equal(record.resource['k8s.object.name'], 'd');
   });
@@ -169,6 +169,20 @@ describe('event → LogRecord mapping (eventrouter convention v1)', () => {
     const record = map({ metadata: { name: 'e', uid: 'u' }, involvedObject: {}, message }, { maxBodyLength: 1000 });
     assert.equal(record.body.length, 1000);
     assert.equal(record.attributes['eventrouter.body.truncated'], true);
+    assert.equal(record.attributes['eventrouter.body.original_length'], message.length);
+  });
+
+  it('keeps nothing of a cut message but the cut: the normalized event on the record carries the body', () => {
+    const message = `${'x'.repeat(999)}${'y'.repeat(1024 * 1024)}`;
+    const record = map({ metadata: { name: 'e', uid: 'u' }, involvedObject: {}, message }, { maxBodyLength: 1000 });
+    assert.equal(record.event.message, record.body);
+    assert.equal(record.body, `${'x'.repeat(999)}y`);
+  });
+
+  it('never ends a cut body on the first half of a surrogate pair', () => {
+    const message = `${'x'.repeat(999)}😀${'x'.repeat(100)}`;
+    const record = map({ metadata: { name: 'e', uid: 'u' }, involvedObject: {}, message }, { maxBodyLength: 1000 });
+    assert.equal(record.body, 'x'.repeat(999));
     assert.equal(record.attributes['eventrouter.body.original_length'], message.length);
   });
 

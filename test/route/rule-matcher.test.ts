@@ -6,8 +6,10 @@ import type { EventRecord } from '../../src/model/event-record.ts';
 import { Route, compileRule } from '../../src/route/rule-matcher.ts';
 import { podEvent } from '../support/harness.ts';
 
+/** An event about a pod, in the namespace of the object it names (as the API server keeps it; see identity.ts). */
 function record(overrides: Record<string, unknown> = {}): EventRecord {
-  return mapEvent(normalizeEvent(podEvent(overrides)), 'ADDED');
+  const namespace = (overrides['involvedObject'] as { namespace?: string } | undefined)?.namespace ?? 'default';
+  return mapEvent(normalizeEvent(podEvent(overrides, namespace)), 'ADDED');
 }
 
 describe('route rules', () => {

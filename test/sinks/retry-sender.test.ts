@@ -143,3 +143,60 @@ describe('retry sender', () => {
     });
   }
 });
+
+describe('retry sender: best-effort give-up and splitting', () => {
+  /** A sender whose clock only its `sleep` moves. */
+  function clocked(sink: Sink, maxElapsedMs?: number) {
+    const { logger, entries } = capturingLogger();
+    const metrics = new Metrics();
+    let now = 1_000_000;
+    const sender = new RetrySender({ sink, initialBackoffMs: 1000, maxBackoffMs: 30_000, maxElapsedMs, sleep: async (ms) => void (now += ms), now: () => now, metrics, logger });
+    return { sender, entries, outcomes: () => byLabel(metrics, 'eventrouter_records_total', 'outcome', { sink: sink.name }) };
+  }
+
+  it('best-effort: drops a batch still failing maxElapsedTime after its first attempt, counted as dropped and logged', async () => {
+    const sink = new InMemorySink('s');
+    sink.failNext(unavailable(), 1000);
+    const { sender, entries, outcomes } = clocked(sink, 60_000);
+    assert.equal(await sender.send(records(4), new AbortController().signal), true, 'done with');
+    assert.ok(sink.exportCalls > 2 && sink.exportCalls < 20, `${sink.exportCalls} attempts in a minute of backoff`);
+    assert.deepEqual(await outcomes(), { dropped: 4 });
+    assert.ok(entries.some((e) => e['msg'] === 'best-effort sink still failing after maxElapsedTime; the batch is dropped'));
+    assert.equal(sender.health.consecutiveFailures, sink.exportCalls);
+    assert.equal(sender.health.lastSuccessAt, undefined);
+  });
+
+  it('without maxElapsedTime (required) keeps retrying, and a success resets the failure count', async () => {
+    const sink = new InMemorySink('s');
+    sink.failNext(unavailable(), 50);
+    const { sender, outcomes } = clocked(sink);
+    assert.equal(await sender.send(records(2), new AbortController().signal), true);
+    assert.equal(sink.exportCalls, 51);
+    assert.deepEqual(await outcomes(), { exported: 2 });
+    assert.equal(sender.health.consecutiveFailures, 0);
+    assert.ok(sender.health.lastSuccessAt! > 1_000_000, 'the time of the success, by the sender\'s clock');
+  });
+
+  it('halves a batch refused as too large until each part fits; a record too large alone is dropped and counted', async () => {
+    const batch = records(9);
+    const huge = batch[5]!;
+    const sent: number[] = [];
+    const sink: Sink = {
+      name: 'limited',
+      start: async () => {},
+      shutdown: async () => {},
+      async export(part) {
+        sent.push(part.length);
+        // Refuses more than two records, and the huge one in any company.
+        if (part.length > 2 || part.includes(huge)) return { ok: false, error: new ExportError('E_EXPORT_TOO_LARGE', 'HTTP 413', { status: 413 }) };
+        return { ok: true };
+      },
+    };
+    const { sender, entries, outcomes } = clocked(sink);
+    assert.equal(await sender.send(batch, new AbortController().signal), true);
+    assert.deepEqual(await outcomes(), { exported: 8, too_large: 1 });
+    assert.equal(entries.find((e) => e['msg'] === 'the receiver refuses this record as too large on its own; it is dropped')?.['uid'], huge.event.uid);
+    assert.equal(entries.filter((e) => e['msg']?.toString().startsWith('request too large')).length, 1, 'one line per refused batch');
+    assert.equal(sender.health.consecutiveFailures, 0, 'a split is not an outage');
+  });
+});

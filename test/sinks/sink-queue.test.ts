@@ -13,7 +13,9 @@ import { silentLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { podEvent } from '../support/harness.ts';
 import { deeplyNested } from '../support/hostile-input.ts';
-import { byLabel } from '../support/metric-samples.ts';
+import { capturingLogger } from '../support/capturing-logger.ts';
+import { byLabel, metricSum } from '../support/metric-samples.ts';
+import { ExportError } from '../../src/sinks/export-error.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
 
 function record(raw: Record<string, unknown>): EventRecord {
@@ -22,6 +24,7 @@ function record(raw: Record<string, unknown>): EventRecord {
   return r;
 }
 
+/** The sink's records by outcome; every outcome is there from the queue's start, at 0 until counted. */
 function outcomes(metrics: Metrics, sink: string): Promise<Record<string, number>> {
   return byLabel(metrics, 'eventrouter_records_total', 'outcome', { sink });
 }
@@ -192,7 +195,7 @@ describe('sink queue with records or sinks that fail hard', () => {
     await waitFor(() => acked === 3, 'the whole batch acknowledged');
     const lines = text.trim().split('\n').map((line) => JSON.parse(line) as { event: { message: string } });
     assert.deepEqual(lines.map((line) => line.event.message), ['before', 'after']);
-    assert.deepEqual(await outcomes(metrics, 'console'), { exported: 2, failed: 1 });
+    assert.deepEqual(await outcomes(metrics, 'console'), { exported: 2, filtered: 0, throttled: 0, failed: 1, dropped: 0, too_large: 0 });
     // The next version of the deep event: its old_event is not the object that could not be written.
     const update = record({ ...deep, extra: 'flat now', message: 'deep, updated' });
     update.verb = 'UPDATED';
@@ -201,7 +204,7 @@ describe('sink queue with records or sinks that fail hard', () => {
     await waitFor(() => acked === 5, 'the loop goes on');
     assert.match(text, /"later"/);
     assert.match(text, /"deep, updated"/);
-    assert.deepEqual(await outcomes(metrics, 'console'), { exported: 4, failed: 1 });
+    assert.deepEqual(await outcomes(metrics, 'console'), { exported: 4, filtered: 0, throttled: 0, failed: 1, dropped: 0, too_large: 0 });
     await queue.stop();
   });
 
@@ -232,8 +235,132 @@ describe('sink queue with records or sinks that fail hard', () => {
       queue.push({ record: record(podEvent({ message: 'second' })), done: () => (acked += 1) });
       await waitFor(() => acked === 2, 'the next batch');
       assert.deepEqual(exported, ['second']);
-      assert.deepEqual(await outcomes(metrics, 'fragile'), { exported: 1, failed: 1 });
+      assert.deepEqual(await outcomes(metrics, 'fragile'), { exported: 1, filtered: 0, throttled: 0, failed: 1, dropped: 0, too_large: 0 });
       await queue.stop();
     });
   }
+});
+
+describe('sink queue bounds in bytes, best-effort delivery, health', () => {
+  function bounded(options: { delivery: 'required' | 'best-effort'; queueSize?: number; queueBytes?: number; maxBatchSize?: number; maxBatchBytes?: number }) {
+    const sender = new ScriptedSender();
+    const metrics = new Metrics();
+    const queue = new SinkQueue({ sink: NULL_SINK, sender, queueSize: 100, maxBatchSize: 100, batchTimeoutMs: 60_000, metrics, ...options });
+    const acked: string[] = [];
+    const push = (bytes: number, ...messages: string[]) => {
+      for (const message of messages) {
+        const r = record(podEvent({ message }));
+        queue.push({ record: r, bytes, done: () => acked.push(r.body) });
+      }
+    };
+    return { queue, sender, acked, push, metrics };
+  }
+
+  it('required: makes room() wait once the queued bytes reach queueBytes, in flight included', async () => {
+    const { queue, sender, push } = bounded({ delivery: 'required', queueBytes: 3000, maxBatchSize: 2 });
+    queue.start();
+    push(1000, 'a', 'b');
+    await waitFor(() => sender.waiting === 1, 'the batch in flight');
+    assert.equal(queue.hasRoom(), true, '2000 of 3000 bytes');
+    push(1000, 'c');
+    assert.equal(queue.hasRoom(), false, '3000 of 3000 bytes');
+    assert.equal(queue.bytes, 3000);
+    sender.answer();
+    await waitFor(() => queue.hasRoom(), 'room once the batch is acknowledged');
+    await queue.stop(0);
+  });
+
+  it('best-effort: never makes anyone wait; drops its oldest queued records (never the batch in flight), counted', async () => {
+    const { queue, sender, acked, push, metrics } = bounded({ delivery: 'best-effort', queueBytes: 4000, maxBatchSize: 1 });
+    queue.start();
+    push(1000, 'a');
+    await waitFor(() => sender.waiting === 1, 'a in flight');
+    push(1000, 'b', 'c', 'd', 'e', 'f');
+    assert.equal(queue.hasRoom(), true);
+    assert.equal(queue.bytes, 4000, 'a (in flight), d, e, f');
+    assert.deepEqual(acked, ['b', 'c'], 'dropped records count as done: they never hold the checkpoint');
+    assert.equal(queue.dropped, 2);
+    assert.equal(await metricSum(metrics, 'eventrouter_records_total', { sink: 'null', outcome: 'dropped' }), 2);
+    sender.answer();
+    await waitFor(() => sender.waiting === 1 && sender.batches.length === 2, 'the next batch');
+    assert.deepEqual(sender.batches, [['a'], ['d']]);
+    await queue.stop(0);
+  });
+
+  it('best-effort: logs its drops with the sink\'s name, at most one line per 10 s however many it drops', async () => {
+    const { logger, entries } = capturingLogger();
+    const sender = new ScriptedSender();
+    const queue = new SinkQueue({ sink: NULL_SINK, sender, delivery: 'best-effort', queueSize: 3, maxBatchSize: 1, batchTimeoutMs: 60_000, metrics: new Metrics(), logger });
+    for (let i = 0; i < 500; i++) queue.push({ record: record(podEvent({ message: `m${i}` })), done: () => {} });
+    const lines = entries.filter((e) => e['msg'] === 'best-effort sink queue full; dropping its oldest records');
+    assert.equal(queue.dropped, 497);
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]?.['sink'], 'null');
+    assert.equal(lines[0]?.['delivery'], 'best-effort');
+  });
+
+  it('best-effort: drops the new record when the batch in flight alone fills the queue; any record goes into an empty one', async () => {
+    const { queue, sender, acked, push } = bounded({ delivery: 'best-effort', queueSize: 2, queueBytes: 1500, maxBatchSize: 2 });
+    queue.start();
+    push(5000, 'huge');
+    assert.equal(queue.depth, 1, 'an empty queue takes a record over queueBytes');
+    await waitFor(() => sender.waiting === 1, 'huge in flight');
+    push(100, 'next');
+    assert.deepEqual(acked, ['next'], 'nothing older can be dropped: the new record is');
+    assert.equal(queue.dropped, 1);
+    assert.equal(queue.depth, 1);
+    await queue.stop(0);
+  });
+
+  it('cuts a batch at maxBatchBytes (a single larger record still goes alone)', async () => {
+    const { queue, sender, push } = bounded({ delivery: 'required', maxBatchSize: 100, maxBatchBytes: 2500 });
+    queue.start();
+    push(1000, 'a', 'b', 'c');
+    push(5000, 'big');
+    push(1000, 'd');
+    await waitFor(() => sender.waiting === 1, 'the first batch, sent without waiting for the batch timeout');
+    sender.answer();
+    await waitFor(() => sender.batches.length === 2, 'the second');
+    sender.answer();
+    await waitFor(() => sender.batches.length === 3, 'the third');
+    assert.deepEqual(sender.batches, [['a', 'b'], ['c'], ['big']]);
+    await queue.stop(0);
+  });
+
+  it('acknowledges a split batch only once every half is delivered (the checkpoint never passes a pending half)', async () => {
+    const metrics = new Metrics();
+    const delivered: string[] = [];
+    let outage = true;
+    const sink: Sink = {
+      name: 'limited',
+      start: async () => {},
+      shutdown: async () => {},
+      async export(records) {
+        if (records.length > 2) return { ok: false, error: new ExportError('E_EXPORT_TOO_LARGE', 'HTTP 413', { status: 413 }) };
+        if (outage && records.some((r) => r.body === 'd')) return { ok: false, error: new ExportError('E_EXPORT_STATUS', 'HTTP 503', { status: 503 }) };
+        delivered.push(...records.map((r) => r.body));
+        return { ok: true };
+      },
+    };
+    const sender = new RetrySender({ sink, initialBackoffMs: 5, maxBackoffMs: 10, sleep, metrics, logger: silentLogger() });
+    const queue = new SinkQueue({ sink, sender, queueSize: 100, maxBatchSize: 4, batchTimeoutMs: 1, metrics });
+    queue.start();
+    const acked: string[] = [];
+    for (const message of ['a', 'b', 'c', 'd']) {
+      const r = record(podEvent({ message }));
+      queue.push({ record: r, done: () => acked.push(r.body) });
+    }
+    await waitFor(() => delivered.length === 2 && sender.health.consecutiveFailures >= 2, 'the first half delivered, the second failing');
+    assert.deepEqual(delivered, ['a', 'b']);
+    assert.deepEqual(acked, [], 'nothing acknowledged while a half is pending');
+    const health = queue.health();
+    assert.equal(health.required, true);
+    assert.ok(health.oldestQueuedAt !== undefined && health.lastSuccessAt !== undefined && health.consecutiveFailures >= 2, JSON.stringify(health));
+    outage = false;
+    await waitFor(() => acked.length === 4, 'the whole batch acknowledged');
+    assert.deepEqual(delivered, ['a', 'b', 'c', 'd']);
+    assert.equal(queue.health().oldestQueuedAt, undefined);
+    assert.equal(queue.health().consecutiveFailures, 0);
+    await queue.stop(0);
+  });
 });

@@ -1,9 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { decodeProtobufLogs, encodeEmptyLogsResponse, type ReceivedLog } from './otlp-receiver.ts';
 
-/** An OTLP gRPC logs service on port 0 whose answers the test scripts (null: success); keeps the logs it took and counts calls. */
-export async function grpcReceiver(answer: () => grpc.ServiceError | null = () => null, credentials = grpc.ServerCredentials.createInsecure()) {
-  const server = new grpc.Server();
+/**
+ * An OTLP gRPC logs service on port 0 whose answers the test scripts (null: success); keeps the logs it took and counts calls.
+ * `options` are grpc-js server options, e.g. `grpc.max_receive_message_length` (default 4 MiB, as the Collector's).
+ */
+export async function grpcReceiver(answer: () => grpc.ServiceError | null = () => null, credentials = grpc.ServerCredentials.createInsecure(), options: grpc.ServerOptions = {}) {
+  const server = new grpc.Server(options);
   let calls = 0;
   const received: ReceivedLog[] = [];
   let metadata: grpc.Metadata | undefined;

@@ -109,6 +109,10 @@ export class OtlpReceiver {
   readonly behaviours: Behaviour[] = [];
   /** Applied to every request while set (e.g. a long outage). */
   always: Behaviour | undefined;
+  /** A request body (as sent, compressed or not) over this many bytes is answered 413, as a size-limited Collector does. */
+  maxBodyBytes: number | undefined;
+  /** Bodies answered 413 because of {@link maxBodyBytes}. */
+  tooLarge = 0;
   #server: Server | undefined;
   #sockets = new Set<Socket>();
   url = '';
@@ -119,6 +123,8 @@ export class OtlpReceiver {
     this.requests.length = 0;
     this.behaviours.length = 0;
     this.always = undefined;
+    this.maxBodyBytes = undefined;
+    this.tooLarge = 0;
     this.attempts = 0;
   }
 
@@ -170,6 +176,12 @@ export class OtlpReceiver {
     }
     if (behaviour.kind === 'delay') await new Promise((r) => setTimeout(r, behaviour.ms));
     let body = Buffer.concat(chunks);
+    if (this.maxBodyBytes !== undefined && body.length > this.maxBodyBytes) {
+      this.tooLarge += 1;
+      res.writeHead(413, { 'content-type': 'text/plain' });
+      res.end(`request body ${body.length} bytes is over the limit of ${this.maxBodyBytes}`);
+      return;
+    }
     const encoding = String(req.headers['content-encoding'] ?? '');
     if (encoding === 'gzip') body = gunzipSync(body);
     const contentType = String(req.headers['content-type'] ?? '');

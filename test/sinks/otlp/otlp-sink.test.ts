@@ -144,7 +144,7 @@ describe('OTLP sink', () => {
     }
   });
 
-  it('grpc: a batch over the receiver\'s message size limit is refused (permanent, as HTTP 413), not retried forever', async (t) => {
+  it('grpc: a batch over the receiver\'s message size limit is refused as too large (as HTTP 413), not retried as throttling', async (t) => {
     // grpc-js refuses a request over 4 MiB before the service sees it, as the Collector does by default.
     const server = await grpcReceiver(() => null);
     try {
@@ -156,7 +156,7 @@ describe('OTLP sink', () => {
       if (outcome.ok) return;
       t.diagnostic(`600 records of 8 kB: ${outcome.error.code}, retryable ${outcome.error.retryable}: ${outcome.error.message}`);
       assert.equal(outcome.error.status, grpc.status.RESOURCE_EXHAUSTED);
-      assert.equal(outcome.error.code, 'E_EXPORT_REFUSED');
+      assert.equal(outcome.error.code, 'E_EXPORT_TOO_LARGE');
       assert.equal(server.calls(), 0);
       const small = await sink.export(records());
       assert.equal(small.ok, true, 'the next batch goes out');
