@@ -5,6 +5,7 @@ import { MeterProvider, type MetricData, type MetricProducer } from '@openteleme
 import { BoundedLabel, EVENT_TYPES, KNOWN_KINDS } from './bounded-label.ts';
 import { Counter, type CounterOptions } from './counter.ts';
 import { Gauge } from './gauge.ts';
+import { HealthMetrics } from './health-metrics.ts';
 import { Histogram } from './histogram.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 
@@ -121,6 +122,10 @@ export class Metrics {
   readonly identityMismatches: Counter<never>;
   readonly leader: Gauge;
   readonly lastEventSeconds: Gauge;
+  /** Delivery and leadership health, read at collection. */
+  readonly health: HealthMetrics;
+  /** Computes `eventrouter_checkpoint_lag_seconds` at collection (set by the checkpoint committer), so the lag grows in a quiet cluster too. */
+  checkpointLagSource: (() => number) | undefined;
 
   constructor(options: MetricsOptions = {}) {
     this.#cluster = new BoundedLabel({ cap: 1 }).value(options.clusterName);
@@ -239,6 +244,9 @@ export class Metrics {
     this.checkpointLagSeconds = new Gauge(meter, {
       name: 'eventrouter_checkpoint_lag_seconds',
       help: 'Age of the oldest record received but not yet acknowledged by every sink.',
+      collect: (gauge) => {
+        if (this.checkpointLagSource !== undefined) gauge.set(this.checkpointLagSource());
+      },
     });
     this.checkpointLagResourceVersions = new Gauge(meter, {
       name: 'eventrouter_checkpoint_lag_resource_versions',
@@ -247,7 +255,7 @@ export class Metrics {
     });
     this.checkpointWrites = this.#counter({
       name: 'eventrouter_checkpoint_writes_total',
-      help: 'Checkpoint writes by outcome.',
+      help: 'Checkpoint writes by outcome: ok, error, timeout (not returned within checkpoint.timeout).',
       labelNames: ['outcome'],
     });
     this.checkpointDiscarded = this.#counter({
@@ -280,6 +288,7 @@ export class Metrics {
       name: 'eventrouter_watch_last_activity_timestamp_seconds',
       help: 'Unix time of the last byte received on a watch stream or list page.',
     });
+    this.health = new HealthMetrics(meter);
   }
 
   /** A counter whose overflow is counted in {@link seriesOverflow}, where its instrument's series exists from the start. */
