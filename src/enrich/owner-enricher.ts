@@ -54,6 +54,8 @@ type Lookup = ObjectInfo | Missing;
 /** The enrichment of one involved object: attribute pairs flattened `[k0, v0, k1, v1, ...]`. */
 interface Resolved {
   attrs: string[];
+  /** The metadata of the chain (what `service.*` is derived from). */
+  metadata: WorkloadMetadata | undefined;
   /** The same value, settled once, so that a cache hit allocates no promise. */
   promise: Promise<WorkloadMetadata | undefined>;
 }
@@ -88,6 +90,8 @@ export type OwnerEnricherOptions = OwnerEnricherDeps & Pick<Config['enrich'], 'c
 const REQUEST_TIMEOUT_MS = 10_000;
 
 const NONE: Promise<WorkloadMetadata | undefined> = Promise.resolve(undefined);
+/** What {@link OwnerEnricher.enrichCached} answers for an object it never looks up. */
+const NOTHING_KNOWN = { metadata: undefined } as const;
 
 function stringMap(value: unknown): Record<string, string> | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
@@ -217,6 +221,17 @@ export class OwnerEnricher implements Enricher {
     return { objects: this.#objects.size, resolved: this.#resolved.size };
   }
 
+  /** {@link Enricher.enrichCached}: a cache hit (or nothing to look up) at once, with no promise. */
+  enrichCached(record: EventRecord): { readonly metadata: WorkloadMetadata | undefined } | undefined {
+    const ref = record.event.regarding;
+    const info = kindFor(ref.kind, ref.apiVersion);
+    if (info === undefined || ref.name === undefined || !isAttributable(record.event)) return NOTHING_KNOWN;
+    const hit = this.#resolved.get(`${record.event.namespace}/${ref.uid ?? `${ref.kind}/${ref.name}`}`);
+    if (hit === undefined) return undefined;
+    apply(record.resource, hit.attrs);
+    return hit;
+  }
+
   enrich(record: EventRecord): Promise<WorkloadMetadata | undefined> {
     const ref = record.event.regarding;
     const info = kindFor(ref.kind, ref.apiVersion);
@@ -249,7 +264,7 @@ export class OwnerEnricher implements Enricher {
         .then(() => {
           this.#pending.delete(key);
           if (started.complete && started.ttl > 0) {
-            this.#resolved.set(key, { attrs: started.attrs, promise: Promise.resolve(started.metadata) }, { ttl: started.ttl });
+            this.#resolved.set(key, { attrs: started.attrs, metadata: started.metadata, promise: Promise.resolve(started.metadata) }, { ttl: started.ttl });
           }
         });
       this.#pending.set(key, started);

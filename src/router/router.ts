@@ -117,7 +117,7 @@ export class Router {
     const point = await this.#resume.load(this.#abort.signal);
     if (point === undefined) return; // stopped before the checkpoint could be read
     const resume = point.checkpoint;
-    this.#committer.resumedFrom(resume);
+    this.#committer.resumedFrom(resume, point.clusterUid);
     this.#scopes = namespaces.map((namespace) => {
       const start = resume?.scopes[namespace];
       const tracker = this.#committer.tracker(namespace, start);
@@ -127,11 +127,18 @@ export class Router {
         namespace,
         ...(start !== undefined ? { startResourceVersion: start } : {}),
         ...(resume?.listing?.[namespace] !== undefined ? { resumeList: resume.listing[namespace] } : {}),
-        deliver: async (items) => {
+        deliver: (items) => {
+          // No promise when the pipeline took everything at once (the common case).
+          const waiting = this.#pipeline.consume(tracker, items);
+          if (waiting === undefined) {
+            this.#committer.observe(namespace, source.resourceVersion);
+            return undefined;
+          }
           // A stop does not wait for room that a sink in an outage may never make: the delivery is
           // given up (what it handed on stays unacknowledged, so the checkpoint does not pass it).
-          await untilAborted(this.#pipeline.consume(tracker, items), this.#abort.signal);
-          if (!this.#abort.signal.aborted) this.#committer.observe(namespace, source.resourceVersion);
+          return untilAborted(waiting, this.#abort.signal).then(() => {
+            if (!this.#abort.signal.aborted) this.#committer.observe(namespace, source.resourceVersion);
+          });
         },
         metrics: this.#o.metrics,
         logger: this.#o.logger,

@@ -23,8 +23,12 @@ export interface EncodedItem extends SinkItem {
 
 /** The outcome of one export call. */
 export type ExportOutcome<T extends SinkItem = SinkItem> =
-  /** `rejected`: records of the batch that could not be sent at all (e.g. not serialisable); the rest went out. */
-  | { ok: true; rejected?: { records: readonly T[]; error: Error } }
+  /**
+   * `rejected`: records of the batch that could not be sent at all (e.g. not serialisable), or
+   * that the receiver rejected (an OTLP partial success: it says how many, not which, so
+   * `records` may be empty and `count` says how many); the rest went out.
+   */
+  | { ok: true; rejected?: { records: readonly T[]; count?: number; error: Error } }
   /** The whole batch failed; the error says whether a retry can help and how long the receiver asked to wait. */
   | { ok: false; error: ExportError };
 

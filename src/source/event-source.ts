@@ -189,9 +189,12 @@ export class EventSource extends LoopComponent implements Source {
     }
   }
 
-  #touch(): void {
-    this.#lastActivity = Date.now();
-    this.#o.metrics.lastEventSeconds.set(this.#lastActivity / 1000);
+  /** Data came from the API server: returns the time, read once for the source and its watchdog. */
+  #touch(): number {
+    const now = Date.now();
+    this.#lastActivity = now;
+    this.#o.metrics.lastEventSeconds.set(now / 1000);
+    return now;
   }
 
   /**
@@ -293,19 +296,25 @@ export class EventSource extends LoopComponent implements Source {
     try {
       const body = await this.#openWatch(stream.signal);
       const lines = new NdjsonLineReader();
+      // Per chunk: one pass of the reader and the mapper, one clock reading, and a wait only
+      // when the pipeline has no room (no promise, closure or timer otherwise).
       for await (const chunk of body) {
-        this.#touch();
-        const mapped = this.#frames.map(lines.push(chunk));
+        watchdog.kick(this.#touch());
+        const mapped = this.#frames.read(lines, chunk);
         frames += mapped.frames;
-        if (mapped.items.length > 0) {
-          // The watchdog sleeps while the pipeline pushes back: a paused stream is not a dead one.
-          watchdog.pause();
-          await this.#o.deliver(mapped.items);
-          if (mapped.resourceVersion !== undefined) this.#resourceVersion = mapped.resourceVersion;
-          watchdog.kick();
+        const { items, resourceVersion, end } = mapped;
+        if (items !== undefined) {
+          const waiting = this.#o.deliver(items);
+          if (waiting !== undefined) {
+            // The watchdog sleeps while the pipeline pushes back: a paused stream is not a dead one.
+            watchdog.pause();
+            await waiting;
+            watchdog.kick();
+          }
+          if (resourceVersion !== undefined) this.#resourceVersion = resourceVersion;
         }
         // An ERROR frame ends the stream, after what came before it in the chunk was delivered.
-        if (mapped.end !== undefined) throw mapped.end;
+        if (end !== undefined) throw end;
       }
       return frames;
     } catch (error) {

@@ -37,6 +37,8 @@ export const RECORD_OUTCOMES = ['exported', 'filtered', 'throttled', 'failed', '
 
 /** Reasons of `eventrouter_checkpoint_discarded_total`, at 0 until counted. */
 const DISCARD_REASONS = ['other-cluster', 'ahead-of-cluster', 'too-large', 'other-api'] as const;
+/** Causes of eventrouter_watch_restarts_total, at 0 from start-up: the watch alert reads `closed` with increase(). */
+const WATCH_RESTART_CAUSES = ['closed', 'expired', 'inactivity', 'http', 'error'] as const;
 
 /** Data points serialized at a time: a family of thousands of series is never one string. */
 const POINTS_PER_CHUNK = 500;
@@ -97,6 +99,8 @@ export class Metrics {
   readonly watchRestarts: Counter<'cause'>;
   readonly records: Counter<'sink' | 'outcome'>;
   readonly exportRetries: Counter<'sink'>;
+  /** Records removed by the global `drop` rules, before any sink (a sink's own rules count as `filtered`). */
+  readonly droppedByRule: Counter<never>;
   /** Depth of each sink's queue, read when the gauge is collected rather than set per record. */
   readonly queueDepthSources = new Map<string, () => number>();
   readonly queueDepth: Gauge<'sink'>;
@@ -161,11 +165,19 @@ export class Metrics {
       help: 'Watch streams restarted, by cause (closed, expired, error, inactivity, http).',
       labelNames: ['cause'],
     });
+    for (const cause of WATCH_RESTART_CAUSES) this.watchRestarts.declare({ cause });
     this.records = this.#counter({
       name: 'eventrouter_records_total',
       help: 'Records per sink by outcome: exported, filtered, throttled, failed (refused by the receiver, dropped), dropped (best-effort sink: queue full or retries past maxElapsedTime), too_large (a single record over the receiver\'s request size limit, dropped).',
       labelNames: ['sink', 'outcome'],
     });
+    this.droppedByRule = this.#counter({
+      name: 'eventrouter_records_dropped_by_rule_total',
+      help: 'Records removed by the global drop rules, before any sink (records a sink\'s own match/drop rules keep from it: eventrouter_records_total{outcome="filtered"}).',
+      labelNames: [],
+    });
+    // At 0 from start-up: a rate or increase() over it works before the first drop.
+    this.droppedByRule.inc({}, 0);
     this.exportRetries = this.#counter({
       name: 'eventrouter_export_retries_total',
       help: 'Export attempts that failed with a retryable error and were retried.',

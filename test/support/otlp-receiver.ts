@@ -63,6 +63,11 @@ export function encodeEmptyLogsResponse(): Buffer {
   return Buffer.from(ResponseType.encode(ResponseType.create({})).finish());
 }
 
+/** An ExportLogsServiceResponse carrying a partial success: the receiver took the request but rejected `rejectedLogRecords` of its records. */
+export function encodePartialSuccessResponse(rejectedLogRecords: number, errorMessage: string): Buffer {
+  return Buffer.from(ResponseType.encode(ResponseType.create({ partialSuccess: { rejectedLogRecords, errorMessage } })).finish());
+}
+
 export function decodeLogsRequest(body: Buffer, contentType: string): Array<{ resource: Attributes; logs: ReceivedLog[] }> {
   const json = contentType.includes('json');
   const message = json

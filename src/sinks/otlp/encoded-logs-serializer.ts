@@ -1,4 +1,4 @@
-import { type IExporterMetricsHelper, type ISerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
+import { type IExportLogsServiceResponse, type IExporterMetricsHelper, type ISerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { EncodedLogRecord, LogRecordEncoder } from './log-record-encoder.ts';
 
 /**
@@ -6,7 +6,7 @@ import type { EncodedLogRecord, LogRecordEncoder } from './log-record-encoder.ts
  * their concatenation (`LogRecordEncoder.request`); the response is read by the SDK's protobuf
  * deserializer. The gRPC transport sends the bytes as they are (its own serializer is the identity).
  */
-export function encodedLogsSerializer(encoder: LogRecordEncoder): ISerializer<EncodedLogRecord[], unknown> {
+export function encodedLogsSerializer(encoder: LogRecordEncoder): ISerializer<EncodedLogRecord[], IExportLogsServiceResponse> {
   return {
     serializeRequest: (records) => encoder.request(records),
     deserializeResponse: (data) => ProtobufLogsSerializer.deserializeResponse(data),

@@ -3,6 +3,7 @@ import { createEmptyMetadata, createInsecureCredentials, createOtlpGrpcExportDel
 import { ENCODED_LOGS_METRICS_HELPER, encodedLogsSerializer } from './encoded-logs-serializer.ts';
 import type { EncodedLogRecord, LogRecordEncoder } from './log-record-encoder.ts';
 import type { OtlpSettings } from './otlp-settings.ts';
+import type { PartialSuccess } from './partial-success.ts';
 
 /**
  * The SDK's OTLP/gRPC logs export, built from the package's public parts with the settings as
@@ -12,7 +13,7 @@ import type { OtlpSettings } from './otlp-settings.ts';
  * dynamic `import()` would not see.) The request is made of the records the sink's encoder encoded
  * when they were queued (`log-record-encoder.ts`); grpc-js sends those bytes as they are.
  */
-export function grpcLogsDelegate(settings: OtlpSettings, userAgent: string, encoder: LogRecordEncoder): IOtlpExportDelegate<EncodedLogRecord[]> {
+export function grpcLogsDelegate(settings: OtlpSettings, userAgent: string, encoder: LogRecordEncoder, partial: PartialSuccess): IOtlpExportDelegate<EncodedLogRecord[]> {
   const metadata = createEmptyMetadata();
   for (const [key, value] of Object.entries(settings.headers)) metadata.set(key, value);
   const { ca, key, cert } = settings.tls;
@@ -27,7 +28,7 @@ export function grpcLogsDelegate(settings: OtlpSettings, userAgent: string, enco
       credentials: () => credentials,
       userAgent,
     },
-    encodedLogsSerializer(encoder),
+    partial.wrap(encodedLogsSerializer(encoder)),
     'otlp_grpc_log_exporter',
     ENCODED_LOGS_METRICS_HELPER,
     undefined,

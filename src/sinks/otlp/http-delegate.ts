@@ -6,6 +6,7 @@ import { ENCODED_LOGS_METRICS_HELPER, encodedLogsSerializer } from './encoded-lo
 import { HttpTransport } from './http-transport.ts';
 import type { EncodedLogRecord, LogRecordEncoder } from './log-record-encoder.ts';
 import type { OtlpSettings } from './otlp-settings.ts';
+import type { PartialSuccess } from './partial-success.ts';
 
 /**
  * The SDK's OTLP/HTTP logs export (serialiser, export delegate, its self-observability metrics)
@@ -13,17 +14,17 @@ import type { OtlpSettings } from './otlp-settings.ts';
  * underneath, inside our retry sender. http/protobuf: the request is made of the records the sink's
  * encoder encoded when they were queued (`log-record-encoder.ts`).
  */
-export function httpProtobufLogsDelegate(settings: OtlpSettings, userAgent: string, encoder: LogRecordEncoder): IOtlpExportDelegate<EncodedLogRecord[]> {
+export function httpProtobufLogsDelegate(settings: OtlpSettings, userAgent: string, encoder: LogRecordEncoder, partial: PartialSuccess): IOtlpExportDelegate<EncodedLogRecord[]> {
   const { shared, transport } = parts(settings, userAgent, false);
   const metrics = createOtlpHttpExporterMetrics('otlp_http_log_exporter', ENCODED_LOGS_METRICS_HELPER, settings.url, undefined);
-  return createOtlpNetworkExportDelegate(shared, encodedLogsSerializer(encoder), metrics, transport);
+  return createOtlpNetworkExportDelegate(shared, partial.wrap(encodedLogsSerializer(encoder)), metrics, transport);
 }
 
 /** http/json: the SDK's JSON serialiser, from the records themselves. */
-export function httpJsonLogsDelegate(settings: OtlpSettings, userAgent: string): IOtlpExportDelegate<ReadableLogRecord[]> {
+export function httpJsonLogsDelegate(settings: OtlpSettings, userAgent: string, partial: PartialSuccess): IOtlpExportDelegate<ReadableLogRecord[]> {
   const { shared, transport } = parts(settings, userAgent, true);
   const metrics = createOtlpHttpExporterMetrics('otlp_http_json_log_exporter', LogsExporterMetricsHelper, settings.url, undefined);
-  return createOtlpNetworkExportDelegate(shared, JsonLogsSerializer, metrics, transport);
+  return createOtlpNetworkExportDelegate(shared, partial.wrap(JsonLogsSerializer), metrics, transport);
 }
 
 function parts(settings: OtlpSettings, userAgent: string, json: boolean) {

@@ -6,6 +6,7 @@ import { ExportError, toExportError } from '../export-error.ts';
 import type { ExportOutcome, Sink } from '../sink.ts';
 import { type EncodedLogRecord, LogRecordEncoder } from './log-record-encoder.ts';
 import type { OtlpSettings } from './otlp-settings.ts';
+import { PartialSuccess } from './partial-success.ts';
 import { toReadableLogRecords } from './resource-grouping.ts';
 
 export interface OtlpSinkOptions extends OtlpSettings {
@@ -38,6 +39,7 @@ export class OtlpSink implements Sink<OtlpItem> {
   readonly #encoder: LogRecordEncoder | undefined;
   #delegate: Delegate | undefined;
   #starting: Promise<Delegate> | undefined;
+  readonly #partial = new PartialSuccess();
 
   constructor(options: OtlpSinkOptions) {
     this.name = options.name;
@@ -63,22 +65,29 @@ export class OtlpSink implements Sink<OtlpItem> {
     const encoder = this.#encoder;
     if (encoder === undefined) {
       const { httpJsonLogsDelegate } = await import('./http-delegate.ts');
-      return { json: true, delegate: httpJsonLogsDelegate(this.#o, userAgent) };
+      return { json: true, delegate: httpJsonLogsDelegate(this.#o, userAgent, this.#partial) };
     }
     if (this.#o.protocol === 'grpc') {
       const { grpcLogsDelegate } = await import('./grpc-delegate.ts');
-      return { json: false, delegate: grpcLogsDelegate(this.#o, userAgent, encoder) };
+      return { json: false, delegate: grpcLogsDelegate(this.#o, userAgent, encoder, this.#partial) };
     }
     const { httpProtobufLogsDelegate } = await import('./http-delegate.ts');
-    return { json: false, delegate: httpProtobufLogsDelegate(this.#o, userAgent, encoder) };
+    return { json: false, delegate: httpProtobufLogsDelegate(this.#o, userAgent, encoder, this.#partial) };
   }
 
   export(items: readonly OtlpItem[]): Promise<ExportOutcome<OtlpItem>> {
     const started = this.#delegate;
     if (started === undefined) return Promise.resolve({ ok: false, error: new ExportError('E_EXPORT_NOT_STARTED', `sink ${this.name} is not started`) });
     return new Promise((resolve) => {
-      const done = (result: { code: ExportResultCode; error?: Error }) =>
-        resolve(result.code === ExportResultCode.SUCCESS ? { ok: true } : { ok: false, error: toExportError(result.error) });
+      const done = (result: { code: ExportResultCode; error?: Error }) => {
+        if (result.code !== ExportResultCode.SUCCESS) return resolve({ ok: false, error: toExportError(result.error) });
+        // A partial success: the request went through, the rejected records did not (and must not be retried).
+        const partial = this.#partial.take();
+        if (partial === undefined) return resolve({ ok: true });
+        const count = Math.min(partial.rejected, items.length);
+        const error = new Error(`the receiver rejected ${count} of ${items.length} records (OTLP partial success)${partial.message ? `: ${partial.message}` : ''}`);
+        resolve({ ok: true, rejected: { records: [], count, error } });
+      };
       try {
         if (started.json) started.delegate.export(toReadableLogRecords(items as readonly EventRecord[], this.#o.scope), done);
         else started.delegate.export(items.map((item) => ('event' in item ? (this.#encoder as LogRecordEncoder).encode(item) : item)), done);
