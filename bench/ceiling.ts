@@ -1,24 +1,27 @@
 /**
  * The in-process ceiling: the router's per-event work with no I/O — watch lines parsed
  * (`parseWatchFrame`, i.e. JSON.parse), normalized, mapped (with the `service.*` rules, as the
- * router applies them by default), grouped by resource and serialised to OTLP protobuf with
- * the same `toReadableLogRecords` + `ProtobufLogsSerializer` the OTLP sink uses, in batches of
- * 1000. Run pinned to one core by run.ts; prints one JSON line.
+ * router applies them by default), and encoded to OTLP protobuf as the OTLP sink does: each
+ * record's `LogRecord` when it is queued (`LogRecordEncoder.encode`), a request per 1000 by
+ * concatenation. `{"sdk":true}` serialises with the SDK's `toReadableLogRecords` +
+ * `ProtobufLogsSerializer` instead (the sink's path before records were encoded at enqueue).
+ * Run pinned to one core by run.ts; prints one JSON line.
  *
  * Usage: node bench/ceiling.ts '{"events":200000}'
  */
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
-import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { SCOPE } from '../src/app/version.ts';
 import { applyServiceAttributes } from '../src/enrich/service-attributes.ts';
 import type { EventRecord } from '../src/model/event-record.ts';
 import { mapEvent } from '../src/model/map-event.ts';
 import { normalizeEvent } from '../src/model/normalize.ts';
+import { type EncodedLogRecord, LogRecordEncoder } from '../src/sinks/otlp/log-record-encoder.ts';
 import { toReadableLogRecords } from '../src/sinks/otlp/resource-grouping.ts';
 import { parseWatchFrame } from '../src/source/watch-frame.ts';
 import { EventGenerator } from './lib/event-generator.ts';
 
-const { events = 200_000, batch = 1000 } = JSON.parse(process.argv[2] ?? '{}') as { events?: number; batch?: number };
+const { events = 200_000, batch = 1000, sdk = false } = JSON.parse(process.argv[2] ?? '{}') as { events?: number; batch?: number; sdk?: boolean };
+const encoder = new LogRecordEncoder(SCOPE);
 const generator = new EventGenerator({ replicas: 8, seed: 'c' });
 const now = Date.now();
 const lines: string[] = new Array(events);
@@ -28,20 +31,23 @@ const mapOptions = { clusterName: 'bench', clusterUid: 'cluster-uid', baseResour
 function pass(count: number): { bytes: number } {
   let bytes = 0;
   let records: EventRecord[] = [];
+  let encoded: EncodedLogRecord[] = [];
   const flush = () => {
-    const readable: ReadableLogRecord[] = toReadableLogRecords(records, SCOPE);
-    bytes += ProtobufLogsSerializer.serializeRequest(readable)?.length ?? 0;
+    if (sdk) bytes += ProtobufLogsSerializer.serializeRequest(toReadableLogRecords(records, SCOPE))?.length ?? 0;
+    else bytes += encoder.request(encoded).length;
     records = [];
+    encoded = [];
   };
   for (let i = 0; i < count; i++) {
     const frame = parseWatchFrame(lines[i] as string);
     if (frame.type !== 'ADDED') throw new Error(`unexpected frame ${frame.type}`);
     const record = mapEvent(normalizeEvent(frame.object), 'ADDED', mapOptions);
     applyServiceAttributes(record.resource, undefined);
-    records.push(record);
-    if (records.length === batch) flush();
+    if (sdk) records.push(record);
+    else encoded.push(encoder.encode(record));
+    if (records.length + encoded.length === batch) flush();
   }
-  if (records.length > 0) flush();
+  if (records.length + encoded.length > 0) flush();
   return { bytes };
 }
 

@@ -3,10 +3,10 @@ import { Backoff } from '../source/backoff.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { ExportError } from './export-error.ts';
-import type { ExportOutcome, Sink } from './sink.ts';
+import type { EncodedItem, ExportOutcome, Sink, SinkItem } from './sink.ts';
 
 export interface RetrySenderOptions {
-  sink: Sink;
+  sink: Sink<SinkItem>;
   /** First retry delay (the sink's `initialBackoff`); doubles, with jitter, up to `maxBackoffMs`. */
   initialBackoffMs: number;
   maxBackoffMs: number;
@@ -45,7 +45,7 @@ const LOGGED_KEYS = 20;
  * named and counted. The sink below makes a single attempt per call (no SDK retrying transport).
  */
 export class RetrySender {
-  readonly #sink: Sink;
+  readonly #sink: Sink<SinkItem>;
   readonly #backoff: Backoff;
   readonly #sleep: RetrySenderOptions['sleep'];
   readonly #now: () => number;
@@ -69,12 +69,12 @@ export class RetrySender {
    * (resolves true: the batch is done with), or `signal` aborts during a wait (resolves false:
    * the batch stays unacknowledged, including halves of it that were already delivered).
    */
-  send(records: readonly EventRecord[], signal: AbortSignal): Promise<boolean> {
+  send(records: readonly SinkItem[], signal: AbortSignal): Promise<boolean> {
     const giveUpAt = this.#maxElapsedMs === undefined ? Number.POSITIVE_INFINITY : this.#now() + this.#maxElapsedMs;
     return this.#send(records, signal, giveUpAt, 0);
   }
 
-  async #send(records: readonly EventRecord[], signal: AbortSignal, giveUpAt: number, depth: number): Promise<boolean> {
+  async #send(records: readonly SinkItem[], signal: AbortSignal, giveUpAt: number, depth: number): Promise<boolean> {
     const sink = this.#sink.name;
     for (;;) {
       const started = performance.now();
@@ -134,14 +134,12 @@ export class RetrySender {
    * again if need be). The batch is done with only once both halves are, so the checkpoint
    * never passes a half still on its way. A single record too large on its own is dropped.
    */
-  async #split(records: readonly EventRecord[], error: ExportError, signal: AbortSignal, giveUpAt: number, depth: number): Promise<boolean> {
+  async #split(records: readonly SinkItem[], error: ExportError, signal: AbortSignal, giveUpAt: number, depth: number): Promise<boolean> {
     const sink = this.#sink.name;
     if (records.length === 1) {
-      const record = records[0] as EventRecord;
-      const { event } = record;
       this.#metrics.records.inc({ sink, outcome: 'too_large' });
       this.#log.error(
-        { err: error.message, uid: event.uid, namespace: event.namespace, name: event.name, dedupeKey: record.dedupeKey, bodyLength: record.body.length },
+        { err: error.message, ...identify(records[0] as SinkItem) },
         'the receiver refuses this record as too large on its own; it is dropped',
       );
       return true;
@@ -155,7 +153,17 @@ export class RetrySender {
   }
 }
 
-function keys(records: readonly EventRecord[]): string[] {
+/** Names a record in a log line, in whichever form the sink queued it. */
+function identify(item: SinkItem): Record<string, unknown> {
+  if ('event' in item) {
+    const { event, body } = item as EventRecord;
+    return { uid: event.uid, namespace: event.namespace, name: event.name, dedupeKey: item.dedupeKey, bodyLength: body.length };
+  }
+  const encoded = item as EncodedItem;
+  return { uid: encoded.uid, namespace: encoded.namespace, name: encoded.name, dedupeKey: item.dedupeKey, bodyLength: encoded.bodyLength, bytes: encoded.size };
+}
+
+function keys(records: readonly SinkItem[]): string[] {
   return records.slice(0, LOGGED_KEYS).map((r) => r.dedupeKey);
 }
 
@@ -164,7 +172,7 @@ function keys(records: readonly EventRecord[]): string[] {
  * forbids but a bug or hostile input can still cause, becomes a permanent failure of that batch:
  * counted and logged by the caller, and the export loop (and so the process) lives on.
  */
-export async function exportSafely(sink: Sink, records: readonly EventRecord[]): Promise<ExportOutcome> {
+export async function exportSafely(sink: Sink<SinkItem>, records: readonly SinkItem[]): Promise<ExportOutcome<SinkItem>> {
   try {
     return await sink.export(records);
   } catch (error) {

@@ -3,16 +3,22 @@ import type { EventRecord } from '../model/event-record.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { RetrySender, SenderHealth } from './retry-sender.ts';
-import type { Sink } from './sink.ts';
+import type { Sink, SinkItem } from './sink.ts';
 
-/** A record waiting for one sink, with the callback that tells the checkpoint it is done. */
+/** A record handed to one sink's queue, with the callback that tells the checkpoint it is done. */
 export interface QueuedRecord {
   record: EventRecord;
   done: () => void;
-  /** Its estimated size in memory (the pipeline's in-flight estimate); unset: estimated here. */
+  /** Its estimated size in memory (the pipeline's in-flight estimate); unset: estimated here. Ignored when the sink encodes. */
   bytes?: number;
-  /** When it was queued (set by the queue). */
-  at?: number;
+}
+
+/** What the queue holds for one record: the sink's form of it (its encoded bytes, or the record), its size, when it came. */
+interface Entry {
+  item: SinkItem;
+  done: () => void;
+  bytes: number;
+  at: number;
 }
 
 /** One sink's delivery health, for `/readyz` (times in epoch ms). */
@@ -28,17 +34,17 @@ export interface SinkHealth {
 }
 
 export interface SinkQueueOptions {
-  sink: Sink;
+  sink: Sink<SinkItem>;
   /** What sends a batch (and retries it): the next layer, as in the Collector's exporterhelper. */
   sender: Pick<RetrySender, 'send'> & { readonly health?: SenderHealth };
   /** `required` (default): a full queue makes `push` callers wait. `best-effort`: a full queue drops its oldest. */
   delivery?: DeliveryMode;
   /** Records queued or in flight at most. */
   queueSize: number;
-  /** Estimated bytes queued or in flight at most (default: unbounded; the router always sets it). */
+  /** Bytes queued or in flight at most (default: unbounded; the router always sets it): encoded bytes when the sink encodes. */
   queueBytes?: number;
   maxBatchSize: number;
-  /** Estimated bytes of one batch at most (a single larger record still goes, alone). */
+  /** Bytes of one batch at most, counted as `queueBytes` is (a single larger record still goes, alone). */
   maxBatchBytes?: number;
   /** How long a partial batch waits for more records. */
   batchTimeoutMs: number;
@@ -60,17 +66,19 @@ function estimate(record: EventRecord): number {
 }
 
 /**
- * The bounded queue in front of one sink, and its batcher: batches records (by count and by
- * estimated bytes) and hands one batch at a time to the sender (the retry sender),
+ * The bounded queue in front of one sink, and its batcher. A sink that encodes (OTLP protobuf)
+ * gets each record encoded as it enters, and the queue holds and counts those bytes, not the
+ * record: the parsed event dies young instead of being promoted while it waits for its batch.
+ * It batches records (by count and by bytes) and hands one batch at a time to the sender (the retry sender),
  * acknowledging the batch once the sender is done with it. The bound is in records and bytes,
  * in flight included. When it is reached, a `required` queue makes `room()` wait — that wait
  * reaches the source, which stops reading: nothing is dropped. A `best-effort` queue never
  * makes anyone wait: it drops its oldest queued records (counted, logged with the sink's name).
  */
 export class SinkQueue {
-  readonly sink: Sink;
+  readonly sink: Sink<SinkItem>;
   readonly required: boolean;
-  readonly #queue: QueuedRecord[] = [];
+  readonly #queue: Entry[] = [];
   #head = 0;
   readonly #size: number;
   readonly #maxBytes: number;
@@ -88,7 +96,7 @@ export class SinkQueue {
   #stopped = new AbortController();
   #loop: Promise<void> | undefined;
   /** The batch being sent: out of the queue, still counted in depth and bytes. */
-  #inFlight: QueuedRecord[] = [];
+  #inFlight: Entry[] = [];
   #queuedBytes = 0;
   #inFlightBytes = 0;
   #dropped = 0;
@@ -140,9 +148,9 @@ export class SinkQueue {
     return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
 
-  push(item: QueuedRecord): void {
-    item.at = Date.now();
-    item.bytes ??= estimate(item.record);
+  push(queued: QueuedRecord): void {
+    const item = this.#entry(queued);
+    if (item === undefined) return;
     if (!this.required && !this.#makeRoom(item.bytes)) {
       item.done();
       return;
@@ -151,6 +159,21 @@ export class SinkQueue {
     this.#queuedBytes += item.bytes;
     const ready = this.#queue.length - this.#head;
     if (ready === 1 || ready === this.#maxBatch || this.#queuedBytes >= this.#maxBatchBytes || this.#flushing) this.#wake();
+  }
+
+  /** The sink's form of a record; a record it cannot encode is counted as failed, logged and done with. */
+  #entry({ record, done, bytes }: QueuedRecord): Entry | undefined {
+    const encode = this.sink.encode;
+    if (encode === undefined) return { item: record, done, bytes: bytes ?? estimate(record), at: Date.now() };
+    try {
+      const item = encode(record);
+      return { item, done, bytes: item.size, at: Date.now() };
+    } catch (error) {
+      this.#metrics.records.inc({ sink: this.sink.name, outcome: 'failed' });
+      this.#log?.error({ err: (error as Error).message, dedupeKey: record.dedupeKey, uid: record.event.uid }, 'sink could not encode a record; it is dropped');
+      done();
+      return undefined;
+    }
   }
 
   /** Cheap: a few field reads (the oldest record is the one in flight, else the queue's head). */
@@ -216,10 +239,10 @@ export class SinkQueue {
     const full = () => this.depth > 0 && (this.depth >= this.#size || this.bytes + bytes > this.#maxBytes);
     let dropped = 0;
     while (this.#head < this.#queue.length && full()) {
-      const oldest = this.#queue[this.#head] as QueuedRecord;
-      this.#queue[this.#head] = undefined as unknown as QueuedRecord; // let it be collected now
+      const oldest = this.#queue[this.#head] as Entry;
+      this.#queue[this.#head] = undefined as unknown as Entry; // let it be collected now
       this.#head += 1;
-      this.#queuedBytes -= oldest.bytes ?? 0;
+      this.#queuedBytes -= oldest.bytes;
       dropped += 1;
       oldest.done();
     }
@@ -270,16 +293,16 @@ export class SinkQueue {
   }
 
   /** Takes the next batch off the queue: up to maxBatchSize records and maxBatchBytes (at least one record). */
-  #takeBatch(): QueuedRecord[] {
-    const batch: QueuedRecord[] = [];
+  #takeBatch(): Entry[] {
+    const batch: Entry[] = [];
     let bytes = 0;
     while (this.#head < this.#queue.length && batch.length < this.#maxBatch) {
-      const item = this.#queue[this.#head] as QueuedRecord;
-      const size = item.bytes ?? 0;
+      const item = this.#queue[this.#head] as Entry;
+      const size = item.bytes;
       if (batch.length > 0 && bytes + size > this.#maxBatchBytes) break;
       batch.push(item);
       bytes += size;
-      this.#queue[this.#head] = undefined as unknown as QueuedRecord;
+      this.#queue[this.#head] = undefined as unknown as Entry;
       this.#head += 1;
     }
     this.#queuedBytes -= bytes;
@@ -306,7 +329,7 @@ export class SinkQueue {
       }
       const batch = this.#takeBatch();
       this.#inFlight = batch;
-      const done = await this.#sender.send(batch.map((item) => item.record), signal);
+      const done = await this.#sender.send(batch.map((entry) => entry.item), signal);
       // Stopped: the batch stays counted (depth) and unacknowledged.
       if (!done || signal.aborted) break;
       this.#inFlight = [];

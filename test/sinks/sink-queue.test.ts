@@ -213,11 +213,11 @@ describe('sink queue with records or sinks that fail hard', () => {
       const metrics = new Metrics();
       let calls = 0;
       const exported: string[] = [];
-      const sink: Sink = {
+      const sink: Sink<EventRecord> = {
         name: 'fragile',
         start: async () => {},
         shutdown: async () => {},
-        export(records): Promise<ExportOutcome> {
+        export(records): Promise<ExportOutcome<EventRecord>> {
           calls += 1;
           if (calls === 1) {
             if (how === 'rejects') return Promise.reject(new RangeError('Maximum call stack size exceeded'));
@@ -331,7 +331,7 @@ describe('sink queue bounds in bytes, best-effort delivery, health', () => {
     const metrics = new Metrics();
     const delivered: string[] = [];
     let outage = true;
-    const sink: Sink = {
+    const sink: Sink<EventRecord> = {
       name: 'limited',
       start: async () => {},
       shutdown: async () => {},

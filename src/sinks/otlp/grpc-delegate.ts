@@ -1,7 +1,7 @@
 import { getSharedConfigurationDefaults, type IOtlpExportDelegate } from '@opentelemetry/otlp-exporter-base';
 import { createEmptyMetadata, createInsecureCredentials, createOtlpGrpcExportDelegate, createSslCredentials } from '@opentelemetry/otlp-grpc-exporter-base';
-import { LogsExporterMetricsHelper, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
-import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { ENCODED_LOGS_METRICS_HELPER, encodedLogsSerializer } from './encoded-logs-serializer.ts';
+import type { EncodedLogRecord, LogRecordEncoder } from './log-record-encoder.ts';
 import type { OtlpSettings } from './otlp-settings.ts';
 import type { PartialSuccess } from './partial-success.ts';
 
@@ -10,9 +10,10 @@ import type { PartialSuccess } from './partial-success.ts';
  * decided (the SDK's exporter class would merge in OTEL_* variables of `process.env`). Its
  * transport makes one call per export: the gRPC exporter base has no retrying transport.
  * (Static imports: the bundle loads this package's CommonJS build, whose named exports a
- * dynamic `import()` would not see.)
+ * dynamic `import()` would not see.) The request is made of the records the sink's encoder encoded
+ * when they were queued (`log-record-encoder.ts`); grpc-js sends those bytes as they are.
  */
-export function grpcLogsDelegate(settings: OtlpSettings, userAgent: string, partial: PartialSuccess): IOtlpExportDelegate<ReadableLogRecord[]> {
+export function grpcLogsDelegate(settings: OtlpSettings, userAgent: string, encoder: LogRecordEncoder, partial: PartialSuccess): IOtlpExportDelegate<EncodedLogRecord[]> {
   const metadata = createEmptyMetadata();
   for (const [key, value] of Object.entries(settings.headers)) metadata.set(key, value);
   const { ca, key, cert } = settings.tls;
@@ -27,9 +28,9 @@ export function grpcLogsDelegate(settings: OtlpSettings, userAgent: string, part
       credentials: () => credentials,
       userAgent,
     },
-    partial.wrap(ProtobufLogsSerializer),
+    partial.wrap(encodedLogsSerializer(encoder)),
     'otlp_grpc_log_exporter',
-    LogsExporterMetricsHelper,
+    ENCODED_LOGS_METRICS_HELPER,
     undefined,
     'LogsExportService',
     '/opentelemetry.proto.collector.logs.v1.LogsService/Export',

@@ -7,11 +7,15 @@ import type { AttributeMap, EventRecord } from '../../model/event-record.ts';
  * A key of a resource's attributes, in insertion order. Records of one object are built by the
  * same code in the same order, so they get the same key; a different order would only split a
  * group (one more ResourceLogs with the same resource), never merge two. Sorting the keys for
- * every record cost ~2 % of the router's CPU (bench/README.md).
+ * every record cost ~2 % of the router's CPU (bench/README.md). Values that are not strings are
+ * marked and written as JSON, so that `"1"` and `1` are two resources, not one.
  */
-function resourceKey(attributes: AttributeMap): string {
+export function resourceKey(attributes: AttributeMap): string {
   let key = '';
-  for (const name of Object.keys(attributes)) key += `${name}\u0000${String(attributes[name])}\u0001`;
+  for (const name in attributes) {
+    const value = attributes[name];
+    key += typeof value === 'string' ? `${name}\u0000${value}\u0001` : `${name}\u0002${JSON.stringify(value)}\u0001`;
+  }
   return key;
 }
 
