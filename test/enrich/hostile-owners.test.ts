@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -10,6 +12,7 @@ import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { testConfig } from '../support/harness.ts';
+import { waitFor } from '../support/otlp-receiver.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -67,5 +70,38 @@ describe('owner enrichment against hostile objects', () => {
     console.log(`owner caches after ${N} objects of 250 KiB annotations: ${retainedMb.toFixed(1)} MB retained, ${JSON.stringify(enricher.cacheSizes)}`);
     // Unbounded, the caches kept every annotation: 49 MB. The bound is 16 MiB of estimated (two bytes a character) text.
     assert.ok(retainedMb < 20, `${retainedMb.toFixed(1)} MB retained`);
+  });
+
+  it('stops reading an object whose answer runs past 4 MiB (a misbehaving API server), and goes on', async () => {
+    // Writes up to 256 MiB of one JSON string, as fast as the reader takes it; counts what it wrote.
+    let written = 0;
+    let closed = false;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"metadata":{"name":"');
+      const chunk = Buffer.alloc(64 * 1024, 'a');
+      const pump = () => {
+        while (written < 256 * 1024 * 1024 && !closed) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+      };
+      res.on('close', () => (closed = true));
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const metrics = new Metrics();
+      const enricher = new OwnerEnricher({ ...testConfig().enrich, deadline: 60_000, client: KubeClient.fromServer(url), metrics, logger: silentLogger() });
+      const record = recordAbout('ns', { name: 'endless', uid: 'uid-endless' });
+      assert.equal(await enricher.enrich(record), undefined);
+      await waitFor(() => closed, 'the connection closed by the reader', 30_000);
+      console.log(`endless object answer: the reader closed it after ${(written / 1024 / 1024).toFixed(1)} MiB written`);
+      assert.ok(written < 32 * 1024 * 1024, `${written} bytes written before the reader gave up`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
