@@ -57,6 +57,8 @@ export class EventSource extends LoopComponent implements Source {
   #resumeList: { resourceVersion: string; after: string } | undefined;
   #synced = false;
   #lastActivity = Date.now();
+  /** Items (events, bookmarks) the current or last watch stream brought; 0 again when a list starts. */
+  #watchItems = 0;
 
   constructor(options: EventSourceOptions) {
     super();
@@ -119,6 +121,8 @@ export class EventSource extends LoopComponent implements Source {
       needList = true;
       firstStart = true;
     };
+    // 410s since a watch last brought anything (see the GoneError branch).
+    let expiredInARow = 0;
     while (!signal.aborted) {
       try {
         if (needList) {
@@ -128,6 +132,7 @@ export class EventSource extends LoopComponent implements Source {
         }
         const received = await this.#watch(signal);
         if (received > 0) backoff.reset();
+        if (this.#watchItems > 0) expiredInARow = 0;
         if (!signal.aborted) this.#o.metrics.watchRestarts.inc({ cause: 'closed' });
         if (received === 0 && !signal.aborted) {
           const current = await this.#clusterBehindCursor(signal);
@@ -142,8 +147,18 @@ export class EventSource extends LoopComponent implements Source {
         if (signal.aborted) break;
         if (error instanceof GoneError) {
           this.#o.metrics.watchRestarts.inc({ cause: 'expired' });
-          this.#log.info({ resourceVersion: this.#resourceVersion }, 'resourceVersion expired (410); re-listing');
           needList = true;
+          expiredInARow = this.#watchItems > 0 ? 1 : expiredInARow + 1;
+          // A cursor expires now and then (etcd compacts every 5 minutes): re-list at once. A 410
+          // again before any watch brought anything means a server (or proxy) that answers 410
+          // to every watch: without a pause, that was hundreds of full LISTs a second.
+          if (expiredInARow === 1) {
+            this.#log.info({ resourceVersion: this.#resourceVersion }, 'resourceVersion expired (410); re-listing');
+            continue;
+          }
+          const delay = backoff.next();
+          this.#log.warn({ resourceVersion: this.#resourceVersion, expiredInARow, retryInMs: Math.round(delay) }, 'the watch expired (410) again right after a re-list; backing off');
+          await sleep(delay, signal);
           continue;
         }
         if (isResourceVersionTooLarge(error) && this.#resourceVersion !== undefined) {
@@ -200,6 +215,7 @@ export class EventSource extends LoopComponent implements Source {
    */
   async #list(signal: AbortSignal, firstStart: boolean): Promise<void> {
     const cursor = this.#resourceVersion;
+    this.#watchItems = 0;
     // First start only: skip listed events whose last occurrence is older than `backfill`.
     const { backfill } = this.#settings;
     const cutoff = firstStart && backfill !== 'all' ? Date.now() - backfill : undefined;
@@ -283,6 +299,7 @@ export class EventSource extends LoopComponent implements Source {
     signal.addEventListener('abort', abortStream, { once: true });
     const watchdog = new Watchdog(this.#settings.inactivityTimeout, abortStream);
     let frames = 0;
+    this.#watchItems = 0;
     try {
       const body = await this.#openWatch(stream.signal);
       const lines = new NdjsonLineReader();
@@ -290,6 +307,7 @@ export class EventSource extends LoopComponent implements Source {
         this.#touch();
         const mapped = this.#frames.map(lines.push(chunk));
         frames += mapped.frames;
+        this.#watchItems += mapped.items.length;
         if (mapped.items.length > 0) {
           // The watchdog sleeps while the pipeline pushes back: a paused stream is not a dead one.
           watchdog.pause();
