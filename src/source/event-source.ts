@@ -38,6 +38,9 @@ export interface EventSourceOptions {
   logger: Logger;
 }
 
+/** Pages in a row with no items but a continue token that make a LIST fail (and back off). */
+const MAX_EMPTY_PAGES = 5;
+
 /** The inactivity watchdog fired. */
 class InactivityError extends Error {}
 
@@ -219,6 +222,7 @@ export class EventSource extends LoopComponent implements Source {
     // First start only: skip listed events whose last occurrence is older than `backfill`.
     const { backfill } = this.#settings;
     const cutoff = firstStart && backfill !== 'all' ? Date.now() - backfill : undefined;
+    let emptyPagesInARow = 0;
     let continueToken: string | undefined;
     let listResourceVersion = '';
     let pages = 0;
@@ -255,6 +259,13 @@ export class EventSource extends LoopComponent implements Source {
           throw new Error(`list pagination loops: page ${pages} repeated an earlier continue token`);
         }
         tokens.add(continueToken);
+        // So would one that hands out a new token with no items, forever: etcd fills every page
+        // but the last, so a few empty pages in a row with more to follow is no list.
+        emptyPagesInARow = Array.isArray(page.items) && page.items.length > 0 ? 0 : emptyPagesInARow + 1;
+        if (emptyPagesInARow >= MAX_EMPTY_PAGES) {
+          this.#malformed.report('continue-without-items', `${emptyPagesInARow} pages in a row with no items and a continue token`);
+          throw new Error(`list pagination brings nothing: ${emptyPagesInARow} pages in a row with no items and a continue token`);
+        }
       }
       const items: SourceItem[] = [];
       const resume = this.#resumeList;
