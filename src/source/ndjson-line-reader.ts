@@ -5,6 +5,8 @@ export type NdjsonItem = { kind: 'line'; text: string } | { kind: 'too-long'; by
 export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
 
 const NEWLINE = 0x0a;
+/** Pieces of one line kept apart at most before they are joined. */
+const MERGE_PIECES = 256;
 const CARRIAGE_RETURN = 0x0d;
 
 /**
@@ -21,6 +23,8 @@ export class NdjsonLineReader {
   readonly #decoder = new TextDecoder('utf-8');
   /** The incomplete line so far (copies: the caller may reuse its chunks). */
   #parts: Uint8Array[] = [];
+  /** Pieces appended since the last merge into one (see #append). */
+  #unmerged = 0;
   #bytes = 0;
   /** Set while dropping an over-long line up to its newline. */
   #skipping = false;
@@ -64,10 +68,23 @@ export class NdjsonLineReader {
     if (this.#bytes > this.#maxLineBytes) {
       this.#skipping = true;
       this.#parts = [];
+      this.#unmerged = 0;
       return;
     }
     // A piece that ends at a newline is decoded within this push; only a tail is copied.
     this.#parts.push(keep ? piece.slice() : piece);
+    // A server that trickles a line a byte at a time makes a piece per byte, each a typed array
+    // of ~140 bytes: a 1 MiB line held 144 MB. Every MERGE_PIECES pieces become one (linear:
+    // each byte is copied once per merge level, and the levels are few).
+    if (++this.#unmerged >= MERGE_PIECES) this.#merge();
+  }
+
+  /** Joins the last pieces into one; when the merged pieces pile up in turn, all of them. */
+  #merge(): void {
+    const tail = this.#parts.splice(this.#parts.length - this.#unmerged);
+    this.#parts.push(concat(tail, tail.reduce((n, part) => n + part.length, 0)));
+    this.#unmerged = 0;
+    if (this.#parts.length >= MERGE_PIECES) this.#parts = [concat(this.#parts, this.#parts.reduce((n, part) => n + part.length, 0))];
   }
 
   #finish(items: NdjsonItem[]): void {
@@ -75,6 +92,7 @@ export class NdjsonLineReader {
     const parts = this.#parts;
     const skipped = this.#skipping;
     this.#parts = [];
+    this.#unmerged = 0;
     this.#bytes = 0;
     this.#skipping = false;
     if (skipped) {
