@@ -11,6 +11,7 @@
  *   npm run bench -- --outage 5m  the three-sink example with one sink down (503) that long at 1,000 events/s; writes the outage section
  *   npm run bench -- --profile    throughput with `--cpu-prof` on the router; prints the top self-time functions
  *   npm run bench -- --only throughput,ceiling
+ *   npm run bench -- --only bigmsg   1,000 events with 1 MiB messages (watch burst, then LIST) in 128 MiB
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { formatSummary, summarise } from './profile-summary.ts';
 import { type CgroupReport, MemoryCgroup, memoryCgroupUnavailable } from './lib/memory-cgroup.ts';
 import { OutageReceiver } from './lib/outage-receiver.ts';
 import { parseSamples } from '../test/support/metric-samples.ts';
+import { imageEnv, imageNodeFlags } from './lib/image-runtime.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BENCH = new URL('.', import.meta.url).pathname;
@@ -91,25 +93,10 @@ function routerEntry(ref?: string): string {
   return join(out, 'dist/cli/main.js');
 }
 
-/**
- * The node flags the image starts the router with: read from the Dockerfile's ENTRYPOINT, so
- * the bench measures what ships. `--router-node-options` adds to them (experiments).
- */
-function imageNodeFlags(): string[] {
-  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
-  if (entry === undefined) throw new Error('Dockerfile: no ENTRYPOINT in exec form');
-  const argv = JSON.parse(entry) as string[];
-  return argv.slice(1).filter((a) => a.startsWith('--'));
-}
+/** The image's node flags (bench/lib/image-runtime.ts); `--router-node-options` adds to them (experiments). */
 const NODE_FLAGS = [...(args.ts ? [] : imageNodeFlags()), ...(args['router-node-options']?.split(' ').filter(Boolean) ?? [])];
 
-/** The environment the image sets for the router (the ENV lines of the Dockerfile's last stage), so the bench measures what ships. */
-function imageEnv(): Record<string, string> {
-  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-  return Object.fromEntries([...runtime.matchAll(/^ENV\s+(\w+)=(\S+)\s*$/gm)].map((m) => [m[1] as string, m[2] as string]));
-}
+/** The image's ENV, so the bench measures what ships. */
 const IMAGE_ENV = args.ts ? {} : imageEnv();
 
 /** The memory limit the router runs under (MiB), as a pod's limit would put it; 0 for none. */
@@ -366,10 +353,10 @@ interface Rig {
 }
 
 async function withRig<T>(
-  o: { owners?: boolean; compression?: 'gzip' | 'none'; preload?: number; profileDir?: string; seed: string; collectorBin?: string; sinks?: Array<Record<string, unknown>>; endpoints?: Record<string, string>; listen?: string },
+  o: { owners?: boolean; compression?: 'gzip' | 'none'; preload?: number; profileDir?: string; seed: string; collectorBin?: string; sinks?: Array<Record<string, unknown>>; endpoints?: Record<string, string>; listen?: string; messageBytes?: number },
   body: (rig: Rig) => Promise<T>,
 ): Promise<T> {
-  const sim = new Helper('sim-server.ts', { replicas: REPLICAS, seed: o.seed, owners: o.owners ?? false }, 0);
+  const sim = new Helper('sim-server.ts', { replicas: REPLICAS, seed: o.seed, owners: o.owners ?? false, messageBytes: o.messageBytes ?? 0 }, 0);
   const rx = new Helper('receiver.ts', {}, 0);
   let router: RouterProcess | undefined;
   try {
@@ -547,6 +534,65 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
       met: (full.cgroup?.oomKills ?? 0) === 0 && growth <= 16,
       notes: `${full.notes}; peak ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB over the ${fmt(small)}-event sync (${full.cgroup ? 'cgroup peak' : 'VmHWM'})`,
     });
+  },
+
+  /**
+   * Hostile input (issue 20): events with 1 MiB messages, as a burst on the watch and as a
+   * stored backlog read by LIST (pages of 500 asked for). Every record must arrive, cut to
+   * maxBodyLength, without an abort or an OOM kill; the figures are the cgroup's.
+   */
+  async bigmsg() {
+    const count = quick ? 200 : 1_000;
+    const messageBytes = 1024 * 1024;
+    // Beside the OTLP sink, stdout `classic`: the format that keeps each Event object (to /dev/null).
+    const sinks = [
+      { name: 'collector', type: 'otlp', protocol: 'http/protobuf', compression: 'none' },
+      { name: 'console', type: 'stdout', format: 'classic' },
+    ];
+    const row = (path: 'watch' | 'list', reached: Message, t0: number, router: RouterProcess, failure?: Error): Row => {
+      const cgroup = router.memoryReport();
+      const delivered = reached['records'] as number;
+      if (failure !== undefined) {
+        return {
+          scenario: `8. hostile: ${fmt(count)} events with 1 MiB messages, ${path === 'watch' ? 'a burst on the watch' : 'stored, read by LIST (pageSize 500)'}`,
+          events: delivered,
+          cgroup,
+          target: 'all delivered, cut; no abort, no OOM kill',
+          met: false,
+          notes: `${fmt(delivered)} of ${fmt(count)} delivered, then ${failure.message.slice(0, 160)}`,
+        };
+      }
+      return {
+        scenario: `8. hostile: ${fmt(count)} events with 1 MiB messages, ${path === 'watch' ? 'a burst on the watch' : 'stored, read by LIST (pageSize 500)'}`,
+        events: delivered,
+        eventsPerSec: delivered / ((reached['at'] - t0) / 1000),
+        cpuUsPerEvent: (router.stats().cpuMs * 1000) / delivered,
+        peakRssMb: router.stats().hwmMb,
+        wireBytesPerEvent: reached['wireBytes'] / delivered,
+        cgroup,
+        target: 'all delivered, cut; no abort, no OOM kill',
+        met: delivered >= count && (cgroup?.oomKills ?? 0) === 0 && router.child.exitCode === null,
+        notes: `${fmt(delivered)} of ${fmt(count)} delivered (OTLP; stdout classic beside it); uncompressed ${(reached['rawBytes'] / delivered).toFixed(0)} B/event (bodies cut to 32,768); CPU includes start-up; sample decode errors ${reached['sampleErrors']}/${reached['sampled']}`,
+      };
+    };
+    // A router that dies is a result here (what main did): the records it delivered and its cgroup's figures.
+    const delivery = async (path: 'watch' | 'list', rx: Helper, router: RouterProcess, t0: number): Promise<Row> => {
+      try {
+        return row(path, await router.guard(rx.ask({ cmd: 'waitFor', records: count }, 'reached', timeoutFor(count * 100))), t0, router);
+      } catch (error) {
+        process.stderr.write(`\nbench: bigmsg ${path}: the router's last words: ${router.stderr.split('\n').filter((l) => !l.includes('list-page-too-large')).slice(-8).join('\n')}\n`);
+        return row(path, await rx.ask({ cmd: 'stats' }, 'stats'), t0, router, error as Error);
+      }
+    };
+    results.push(
+      await withRig({ seed: 'bigw', messageBytes, sinks }, async ({ sim, rx, router }) => {
+        await router.guard(sim.next('watch', 60_000));
+        const t0 = Date.now();
+        sim.child.send({ cmd: 'stream', count });
+        return delivery('watch', rx, router, t0);
+      }),
+    );
+    results.push(await withRig({ seed: 'bigl', messageBytes, preload: count, sinks }, async ({ rx, router }) => delivery('list', rx, router, router.startedAt)));
   },
 
   /** examples/three-sinks.yaml (its OTLP endpoints pointed at the receiver), the same backlog as scenario 1. */
@@ -855,7 +901,7 @@ async function main(): Promise<void> {
     return;
   }
   const only = args.only?.split(',');
-  const order = ['rest', 'ceiling', 'throughput', 'sync', 'latency', 'enrichment', 'sinks3', 'collector'];
+  const order = ['rest', 'ceiling', 'throughput', 'sync', 'latency', 'enrichment', 'sinks3', 'bigmsg', 'collector'];
   for (const name of order) {
     if (only && !only.includes(name)) continue;
     const started = Date.now();

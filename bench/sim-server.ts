@@ -20,11 +20,15 @@ interface Options {
   seed: string;
   /** Create Deployment → ReplicaSet → Pod objects for every involved Pod (owner enrichment). */
   owners: boolean;
+  /** Pad every message with this many characters (the 1 MiB message scenario). */
+  messageBytes: number;
 }
 
-const options: Options = { replicas: 8, seed: 's', owners: false, ...JSON.parse(process.argv[2] ?? '{}') };
+const options: Options = { replicas: 8, seed: 's', owners: false, messageBytes: 0, ...JSON.parse(process.argv[2] ?? '{}') };
 const BASE_RV = 5_000_000;
-const generator = new EventGenerator({ replicas: options.replicas, seed: options.seed });
+const generator = new EventGenerator({ replicas: options.replicas, seed: options.seed, messageBytes: options.messageBytes });
+/** Lines per write: 128 ordinary events, or one when each is large. */
+const LINES_PER_WRITE = options.messageBytes > 64 * 1024 ? 1 : 128;
 /** Creation time (ms) of event i; events exist for i < produced. */
 const createdAt: number[] = [];
 let produced = 0;
@@ -49,7 +53,7 @@ function pump(w: Watcher): void {
   if (w.waiting) return;
   while (w.next < produced) {
     let chunk = '';
-    const end = Math.min(produced, w.next + 128);
+    const end = Math.min(produced, w.next + LINES_PER_WRITE);
     for (let i = w.next; i < end; i++) chunk += generator.watchLine(i, BASE_RV + i + 1, createdAt[i] as number);
     w.next = end;
     if (!w.res.write(chunk)) {
@@ -63,7 +67,11 @@ function pump(w: Watcher): void {
   }
 }
 
-function list(url: URL, res: ServerResponse): void {
+/**
+ * One LIST page, written object by object with back-pressure (a page of 500 events of 1 MiB
+ * is 500 MiB: never built as one string here); stops when the client goes away.
+ */
+async function list(url: URL, res: ServerResponse): Promise<void> {
   const limit = Number(url.searchParams.get('limit') ?? 0) || Number.MAX_SAFE_INTEGER;
   const token = url.searchParams.get('continue');
   let snapshot = produced;
@@ -75,11 +83,27 @@ function list(url: URL, res: ServerResponse): void {
     metadata['continue'] = Buffer.from(JSON.stringify({ snapshot, offset: end })).toString('base64url');
     metadata['remainingItemCount'] = snapshot - end;
   }
-  const items: string[] = [];
-  for (let i = offset; i < end; i++) items.push(generator.objectJson(i, BASE_RV + i + 1, createdAt[i] as number));
-  const body = `{"kind":"EventList","apiVersion":"v1","metadata":${JSON.stringify(metadata)},"items":[${items.join(',')}]}`;
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  res.writeHead(200, { 'content-type': 'application/json' });
+  let chunk = `{"kind":"EventList","apiVersion":"v1","metadata":${JSON.stringify(metadata)},"items":[`;
+  for (let i = offset; i < end; i++) {
+    chunk += `${i > offset ? ',' : ''}${generator.objectJson(i, BASE_RV + i + 1, createdAt[i] as number)}`;
+    if (chunk.length < 64 * 1024) continue;
+    if (res.destroyed) return;
+    const more = res.write(chunk);
+    chunk = '';
+    if (!more) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+  }
+  if (!res.destroyed) res.end(`${chunk}]}`);
 }
 
 function watch(url: URL, res: ServerResponse): void {
@@ -118,7 +142,8 @@ const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (req.method === 'GET' && url.pathname === '/api/v1/events') {
     if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') return watch(url, res);
-    return list(url, res);
+    void list(url, res);
+    return;
   }
   proxy(req, res);
 });

@@ -23,6 +23,11 @@ E2E_K8SATTRIBUTES_VERSION=v1.0.0      # processor/k8sattributesprocessor of cont
 # VictoriaLogs (Apache-2.0): the real log store at the end of the pipe in the e2e suite.
 E2E_VICTORIALOGS_VERSION=v1.52.2
 
+# Helm (the chart tests of `npm test` and the Helm e2e) and actionlint (the workflow check):
+# tools, not peers, built the same way into the same cache.
+E2E_HELM_VERSION=v4.3.2               # helm.sh/helm/v4/cmd/helm
+E2E_ACTIONLINT_VERSION=v1.7.12        # github.com/rhysd/actionlint/cmd/actionlint
+
 # Go toolchain used to build them (the local one; go.mod files need go >= 1.26.0).
 E2E_GOTOOLCHAIN=${E2E_GOTOOLCHAIN:-local}
 
@@ -41,3 +46,7 @@ E2E_OTELCOL_BIN=$E2E_OTELCOL_DIR/bin/otelcol-eventrouter
 # sha256 of the builder manifest the binary was built from: another manifest means a rebuild.
 E2E_OTELCOL_STAMP=$E2E_OTELCOL_DIR/bin/otelcol-eventrouter.manifest-sha256
 E2E_VICTORIALOGS_BIN=$E2E_VICTORIALOGS_DIR/bin/victoria-logs
+E2E_HELM_DIR=$E2E_CACHE/helm-$E2E_HELM_VERSION
+E2E_HELM_BIN=$E2E_HELM_DIR/bin/helm
+E2E_ACTIONLINT_DIR=$E2E_CACHE/actionlint-$E2E_ACTIONLINT_VERSION
+E2E_ACTIONLINT_BIN=$E2E_ACTIONLINT_DIR/bin/actionlint

@@ -30,10 +30,14 @@ export class EventGenerator {
   readonly #templates: Template[];
   readonly replicas: number;
   readonly #seed: string;
+  /** Appended to every message (hostile-input scenarios: `messageBytes` of padding). */
+  readonly #padding: string;
 
-  constructor(options: { replicas?: number; seed?: string } = {}) {
+  /** @param options.messageBytes pads every message with this many ASCII characters (0: the fixture's own message). */
+  constructor(options: { replicas?: number; seed?: string; messageBytes?: number } = {}) {
     this.replicas = options.replicas ?? 8;
     this.#seed = options.seed ?? Date.now().toString(36);
+    this.#padding = options.messageBytes ? ' '.padEnd(options.messageBytes, 'm') : '';
     const events = EVENT_FIXTURES.flatMap((name) => fixtureEvents(name)).filter((e) => !('regarding' in e) && !('note' in e));
     this.#templates = events.map((event) => compile(event));
   }
@@ -66,7 +70,7 @@ export class EventGenerator {
           out += `${iso.slice(0, 23)}000Z`;
           break;
         case 'MSG':
-          out += `[bench c=${createdMs}]`;
+          out += `[bench c=${createdMs}]${this.#padding}`;
           break;
         case 'REP':
           out += replica === 0 ? '' : `-r${replica}`;

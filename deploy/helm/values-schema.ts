@@ -50,6 +50,8 @@ export function valuesSchema(): Record<string, unknown> {
       config,
       extraEnv: list('EnvVar list appended to the container env (OTEL_EXPORTER_OTLP_*, secrets via valueFrom)'),
       extraEnvFrom: list('EnvFromSource list'),
+      extraVolumes: list('Volumes added to the pod (e.g. the Secret of config.sinks[].tls)'),
+      extraVolumeMounts: list('VolumeMounts added to the container (beside /etc/eventrouter, not inside it)'),
       resources: passthrough('ResourceRequirements'),
       terminationGracePeriodSeconds: { type: 'integer', minimum: 1 },
       podAnnotations: stringMap,

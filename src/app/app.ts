@@ -16,6 +16,7 @@ import type { Sink } from '../sinks/sink.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import type { OtlpMetricsExport } from '../telemetry/otlp-metrics-export.ts';
+import { startupSummary } from './startup-summary.ts';
 import { SCOPE, VERSION } from './version.ts';
 
 export interface AppOptions {
@@ -155,7 +156,7 @@ export class App {
       });
     }
     await startAll([this.#server, this.#enricher].filter((c) => c !== undefined));
-    if (this.#server) this.#logger.info({ address: this.serverAddress }, 'serving /metrics, /healthz, /readyz');
+    if (this.#server) this.#logger.info({ address: this.serverAddress, metrics: this.#server.metricsAddress ?? 'off' }, 'serving /healthz, /readyz and /metrics');
     this.#clusterUid = await lookupClusterUid(this.#o.client, this.#logger);
     const terms = new LeaderTerms({ begin: () => this.#newRouter(), onLeading: (leading) => this.metrics.leader.set(leading ? 1 : 0) });
     this.#elector = createLeaseElector(this.config.leaderElection, {
@@ -165,6 +166,9 @@ export class App {
       onStartedLeading: () => terms.started(),
       onStoppedLeading: (stopped) => terms.stopped(stopped),
     });
+    const injected = Array.isArray(this.#o.sinks) ? this.#o.sinks : undefined;
+    const sinkNames = [...(injected ?? this.config.sinks ?? []).map((sink) => sink.name), ...(this.#o.extraSinks ?? []).map((sink) => sink.name)];
+    this.#logger.info(startupSummary(this.config, this.#o.env ?? process.env, VERSION, this.#elector?.identity, sinkNames), 'eventrouter starting');
     if (this.#elector === undefined) {
       this.metrics.leader.set(1);
       await this.router.start();

@@ -31,6 +31,8 @@ export class CheckpointCommitter {
   readonly #trackers = new Map<string, AckTracker>();
   /** What the last successful write held (scopes and list progress), to skip identical writes. */
   #saved = '';
+  /** The cluster uid the resume point read, when start-up could not. */
+  #clusterUid: string | undefined;
   #dirty = false;
   #writing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -59,9 +61,14 @@ export class CheckpointCommitter {
     return tracker;
   }
 
-  /** Marks `checkpoint` as already stored (the one resumed from), so it is not written again. */
-  resumedFrom(checkpoint: Checkpoint | undefined): void {
+  /**
+   * Marks `checkpoint` as already stored (the one resumed from), so it is not written again.
+   * `clusterUid`: the cluster's uid when the resume point had to read it (start-up could not), so
+   * that the checkpoints written from now on still name their cluster.
+   */
+  resumedFrom(checkpoint: Checkpoint | undefined, clusterUid?: string): void {
     this.#saved = key(checkpoint?.scopes ?? {}, checkpoint?.listing);
+    if (clusterUid !== undefined) this.#clusterUid = clusterUid;
   }
 
   /** The committed cursor of every scope. */
@@ -73,7 +80,8 @@ export class CheckpointCommitter {
       if (tracker.listProgress !== undefined) listing[scope] = tracker.listProgress;
     }
     const checkpoint: Checkpoint = { version: 1, api: this.#o.api, scopes, updatedAt: new Date().toISOString() };
-    if (this.#o.clusterUid !== undefined) checkpoint.clusterUid = this.#o.clusterUid;
+    const clusterUid = this.#clusterUid ?? this.#o.clusterUid;
+    if (clusterUid !== undefined) checkpoint.clusterUid = clusterUid;
     if (Object.keys(listing).length > 0) checkpoint.listing = listing;
     return checkpoint;
   }

@@ -1,3 +1,4 @@
+import { readClusterUid } from '../enrich/cluster-uid.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
 import { Backoff, sleep } from '../source/backoff.ts';
 import { currentResourceVersion } from '../source/current-resource-version.ts';
@@ -14,7 +15,7 @@ export interface ResumePointOptions {
   api: 'core/v1' | 'events.k8s.io/v1';
   /** The watched scopes ("" = all namespaces). The first is where the current resourceVersion is read. */
   namespaces: readonly string[];
-  /** `k8s.cluster.uid` of the cluster the router talks to, when it could be read. */
+  /** `k8s.cluster.uid` of the cluster the router talks to, when it could be read at start-up (else it is read again when a checkpoint needs it). */
   clusterUid: string | undefined;
   /** Retry delays while the checkpoint cannot be read (jittered, doubling up to the maximum). */
   minBackoffMs?: number;
@@ -28,6 +29,8 @@ export interface ResumePoint {
   checkpoint: Checkpoint | undefined;
   /** Why a stored checkpoint was thrown away, when one was. */
   discarded?: 'other-api' | 'other-cluster' | 'ahead-of-cluster';
+  /** The cluster's uid, when it had to be read here (start-up could not): for the checkpoints written from now on. */
+  clusterUid?: string;
 }
 
 /**
@@ -44,9 +47,11 @@ export class ResumePointLoader {
   readonly #o: ResumePointOptions;
   readonly #log: Logger;
   #status: CheckpointStatus | undefined = { ok: true, phase: 'loading' };
+  #clusterUid: string | undefined;
 
   constructor(options: ResumePointOptions) {
     this.#o = options;
+    this.#clusterUid = options.clusterUid;
     this.#log = options.logger.child({ component: 'checkpoint' });
   }
 
@@ -90,12 +95,26 @@ export class ResumePointLoader {
   }
 
   async #attempt(signal: AbortSignal): Promise<ResumePoint> {
-    const { api, clusterUid, namespaces } = this.#o;
+    const { api, namespaces } = this.#o;
     const stored = await this.#o.store.load();
     if (stored === undefined) return { checkpoint: undefined };
     if (stored.api !== api) {
       return this.#discard('other-api', stored, { configuredApi: api }, 'the checkpoint was written for another API; discarding it');
     }
+    if (stored.clusterUid !== undefined && this.#clusterUid === undefined) {
+      // The checkpoint names its cluster, and this one's uid is unknown: trusting it unchecked
+      // could resume another cluster's cursor (fail open). Read it, and until that works, stay
+      // not ready and retry like any other error reading the checkpoint.
+      try {
+        this.#clusterUid = await readClusterUid(this.#o.client);
+      } catch (error) {
+        throw new Error(
+          `the checkpoint belongs to cluster ${stored.clusterUid}, and this cluster's uid cannot be read to check it (GET /api/v1/namespaces/kube-system: ${(error as Error).message}); grant get on namespaces, or remove the checkpoint to start over`,
+          { cause: error },
+        );
+      }
+    }
+    const clusterUid = this.#clusterUid;
     if (clusterUid !== undefined && stored.clusterUid !== undefined && stored.clusterUid !== clusterUid) {
       return this.#discard(
         'other-cluster',
@@ -120,7 +139,12 @@ export class ResumePointLoader {
         'the checkpoint is ahead of the cluster\'s current resourceVersion (etcd restored from a backup, or a checkpoint from a rebuilt cluster); a watch from it would wait silently and lose every event: discarding it and re-listing under source.backfill',
       );
     }
-    return { checkpoint: stored };
+    return { checkpoint: stored, ...this.#readHere() };
+  }
+
+  /** The cluster uid, when this loader read it (start-up could not). */
+  #readHere(): { clusterUid?: string } {
+    return this.#o.clusterUid === undefined && this.#clusterUid !== undefined ? { clusterUid: this.#clusterUid } : {};
   }
 
   #discard(reason: NonNullable<ResumePoint['discarded']>, stored: Checkpoint, detail: Record<string, unknown>, message: string): ResumePoint {
@@ -129,6 +153,6 @@ export class ResumePointLoader {
       { reason, store: this.#o.store.kind, checkpoint: { api: stored.api, clusterUid: stored.clusterUid, scopes: stored.scopes, updatedAt: stored.updatedAt }, ...detail },
       message,
     );
-    return { checkpoint: undefined, discarded: reason };
+    return { checkpoint: undefined, discarded: reason, ...this.#readHere() };
   }
 }

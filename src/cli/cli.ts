@@ -7,7 +7,8 @@ import { DumpSource } from '../source/dump-source.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { SCOPE, VERSION } from '../app/version.ts';
 import { ConfigError } from '../config/config-error.ts';
-import { readOtlpEnv } from '../config/otlp-env.ts';
+import { NO_OTLP_ENV, readOtlpEnv } from '../config/otlp-env.ts';
+import { withOtlpTargets } from '../config/otlp-target.ts';
 import { loadConfigIsolated } from '../config/load-config-isolated.ts';
 import { redactConfig } from '../config/redact.ts';
 import type { Config } from '../config/schema.ts';
@@ -15,6 +16,7 @@ import { KubeClient } from '../kube/kube-client.ts';
 import { StdoutSink } from '../sinks/stdout/stdout-sink.ts';
 import { createSinks } from '../sinks/sink-factory.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
+import { LOG_LEVELS, isLogLevel } from '../telemetry/log-levels.ts';
 import { logOtelDiagnostics } from '../telemetry/otel-diagnostics.ts';
 import { parseDuration } from '../util/duration.ts';
 import { allDelivered, formatSinkOutcomes, sinkOutcomes } from './sink-summary.ts';
@@ -36,7 +38,7 @@ Options:
   -c, --config FILE    YAML config (default: $EVENTROUTER_CONFIG; none: built-in defaults)
       --duration D     demo: stop after D (e.g. 30s, 2m); default: until Ctrl-C
       --interval D     demo: time between simulated cluster steps (default 1s)
-      --log-level L    trace|debug|info|warn|error (default: config log.level, demo: warn)
+      --log-level L    trace|debug|info|warn|error|fatal|silent (default: config log.level, demo: warn)
   -h, --help           this help
   -v, --version        the version
 
@@ -235,6 +237,8 @@ export async function main(argv: string[]): Promise<number> {
       write(configReferenceMarkdown());
       return 0;
     }
+    const flagLevel = values['log-level'];
+    if (flagLevel !== undefined && !isLogLevel(flagLevel)) throw new UsageError(`--log-level: "${flagLevel}" is not a log level; use one of ${LOG_LEVELS.join('|')}`);
     const config = await loadConfigIsolated(configPath);
     const level = values['log-level'] ?? (command === 'demo' && !configPath ? 'warn' : config.log.level);
     const logger = createLogger(level);
@@ -257,8 +261,9 @@ export async function main(argv: string[]): Promise<number> {
         if (rest[0] !== 'check') throw new UsageError(`unknown config sub-command "${rest[0] ?? ''}" (check | schema | reference)`);
         // Loaded here only: it reads the JSON Schema, which `run` never needs.
         const { printableConfig } = await import('../config/printable-config.ts');
-        // Durations in the form they are written in (the output reads back); secrets redacted.
-        write(JSON.stringify(redactConfig(printableConfig(config)), null, 2));
+        // Durations in the form they are written in (the output reads back); secrets redacted;
+        // each OTLP sink as it will send, the OTEL_EXPORTER_OTLP_* variables applied.
+        write(JSON.stringify(redactConfig(printableConfig(withOtlpTargets(config, readOtlpEnv(process.env), NO_OTLP_ENV))), null, 2));
         return 0;
       }
       default:

@@ -88,6 +88,7 @@ export const DESCRIPTIONS: Record<string, string> = {
   'sinks[].format': 'stdout: json (one object per record) or classic (the heptio eventrouter {"verb","event","old_event"} line).',
   server: 'The router\'s own HTTP endpoints.',
   'server.listen': 'host:port of /metrics, /healthz and /readyz; empty disables.',
+  'server.metricsListen': 'host:port of /metrics alone (e.g. 127.0.0.1:9090: loopback only), instead of on server.listen; empty: /metrics is not served. Unset: on server.listen.',
   selfMetrics: 'The router\'s own metrics, besides /metrics.',
   'selfMetrics.otlpEndpoint': 'OTLP/HTTP base URL (http://collector:4318) to push the router\'s own metrics to (the same counters, gauges and histograms as /metrics); empty: Prometheus /metrics only.',
   'selfMetrics.interval': 'Export interval of the router\'s own metrics over OTLP.',

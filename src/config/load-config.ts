@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { otlpEndpointProblem } from './addresses.ts';
 import { ConfigError } from './config-error.ts';
 import { readHeaderValue } from './header-value.ts';
+import { otlpEnvProblems } from './otlp-env-check.ts';
 import { readOtlpEnv } from './otlp-env.ts';
 import { type Config, type SinkConfig, configSchema, sinkSchema } from './schema.ts';
 
@@ -81,6 +82,10 @@ function partProblems(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): str
       problems.push(...endpointProblems(fields['endpoint'], protocol, i, i === firstOtlp, env));
     }
   });
+  // The OTEL_EXPORTER_OTLP_* variables configure the first OTLP sink (the default one without
+  // `sinks`): checked by the same rules as its keys, at the same time.
+  if (raw['sinks'] === undefined) problems.push(...otlpEnvProblems({}, env));
+  else if (firstOtlp >= 0) problems.push(...otlpEnvProblems(sinks[firstOtlp] as Record<string, unknown>, env));
   const selfMetrics = configSchema.shape.selfMetrics.safeParse(raw['selfMetrics']);
   if (selfMetrics.success && selfMetrics.data.otlpEndpoint !== '') {
     const problem = otlpEndpointProblem(selfMetrics.data.otlpEndpoint, 'http/protobuf');

@@ -24,19 +24,30 @@ export interface OtlpEnv {
   insecure: boolean | undefined;
 }
 
-/** The logs-specific variable, else the generic one; blank counts as unset. */
-function pick(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  for (const key of [`OTEL_EXPORTER_OTLP_LOGS_${name}`, `OTEL_EXPORTER_OTLP_${name}`]) {
-    const value = env[key]?.trim();
-    if (value) return value;
+/** One variable in force: its name (for messages) and its value. */
+export interface OtlpVariable {
+  variable: string;
+  value: string;
+}
+
+/** The logs-specific variable, else the generic one; blank counts as unset (as the spec has it). */
+export function otlpVariable(env: NodeJS.ProcessEnv, name: string): OtlpVariable | undefined {
+  for (const variable of [`OTEL_EXPORTER_OTLP_LOGS_${name}`, `OTEL_EXPORTER_OTLP_${name}`]) {
+    const value = env[variable]?.trim();
+    if (value) return { variable, value };
   }
   return undefined;
+}
+
+function pick(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  return otlpVariable(env, name)?.value;
 }
 
 export function readOtlpEnv(env: NodeJS.ProcessEnv): OtlpEnv {
   const protocol = pick(env, 'PROTOCOL');
   const compression = pick(env, 'COMPRESSION');
-  // Milliseconds, per the spec; anything else is ignored as the OpenTelemetry SDKs do.
+  // Milliseconds, per the spec. A value the spec does not allow is refused when the config is
+  // loaded (otlp-env-check.ts); this reader, for the sink, only ever sees valid ones.
   const timeout = Number(pick(env, 'TIMEOUT'));
   const insecure = pick(env, 'INSECURE')?.toLowerCase();
   return {

@@ -3,6 +3,7 @@ import { DURATION_PATTERN, durationOrPattern, formatDuration, parseDuration } fr
 import { SINK_QUEUE_DEFAULTS } from './sink-defaults.ts';
 import { LISTEN_HINT, parseListen } from './addresses.ts';
 import { patternProblem } from '../util/pattern.ts';
+import { LOG_LEVELS } from '../telemetry/log-levels.ts';
 
 /** Milliseconds from a Go-style duration string (`15s`, `10m`, `1h30m`), or a problem for `config check`. */
 function toMs(text: string, ctx: z.RefinementCtx<string>): number {
@@ -14,8 +15,15 @@ function toMs(text: string, ctx: z.RefinementCtx<string>): number {
   return ms;
 }
 
+/**
+ * A number where a duration belongs (`timeout: 10`) would be reported as "expected string,
+ * received number": say what to write instead (10 what? YAML cannot tell).
+ */
+const durationType = (expected: string) => (issue: { code?: string; input?: unknown }) =>
+  issue.code === 'invalid_type' && issue.input !== undefined ? `expected ${expected} (a string with a unit: ms, s, m, h), not ${JSON.stringify(issue.input)}` : undefined;
+
 /** A duration key turned into milliseconds, with its pattern in the JSON Schema so editors and `helm install` refuse what start-up would. */
-const durationText = () => z.string().meta({ pattern: DURATION_PATTERN });
+const durationText = () => z.string({ error: durationType('a duration such as 10s') }).meta({ pattern: DURATION_PATTERN });
 
 /** A duration key with a default. */
 const duration = (fallback: string) => durationText().default(fallback).transform(toMs);
@@ -83,7 +91,7 @@ const sinkCommon = {
   throttle: throttleSchema.optional(),
 };
 
-const otlpSinkSchema = z
+export const otlpSinkSchema = z
   .object({
     ...sinkCommon,
     type: z.literal('otlp'),
@@ -136,7 +144,7 @@ export const configSchema = z
         labelSelector: z.string().default(''),
         /** `all`, or a duration: on a first start, only events younger than it. */
         backfill: z
-          .string()
+          .string({ error: durationType('"all" or a duration such as 10m') })
           .meta({ pattern: durationOrPattern('all') })
           .default('all')
           .transform((text, ctx): 'all' | number => {
@@ -231,6 +239,11 @@ export const configSchema = z
           .string()
           .default('0.0.0.0:8080')
           .refine((v) => v === '' || parseListen(v) !== undefined, { error: (issue) => `"${String(issue.input)}": ${LISTEN_HINT}` }),
+        /** Unset: /metrics on `listen`; host:port: there only; "": not served. */
+        metricsListen: z
+          .string()
+          .refine((v) => v === '' || parseListen(v) !== undefined, { error: (issue) => `"${String(issue.input)}": ${LISTEN_HINT}` })
+          .optional(),
       })
       .strict()
       .prefault({}),
@@ -243,7 +256,7 @@ export const configSchema = z
       .strict()
       .prefault({}),
     log: z
-      .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+      .object({ level: z.enum(LOG_LEVELS).default('info') })
       .strict()
       .prefault({}),
     /** Deadline to drain the sinks on SIGTERM; keep it below the pod's terminationGracePeriodSeconds. */

@@ -146,7 +146,14 @@ export class KubeClient {
     const source = findCredentials(env);
     const kc = new KubeConfig();
     if (source.kind === 'in-cluster') kc.loadFromCluster();
-    else kc.loadFromDefault();
+    else {
+      try {
+        kc.loadFromDefault();
+      } catch (error) {
+        // client-node's YAML error ("deficient indentation (2:1)") does not say which file it read.
+        throw new Error(`cannot load the kubeconfig ${source.files.join(', ')}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+      }
+    }
     return new KubeClient(kc);
   }
 

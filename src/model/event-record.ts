@@ -21,8 +21,9 @@ export interface EventRecord {
   verb: 'ADDED' | 'UPDATED' | 'DELETED';
   /** `uid/count`: identifies one occurrence; a re-delivered record carries the same key. */
   dedupeKey: string;
+  /** The normalized event, its message cut as `body` is: nothing of the parsed object longer than what the sinks send. */
   event: NormalizedEvent;
-  /** The Event object as received, kept only when a sink needs it (stdout `classic`). */
+  /** The Event object as received, kept only when a sink needs it (stdout `classic`), its message cut as `body` is ({@link cutRawEvent}). */
   raw?: unknown;
   /** The previous version of the Event object, for `classic` UPDATED lines. */
   oldRaw?: unknown;

@@ -1,6 +1,7 @@
 import { SeverityNumber } from '@opentelemetry/api';
 import * as attr from './attribute-names.ts';
 import { isAttributable } from './identity.ts';
+import { cutText } from './cut-text.ts';
 import { builtInKind } from './kinds.ts';
 import type { AttributeMap, EventRecord } from './event-record.ts';
 import { type NormalizedEvent, type ObjectRef, eventKey } from './normalized-event.ts';
@@ -117,12 +118,16 @@ export function mapEvent(event: NormalizedEvent, verb: EventRecord['verb'], opti
     attributes[attr.ATTR_K8S_OBJECT_RESOURCE_VERSION] = event.regarding.resourceVersion;
   }
 
+  // Cut here, once: the record (and the normalized event it carries) holds only what the sinks
+  // send, so that the in-flight budget counts what is really held and the parsed message can die.
   let body = event.message ?? '';
+  let held = event;
   const maxBodyLength = options.maxBodyLength;
   if (maxBodyLength !== undefined && body.length > maxBodyLength) {
     attributes[attr.ATTR_EVENTROUTER_BODY_TRUNCATED] = true;
     attributes[attr.ATTR_EVENTROUTER_BODY_ORIGINAL_LENGTH] = body.length;
-    body = body.slice(0, maxBodyLength);
+    body = cutText(body, maxBodyLength);
+    held = { ...event, message: body };
   }
 
   const record: EventRecord = {
@@ -135,7 +140,7 @@ export function mapEvent(event: NormalizedEvent, verb: EventRecord['verb'], opti
     attributes,
     verb,
     dedupeKey: dedupeKey(event),
-    event,
+    event: held,
   };
   if (event.type !== undefined) record.severityText = event.type;
   return record;

@@ -1,3 +1,6 @@
+import type { EventRecord } from '../model/event-record.ts';
+import { heldBytes, stringBytes } from '../model/held-bytes.ts';
+
 /**
  * Bounds the records between the source and the sinks' acknowledgements by their size in
  * bytes, not by their number: a backlog of large events then costs the same memory as one of
@@ -32,10 +35,26 @@ export class InFlightBudget {
   }
 }
 
+/** What a record costs besides its strings: the record, its event, maps and times (bench/record-heap.ts). */
+const RECORD_BYTES = 1024;
+
 /**
- * What a record costs in memory, roughly: its strings count twice (UTF-16 worst case) and the
- * objects around them a fixed amount. Cheap on purpose: it runs for every record.
+ * What a record holds on the heap, roughly: its body, the strings of its attributes and
+ * resource, a fixed amount for the objects around them, and the Event object when a format
+ * keeps it (stdout `classic`). The body is already cut to `maxBodyLength` at mapping time and
+ * nothing else of the parsed object survives it, so this is what the record really holds:
+ * within a factor of 1.5 of the heap measured per held record by bench/record-heap.ts
+ * (bench/README.md, "Memory per held record"). Cheap: a walk of a few dozen values per record.
  */
-export function estimateRecordBytes(record: { body: string; raw?: unknown }, rawBytes = 0): number {
-  return 1024 + record.body.length * 2 + (record.raw === undefined ? 0 : rawBytes * 2 + 2048);
+export function estimateRecordBytes(record: Pick<EventRecord, 'body' | 'attributes' | 'resource' | 'raw'>): number {
+  let bytes = RECORD_BYTES + stringBytes(record.body);
+  for (const value of Object.values(record.attributes)) bytes += heldBytes(value, 2);
+  for (const value of Object.values(record.resource)) bytes += heldBytes(value, 2);
+  if (record.raw !== undefined) {
+    bytes += heldBytes(record.raw);
+    // The Event object's message is the body itself (cutRawEvent shares it): counted once.
+    const raw = record.raw as { message?: unknown; note?: unknown };
+    if (raw.message === record.body || raw.note === record.body) bytes -= stringBytes(record.body);
+  }
+  return bytes;
 }

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.ts';
 import type { EventRecord } from '../model/event-record.ts';
+import { cutRawEvent } from '../model/cut-raw-event.ts';
 import { type MapOptions, mapEvent } from '../model/map-event.ts';
 import { OccurrenceTracker } from '../model/occurrence-tracker.ts';
 import type { EventItem } from './stage.ts';
@@ -28,7 +29,7 @@ export class OccurrenceStage {
     const verb = this.#verb(item);
     if (verb === undefined) return undefined;
     const record = mapEvent(item.event, verb, this.#map);
-    if (this.#keepRaw) record.raw = item.raw;
+    if (this.#keepRaw) record.raw = cutRawEvent(item.raw, this.#map.maxBodyLength, record.body);
     return record;
   }
 

@@ -125,6 +125,7 @@ export class Pipeline {
   /** drop → metrics → fan-out; releases the record's hold on its cursor entry. */
   async #finish(tracker: AckTracker, entry: TrackedEntry, record: EventRecord, bytes: number): Promise<void> {
     if (this.#drop !== undefined && !this.#drop.accepts(record)) {
+      this.#o.metrics.droppedByRule.inc({});
       this.#budget.release(bytes);
       tracker.ack(entry);
       return;

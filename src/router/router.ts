@@ -117,7 +117,7 @@ export class Router {
     const point = await this.#resume.load(this.#abort.signal);
     if (point === undefined) return; // stopped before the checkpoint could be read
     const resume = point.checkpoint;
-    this.#committer.resumedFrom(resume);
+    this.#committer.resumedFrom(resume, point.clusterUid);
     this.#scopes = namespaces.map((namespace) => {
       const start = resume?.scopes[namespace];
       const tracker = this.#committer.tracker(namespace, start);

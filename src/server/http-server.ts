@@ -1,24 +1,25 @@
-import { type Server, createServer } from 'node:http';
+import { type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Component } from '../component/component.ts';
 import { LISTEN_HINT, parseListen } from '../config/addresses.ts';
 import type { Config } from '../config/schema.ts';
 import { PROMETHEUS_CONTENT_TYPE, type Metrics } from '../telemetry/metrics.ts';
 
-/** The /metrics server could not listen on `server.listen`. */
+/** The server could not listen on `server.listen` (or `server.metricsListen`: {@link key}). */
 export class ListenError extends Error {
-  readonly key = 'server.listen';
+  readonly key: string;
   readonly listen: string;
   /** The system error code (EADDRINUSE, EACCES, EADDRNOTAVAIL, …), if the system refused. */
   readonly code: string | undefined;
-  constructor(listen: string, code: string | undefined, detail: string) {
+  constructor(listen: string, code: string | undefined, detail: string, key = 'server.listen') {
     const what =
       code === 'EADDRINUSE' ? 'is already in use; stop the process that holds it or choose another port'
         : code === 'EACCES' ? 'is not permitted (a port below 1024 needs privileges)'
           : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? 'is not an address of this machine'
             : detail;
-    super(`server.listen: cannot listen on "${listen}": ${what}${code ? ` (${code})` : ''}`);
+    super(`${key}: cannot listen on "${listen}": ${what}${code ? ` (${code})` : ''}`);
     this.name = 'ListenError';
+    this.key = key;
     this.listen = listen;
     this.code = code;
   }
@@ -38,68 +39,117 @@ export interface HttpServerDeps {
   health: () => HealthStatus;
 }
 
+export interface HttpServerOptions {
+  /**
+   * Where `/metrics` is served (config `server.metricsListen`): unset, on `listen` with the
+   * probes; `host:port`, there only (e.g. loopback, for a sidecar); "", nowhere (the OTLP push
+   * of `selfMetrics` still works).
+   */
+  metricsListen?: string;
+}
+
+/** One listening socket and the paths it answers. */
+interface Endpoint {
+  readonly key: string;
+  readonly listen: string;
+  readonly server: Server;
+  address?: string;
+}
+
 /** `/metrics` (Prometheus text), `/healthz` (liveness), `/readyz` (readiness). */
 export class HttpServer implements Component {
-  readonly #server: Server;
-  readonly #listen: string;
-  #address: string | undefined;
+  readonly #endpoints: Endpoint[] = [];
+  readonly #metricsOnListen: boolean;
 
-  constructor(listen: string, { metrics, health }: HttpServerDeps) {
-    this.#listen = listen;
-    this.#server = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (path === '/metrics') {
-        metrics.text().then(
-          (text) => {
-            res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
-            res.end(text);
-          },
-          (error: Error) => {
-            res.writeHead(500);
-            res.end(error.message);
-          },
-        );
-        return;
-      }
-      if (path === '/healthz' || path === '/readyz') {
-        const status = health();
-        const ok = path === '/healthz' ? status.alive : status.ready;
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', ...status.details }));
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found\n');
-    });
+  /** `listen` "" with a `metricsListen`: /metrics only, no probes. */
+  constructor(listen: string, { metrics, health }: HttpServerDeps, options: HttpServerOptions = {}) {
+    const { metricsListen } = options;
+    const metricsOnListen = metricsListen === undefined;
+    this.#metricsOnListen = metricsOnListen;
+    const serveMetrics = (res: ServerResponse) => {
+      // Concurrent scrapes share one body (Metrics.scrape): each response references the same buffers.
+      metrics.scrape().then(
+        ({ chunks, bytes }) => {
+          res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': bytes });
+          for (const chunk of chunks) res.write(chunk);
+          res.end();
+        },
+        (error: Error) => {
+          res.writeHead(500);
+          res.end(error.message);
+        },
+      );
+    };
+    if (listen !== '') {
+      this.#endpoints.push({
+        key: 'server.listen',
+        listen,
+        server: createServer((req, res) => {
+          const path = (req.url ?? '/').split('?')[0];
+          if (path === '/metrics' && metricsOnListen) return serveMetrics(res);
+          if (path === '/healthz' || path === '/readyz') {
+            const status = health();
+            const ok = path === '/healthz' ? status.alive : status.ready;
+            res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', ...status.details }));
+            return;
+          }
+          notFound(res);
+        }),
+      });
+    }
+    if (!metricsOnListen && metricsListen !== '') {
+      this.#endpoints.push({
+        key: 'server.metricsListen',
+        listen: metricsListen,
+        server: createServer((req, res) => ((req.url ?? '/').split('?')[0] === '/metrics' ? serveMetrics(res) : notFound(res))),
+      });
+    }
   }
 
-  /** The bound `host:port` once started (port 0 in `server.listen` picks a free one). */
+  /** The bound `host:port` of `server.listen` once started (port 0 picks a free one). */
   get address(): string | undefined {
-    return this.#address;
+    return this.#endpoints.find((e) => e.key === 'server.listen')?.address;
   }
 
-  /** Listens on `host:port` (`[::]:8080` for IPv6); rejects with a {@link ListenError}. */
+  /** The bound `host:port` that serves /metrics; undefined when none does. */
+  get metricsAddress(): string | undefined {
+    return this.#metricsOnListen ? this.address : this.#endpoints.find((e) => e.key === 'server.metricsListen')?.address;
+  }
+
+  /** Listens on each `host:port` (`[::]:8080` for IPv6); rejects with a {@link ListenError}. */
   async start(): Promise<void> {
-    const address = parseListen(this.#listen);
-    if (address === undefined) throw new ListenError(this.#listen, undefined, LISTEN_HINT);
-    const host = address.host || '0.0.0.0';
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', (error: NodeJS.ErrnoException) => reject(new ListenError(this.#listen, error.code, error.message)));
-      this.#server.listen(address.port, host, () => resolve());
-    });
-    const bound = this.#server.address() as AddressInfo;
-    this.#address = `${bound.address}:${bound.port}`;
+    for (const endpoint of this.#endpoints) {
+      const address = parseListen(endpoint.listen);
+      if (address === undefined) throw new ListenError(endpoint.listen, undefined, LISTEN_HINT, endpoint.key);
+      const host = address.host || '0.0.0.0';
+      await new Promise<void>((resolve, reject) => {
+        endpoint.server.once('error', (error: NodeJS.ErrnoException) => reject(new ListenError(endpoint.listen, error.code, error.message, endpoint.key)));
+        endpoint.server.listen(address.port, host, () => resolve());
+      });
+      const bound = endpoint.server.address() as AddressInfo;
+      endpoint.address = `${bound.address}:${bound.port}`;
+    }
   }
 
   async shutdown(): Promise<void> {
-    // close() calls back at once with ERR_SERVER_NOT_RUNNING when not listening (never started,
-    // listen failed, or already closed); that is fine.
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    this.#server.closeAllConnections();
+    for (const { server } of this.#endpoints) {
+      // close() calls back at once with ERR_SERVER_NOT_RUNNING when not listening (never started,
+      // listen failed, or already closed); that is fine.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+    }
   }
 }
 
-/** The server that `server.*` configures; undefined when `server.listen` is empty (no endpoints). */
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'text/plain' });
+  res.end('not found\n');
+}
+
+/** The server that `server.*` configures; undefined when it would serve nothing (`server.listen` "" and no `server.metricsListen`). */
 export function createHttpServer(config: Config['server'], deps: HttpServerDeps): HttpServer | undefined {
-  return config.listen === '' ? undefined : new HttpServer(config.listen, deps);
+  const { listen, metricsListen } = config;
+  if (listen === '' && (metricsListen === undefined || metricsListen === '')) return undefined;
+  return new HttpServer(listen, deps, metricsListen === undefined ? {} : { metricsListen });
 }

@@ -84,7 +84,7 @@ export class RetrySender {
         this.#backoff.reset();
         this.health.lastSuccessAt = this.#now();
         this.health.consecutiveFailures = 0;
-        const rejected = outcome.rejected?.records.length ?? 0;
+        const rejected = outcome.rejected?.count ?? outcome.rejected?.records.length ?? 0;
         this.#metrics.records.inc({ sink, outcome: 'exported' }, records.length - rejected);
         if (outcome.rejected !== undefined && rejected > 0) {
           this.#metrics.records.inc({ sink, outcome: 'failed' }, rejected);

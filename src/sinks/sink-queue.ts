@@ -109,10 +109,9 @@ export class SinkQueue {
     this.#log = options.logger?.child({ component: 'sink', sink: options.sink.name, delivery: this.required ? 'required' : 'best-effort' });
     const { metrics } = options;
     const sink = options.sink.name;
-    metrics.queueDepthSources.set(sink, () => this.depth);
+    // Its depth is read at collection; every outcome an alert may watch exists from the start, at 0.
+    metrics.addSink(sink, () => this.depth);
     metrics.sinkHealthSources.set(sink, () => this.health());
-    // Every outcome an alert may watch exists from the start, at 0.
-    for (const outcome of ['exported', 'failed', 'dropped', 'too_large']) metrics.records.inc({ sink, outcome }, 0);
   }
 
   /** Records queued and in flight. */

@@ -4,8 +4,12 @@ import type { ExportError } from './export-error.ts';
 
 /** The outcome of one export call. */
 export type ExportOutcome =
-  /** `rejected`: records of the batch that could not be sent at all (e.g. not serialisable); the rest went out. */
-  | { ok: true; rejected?: { records: readonly EventRecord[]; error: Error } }
+  /**
+   * `rejected`: records of the batch that could not be sent at all (e.g. not serialisable), or
+   * that the receiver rejected (an OTLP partial success: it says how many, not which, so
+   * `records` may be empty and `count` says how many); the rest went out.
+   */
+  | { ok: true; rejected?: { records: readonly EventRecord[]; count?: number; error: Error } }
   /** The whole batch failed; the error says whether a retry can help and how long the receiver asked to wait. */
   | { ok: false; error: ExportError };
 

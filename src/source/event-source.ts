@@ -8,6 +8,7 @@ import { Backoff, sleep } from './backoff.ts';
 import { eventsPath } from './events-path.ts';
 import { currentResourceVersion } from './current-resource-version.ts';
 import { GoneError } from './gone-error.ts';
+import { type ListPage, MAX_LIST_PAGE_BYTES, readListPage } from './list-page.ts';
 import { MalformedInput } from './malformed-input.ts';
 import { NdjsonLineReader } from './ndjson-line-reader.ts';
 import { compareResourceVersions, isNewerThan } from './resource-version.ts';
@@ -228,25 +229,31 @@ export class EventSource extends LoopComponent implements Source {
     let pages = 0;
     let handedOn = 0;
     const tokens = new Set<string>();
+    // Pages of large events are asked for in fewer objects (see MAX_LIST_PAGE_BYTES), for the rest of this list.
+    let limit = this.#settings.pageSize;
     do {
-      const response = await this.#o.client.request(
-        this.#query({ limit: String(this.#settings.pageSize), continue: continueToken }),
-        { signal },
-      );
-      if (response.status === 410) {
-        await response.body?.cancel();
-        // The continue token expired mid-list: start over from the first page.
-        throw new GoneError('continue token expired');
-      }
-      if (!response.ok) throw await toApiError(response);
-      const text = await response.text();
-      this.#touch();
-      let page: { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] };
-      try {
-        page = JSON.parse(text);
-      } catch {
-        this.#malformed.report('invalid-list-json', text.slice(0, 200));
-        throw new Error('list page is not valid JSON');
+      let page: ListPage;
+      for (;;) {
+        const response = await this.#o.client.request(this.#query({ limit: String(limit), continue: continueToken }), { signal });
+        if (response.status === 410) {
+          await response.body?.cancel();
+          // The continue token expired mid-list: start over from the first page.
+          throw new GoneError('continue token expired');
+        }
+        if (!response.ok) throw await toApiError(response);
+        const read = await readListPage(response);
+        this.#touch();
+        if (read.kind === 'page') {
+          page = read.page;
+          break;
+        }
+        if (read.kind === 'invalid') {
+          this.#malformed.report('invalid-list-json', read.head);
+          throw new Error('list page is not valid JSON');
+        }
+        this.#malformed.report('list-page-too-large', { bytes: read.bytes, limit, maxBytes: MAX_LIST_PAGE_BYTES });
+        if (limit === 1) throw new Error(`a LIST page of one object is over ${MAX_LIST_PAGE_BYTES} bytes`);
+        limit = Math.max(1, Math.floor(limit / 2));
       }
       pages += 1;
       if (pages === 1) listResourceVersion = page.metadata?.resourceVersion ?? '';

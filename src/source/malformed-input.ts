@@ -29,6 +29,16 @@ export class MalformedInput {
     }
   }
 
+  /**
+   * Counts input dropped as `kind` and logs it at warn every time, with `fields` (what names
+   * it) on the log line: unlike a malformed frame, a dropped event is something an operator
+   * looks for. Each costs the stream its whole size, so a hostile stream cannot flood the logs.
+   */
+  dropped(kind: string, fields: Record<string, unknown>, message: string): void {
+    this.#metrics.malformedInput(kind);
+    this.#log.warn({ kind, ...fields }, message);
+  }
+
   /** The event in its internal shape, or undefined (reported) when it is not a usable Event. */
   normalize(raw: unknown): NormalizedEvent | undefined {
     try {

@@ -1,6 +1,7 @@
 import { ApiError } from '../kube/kube-client.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { GoneError } from './gone-error.ts';
+import { frameIdentity } from './frame-identity.ts';
 import type { MalformedInput } from './malformed-input.ts';
 import type { NdjsonItem } from './ndjson-line-reader.ts';
 import type { SourceItem } from './source-item.ts';
@@ -41,8 +42,10 @@ export class WatchFrameMapper {
     for (const line of lines) {
       if (line.kind === 'too-long') {
         out.frames += 1;
-        // Skipped up to its newline by the reader: one hostile line costs neither memory nor a reconnect.
-        this.#malformed.report('line-too-long', `${line.bytes} bytes in one line`);
+        // Skipped up to its newline by the reader: one hostile line costs neither memory nor a
+        // reconnect. Its first bytes name it (namespace, name, uid, resourceVersion), so that an
+        // operator can find the event that was dropped.
+        this.#malformed.dropped('line-too-long', { bytes: line.bytes, ...frameIdentity(line.head) }, 'dropping a watch frame longer than the line limit');
         continue;
       }
       const text = line.text.trim();

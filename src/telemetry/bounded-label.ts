@@ -19,14 +19,16 @@ export const OTHER = 'other';
  * is truncated. Memory is bounded by `(known + cap) × maxLength` whatever the cluster sends.
  */
 export class BoundedLabel {
-  readonly #known: ReadonlySet<string>;
-  readonly #seen = new Set<string>();
+  // Value → the instance first kept: every series with this value shares one string, where each
+  // event's own copy would otherwise stay alive in each series that it created.
+  readonly #known: ReadonlyMap<string, string>;
+  readonly #seen = new Map<string, string>();
   readonly #cap: number;
   readonly #maxLength: number;
 
   constructor(options: BoundedLabelOptions = {}) {
     this.#maxLength = options.maxLength ?? 63;
-    this.#known = new Set((options.known ?? []).map((v) => v.slice(0, this.#maxLength)));
+    this.#known = new Map((options.known ?? []).map((v) => [v.slice(0, this.#maxLength), v.slice(0, this.#maxLength)]));
     this.#cap = options.cap ?? 0;
   }
 
@@ -34,9 +36,10 @@ export class BoundedLabel {
   value(raw: string | undefined): string {
     let value = raw ?? '';
     if (value.length > this.#maxLength) value = value.slice(0, this.#maxLength);
-    if (this.#known.has(value) || this.#seen.has(value)) return value;
+    const kept = this.#known.get(value) ?? this.#seen.get(value);
+    if (kept !== undefined) return kept;
     if (this.#seen.size < this.#cap) {
-      this.#seen.add(value);
+      this.#seen.set(value, value);
       return value;
     }
     return OTHER;

@@ -9,8 +9,8 @@ function text(message: string, args: unknown[]): string {
 /**
  * Sends the OpenTelemetry SDK's own diagnostics to the router's log (warnings and errors): among
  * them a receiver's partial success, the records it accepted the request for but rejected (the
- * OTLP spec forbids retrying them, so the log is the only place they show), and a metric
- * collection that failed. Without a logger the SDK drops them.
+ * OTLP spec forbids retrying them; the sink also counts them as failed, see
+ * `sinks/otlp/partial-success.ts`), and a metric collection that failed. Without a logger the SDK drops them.
  */
 export function logOtelDiagnostics(logger: Logger): void {
   const log = logger.child({ component: 'opentelemetry' });

@@ -30,6 +30,19 @@ export function compilePattern(pattern: string): Pattern {
   return (value) => glob(cap(value ?? ''));
 }
 
+/**
+ * JavaScript/PCRE constructs that RE2 does not have, by how they are written. RE2's own message
+ * misleads a user who writes JavaScript regular expressions: a look-behind `(?<=a)` is reported
+ * as "invalid named capture", since `(?<` opens a named group in RE2.
+ */
+const UNSUPPORTED: ReadonlyArray<[RegExp, string]> = [
+  [/\(\?<[=!]/, 'look-behind "(?<=…)" / "(?<!…)"'],
+  [/\(\?[=!]/, 'look-ahead "(?=…)" / "(?!…)"'],
+  [/\(\?>/, 'atomic group "(?>…)"'],
+  [/\\[1-9]|\\k</, 'back-reference "\\1" / "\\k<name>"'],
+  [/[*+?}][+]/, 'possessive quantifier "*+" / "++"'],
+];
+
 /** The problem with a pattern, or undefined when it compiles. */
 export function patternProblem(pattern: string): string | undefined {
   if (!isRegex(pattern)) return undefined;
@@ -37,7 +50,12 @@ export function patternProblem(pattern: string): string | undefined {
     RE2JS.compile(pattern.slice(1, -1));
     return undefined;
   } catch (error) {
-    return `invalid regular expression ${pattern} (RE2 syntax): ${(error as Error).message}`;
+    const message = (error as Error).message.replace(/^error parsing regexp: /, '');
+    const construct = UNSUPPORTED.find(([written]) => written.test(pattern))?.[1];
+    if (construct !== undefined) {
+      return `invalid regular expression ${pattern} (RE2 syntax): ${construct} is not supported; RE2 has no look-around, back-references or possessive quantifiers (it said: ${message})`;
+    }
+    return `invalid regular expression ${pattern} (RE2 syntax): ${message}`;
   }
 }
 

@@ -120,6 +120,38 @@ describe('resume safety', () => {
     assert.equal(written.scopes[''], api.resourceVersion);
   });
 
+  it('does not trust a checkpoint that names a cluster while this cluster\'s uid cannot be read: not ready, says why, checks it once it can', async () => {
+    api = new FakeApiServer();
+    await api.start();
+    api.create('/api/v1/namespaces', { metadata: { name: 'kube-system', uid: 'uid-this-cluster' } });
+    for (let i = 0; i < 3; i++) api.create(EVENTS, podEvent());
+    const path = join(dir, `cp-${++n}.json`);
+    // A cursor this cluster has reached: only the uid tells that it is another cluster's.
+    writeFileSync(path, JSON.stringify(checkpointAt(api.resourceVersion, { clusterUid: 'uid-other-cluster' })));
+    let forbidden = true;
+    api.failRequests((method, p) => forbidden && method === 'GET' && p === '/api/v1/namespaces/kube-system', 403, 1_000_000);
+    const sink = new InMemorySink();
+    const app = await start({
+      apiUrl: api.url,
+      config: testConfig({ source: { minBackoff: '20ms', maxBackoff: '200ms' } }),
+      sinks: [sink],
+      checkpointStore: new FileCheckpointStore(path),
+    });
+    await waitFor(() => (app.router.checkpointStatus.failures ?? 0) >= 2, 'the cluster check to fail, visibly, more than once');
+    const status = app.router.checkpointStatus;
+    assert.equal(status.ok, false);
+    assert.match(status.error ?? '', /the checkpoint belongs to cluster uid-other-cluster, and this cluster's uid cannot be read .*kube-system/);
+    assert.equal(app.router.synced, false, 'not ready while it cannot tell');
+    assert.equal(sink.records.length, 0, 'nothing resumed from a cursor it could not check');
+    assert.equal(await metric(app, 'eventrouter_checkpoint_healthy'), 0);
+    forbidden = false;
+    await waitFor(() => app.router.synced && sink.records.length >= 3, 'the check, the discard and the re-list (backfill: all)');
+    await stop(app);
+    assert.equal(await metric(app, 'eventrouter_checkpoint_discarded_total', { reason: 'other-cluster' }), 1);
+    const written = JSON.parse(readFileSync(path, 'utf8')) as Checkpoint;
+    assert.equal(written.clusterUid, 'uid-this-cluster', 'the new checkpoint names its cluster');
+  });
+
   it('trusts a checkpoint of this cluster at a resourceVersion it has reached', async () => {
     api = new FakeApiServer();
     await api.start();

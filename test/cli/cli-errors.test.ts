@@ -60,6 +60,26 @@ describe('CLI errors that say what to do', () => {
     assert.match(result.stderr, new RegExp(`KUBECONFIG names ${missing}, which does not exist`));
   });
 
+  it('with a kubeconfig that is not valid YAML: names the file, exits 1', async () => {
+    const broken = writeConfig('broken-kubeconfig', 'apiVersion: v1\nclusters:\n- name: x\n cluster: {}\n');
+    const result = await exited([], baseEnv({ KUBECONFIG: broken }));
+    assert.equal(result.code, 1, result.stderr);
+    const [line, ...more] = ERROR_LINES(result.stderr);
+    assert.deepEqual(more, [], result.stderr);
+    assert.ok(line?.startsWith(`eventrouter: cannot load the kubeconfig ${broken}: `), line);
+    assert.match(line ?? '', /indentation/);
+  });
+
+  it('refuses --log-level verbose with exit 2 and the allowed levels, as it refuses EVENTROUTER_LOG_LEVEL (no stack trace)', async () => {
+    const flag = await exited(['config', 'check', '--log-level', 'verbose']);
+    assert.equal(flag.code, 2, flag.stderr);
+    assert.match(flag.stderr, /^eventrouter: --log-level: "verbose" is not a log level; use one of trace\|debug\|info\|warn\|error\|fatal\|silent\n/);
+    assert.doesNotMatch(flag.stderr, /\n\s+at /, 'no stack trace');
+    const variable = await exited(['config', 'check'], baseEnv({ EVENTROUTER_LOG_LEVEL: 'verbose' }));
+    assert.equal(variable.code, 2, variable.stderr);
+    assert.match(variable.stderr, /log\.level: Invalid option: expected one of "trace"\|"debug"\|"info"\|"warn"\|"error"\|"fatal"\|"silent"/);
+  });
+
   it('config check prints durations as written, so its output is a config it accepts as it is', async () => {
     const path = writeConfig('durations.yaml', [
       'source: {watchTimeout: 1h30m, inactivityTimeout: 90s, minBackoff: 250ms}',

@@ -40,6 +40,14 @@ describe('addresses and durations in the configuration', () => {
     assert.match(problems(sink('0ms'))[0] ?? '', /^sinks\[0\]\.timeout: /);
   });
 
+  it('a number where a duration belongs says to write a duration such as 10s, not "expected string, received number"', () => {
+    assert.deepEqual(configProblems({ sinks: [{ name: 'o', type: 'otlp', timeout: 10 }] }), [
+      'sinks[0].timeout: expected a duration such as 10s (a string with a unit: ms, s, m, h), not 10',
+    ]);
+    assert.deepEqual(configProblems({ shutdownTimeout: 30 }), ['shutdownTimeout: expected a duration such as 10s (a string with a unit: ms, s, m, h), not 30']);
+    assert.deepEqual(configProblems({ source: { backfill: 600 } }), ['source.backfill: expected "all" or a duration such as 10m (a string with a unit: ms, s, m, h), not 600']);
+  });
+
   it('formats durations so that they parse back to the same value', () => {
     const cases: Array<[number, string]> = [[0, '0'], [250, '250ms'], [1500, '1s500ms'], [90_000, '1m30s'], [5_400_000, '1h30m'], [1.5, '1.5ms'], [90_061_001, '25h1m1s1ms']];
     for (const [ms, text] of cases) {

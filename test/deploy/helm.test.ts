@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -14,15 +14,19 @@ import { configSchema } from '../../src/config/schema.ts';
 import { DURATION_PATTERN, parseDuration } from '../../src/util/duration.ts';
 import { type KubeObject, MISSING_DEPENDENCY, modelsValidator, openApiValidator, strictSkipReason } from './kube-schema.ts';
 import { assertNetworkPolicy, assertRbac, assertSecureWorkload, type NetworkPolicySpec } from './manifest-assertions.ts';
-import { CHART, CONFIG_MAP_NAME, DEPLOY, findHelm, only, parseManifests, renderKustomize, renderOverlay } from './manifests.ts';
+import { CHART, CONFIG_MAP_NAME, DEPLOY, only, parseManifests, renderKustomize, renderOverlay } from './manifests.ts';
+import { findPinnedTool, IN_CI, pinnedVersion, skipUnlessPresent } from './pinned-tool.ts';
 
-const helm = findHelm();
+const helm = findPinnedTool('helm', 'E2E_HELM_VERSION', 'HELM');
+/** The example values files users start from (deploy/helm/examples/*.yaml). */
+const EXAMPLES = join(DEPLOY, 'helm', 'examples');
+const exampleFiles = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).sort();
 
 /** The base with the network-policy component (kubectl kustomize). */
 function renderKustomizeComponent(): KubeObject[] {
   return renderOverlay([join(DEPLOY, 'components', 'network-policy')]).objects;
 }
-const NO_HELM = 'no helm binary (build one: GOBIN=$HOME/.cache/eventrouter-e2e/helm go install helm.sh/helm/v3/cmd/helm@v3.22.0, or set HELM)';
+const NO_HELM = `no helm binary (build the pinned one, helm ${pinnedVersion('E2E_HELM_VERSION')}: scripts/e2e-build helm; or set HELM)`;
 /** helm built with `go install` defaults to Kubernetes v1.20 for Capabilities; the chart needs >= 1.27. */
 const KUBE_VERSION = '1.37.2';
 
@@ -50,7 +54,13 @@ function setPath(root: Record<string, unknown>, path: string, value: unknown): v
 }
 
 function template(...set: string[]): KubeObject[] {
-  const args = ['template', 'eventrouter', CHART, '--namespace', 'eventrouter', '--kube-version', KUBE_VERSION];
+  return templateRelease('eventrouter', [], set);
+}
+
+/** `helm template <release>` in the eventrouter namespace with values files and `--set`s. */
+function templateRelease(release: string, valuesFiles: string[], set: string[] = []): KubeObject[] {
+  const args = ['template', release, CHART, '--namespace', 'eventrouter', '--kube-version', KUBE_VERSION];
+  for (const file of valuesFiles) args.push('--values', file);
   for (const s of set) args.push('--set', s);
   const result = runHelm(args);
   assert.equal(result.status, 0, result.stderr);
@@ -164,7 +174,15 @@ describe('helm chart values (deploy/helm/eventrouter)', () => {
   });
 });
 
-describe('helm chart rendering (helm lint, helm template)', { skip: helm === undefined ? NO_HELM : false }, () => {
+describe('helm chart rendering (helm lint, helm template)', { skip: skipUnlessPresent(helm, NO_HELM) }, () => {
+  it('runs a helm the chart accepts (in CI a missing helm fails here instead of skipping the suite)', () => {
+    assert.ok(helm !== undefined, NO_HELM);
+    const version = runHelm(['version', '--template', '{{.Version}}']);
+    assert.equal(version.status, 0, version.stderr);
+    const [major = 0, minor = 0] = version.stdout.trim().replace(/^v/, '').split('.').map(Number);
+    assert.ok(major > 3 || (major === 3 && minor >= 18), `helm ${version.stdout} is older than 3.18.0`);
+  });
+
   it('passes helm lint --strict', () => {
     const result = runHelm(['lint', '--strict', '--kube-version', KUBE_VERSION, CHART]);
     assert.equal(result.status, 0, result.stdout + result.stderr);
@@ -177,8 +195,9 @@ describe('helm chart rendering (helm lint, helm template)', { skip: helm === und
     assert.deepEqual(rendered, kustomized);
   });
 
-  it('renders objects that validate against the Kubernetes schemas', { skip: validators.length === 0 ? [...new Set(notValidated)].join('; ') : false }, async (t) => {
+  it('renders objects that validate against the Kubernetes schemas', { skip: validators.length === 0 && !IN_CI ? [...new Set(notValidated)].join('; ') : false }, async (t) => {
     if (notValidated.length > 0) t.diagnostic(`not validated: ${[...new Set(notValidated)].join('; ')}`);
+    assert.deepEqual(IN_CI ? notValidated : [], [], 'CI validates with both the kubernetes-models schemas and the strict OpenAPI spec');
     await assertSchemaValid(template());
   });
 
@@ -241,6 +260,83 @@ describe('helm chart rendering (helm lint, helm template)', { skip: helm === und
     assert.equal((only(bare, 'Deployment')['spec'] as { template: { spec: { serviceAccountName: string } } }).template.spec.serviceAccountName, 'existing');
   });
 
+  it('honours the pod values of other charts (extraVolumes/-Mounts, extraEnvFrom, podAnnotations/-Labels, priorityClassName, topologySpreadConstraints)', async () => {
+    const objects = template(
+      'extraVolumes[0].name=otlp-tls',
+      'extraVolumes[0].secret.secretName=otlp-client-tls',
+      'extraVolumeMounts[0].name=otlp-tls',
+      'extraVolumeMounts[0].mountPath=/etc/eventrouter-tls',
+      'extraVolumeMounts[0].readOnly=true',
+      'extraEnvFrom[0].secretRef.name=otlp-env',
+      'podAnnotations.example\\.com/owner=platform',
+      'podLabels.team=platform',
+      'priorityClassName=platform-high',
+      'topologySpreadConstraints[0].maxSkew=1',
+      'topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone',
+      'topologySpreadConstraints[0].whenUnsatisfiable=DoNotSchedule',
+    );
+    await assertSchemaValid(objects);
+    assertSecureWorkload(only(objects, 'Deployment'));
+    const podTemplate = (only(objects, 'Deployment')['spec'] as { template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: Record<string, any> } }).template;
+    const pod = podTemplate.spec;
+    assert.deepEqual(pod['volumes'].at(-1), { name: 'otlp-tls', secret: { secretName: 'otlp-client-tls' } });
+    assert.deepEqual(pod['containers'][0].volumeMounts.at(-1), { name: 'otlp-tls', mountPath: '/etc/eventrouter-tls', readOnly: true });
+    assert.deepEqual(pod['containers'][0].envFrom, [{ secretRef: { name: 'otlp-env' } }]);
+    assert.equal(podTemplate.metadata.annotations['example.com/owner'], 'platform');
+    assert.ok(podTemplate.metadata.annotations['checksum/config'], 'the config checksum stays');
+    assert.equal(podTemplate.metadata.labels['team'], 'platform');
+    assert.equal(podTemplate.metadata.labels['app.kubernetes.io/instance'], 'eventrouter', 'the selector labels stay');
+    assert.equal(pod['priorityClassName'], 'platform-high');
+    assert.deepEqual(pod['topologySpreadConstraints'], [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' }]);
+  });
+
+  it('names the Lease and the checkpoint ConfigMap after the release: two releases in one namespace share no object', () => {
+    const names = (objects: KubeObject[]) => {
+      const config = renderedConfig(objects);
+      // The Lease and the checkpoint ConfigMap are created at run time, under the configured names.
+      return [...objects.map((o) => `${o.kind}/${o.metadata.name}`), `Lease/${config.leaderElection.leaseName}`, `ConfigMap/${config.checkpoint.configMapName}`];
+    };
+    const blue = templateRelease('blue', []);
+    const green = templateRelease('green', []);
+    assert.deepEqual(names(blue).filter((n) => names(green).includes(n)), []);
+    assert.equal(renderedConfig(blue).leaderElection.leaseName, 'blue-eventrouter');
+    assert.equal(renderedConfig(blue).checkpoint.configMapName, 'blue-eventrouter-checkpoint');
+    assertRbac(blue, { namespace: 'eventrouter', serviceAccount: 'blue-eventrouter', leaseName: 'blue-eventrouter', checkpointConfigMap: 'blue-eventrouter-checkpoint' });
+    assertRbac(green, { namespace: 'eventrouter', serviceAccount: 'green-eventrouter', leaseName: 'green-eventrouter', checkpointConfigMap: 'green-eventrouter-checkpoint' });
+    // The release "eventrouter" keeps the kustomize base's names.
+    assert.equal(renderedConfig(template()).leaderElection.leaseName, 'eventrouter');
+    assert.equal(renderedConfig(template()).checkpoint.configMapName, 'eventrouter-checkpoint');
+  });
+
+  it('finds example values files to check', () => {
+    assert.ok(exampleFiles.length >= 3, exampleFiles.join(' '));
+  });
+
+  for (const file of exampleFiles) {
+    it(`passes helm lint and renders valid, secure objects whose config finds its files and variables: examples/${file}`, async () => {
+      const path = join(EXAMPLES, file);
+      const lint = runHelm(['lint', '--strict', '--kube-version', KUBE_VERSION, '--values', path, CHART]);
+      assert.equal(lint.status, 0, lint.stdout + lint.stderr);
+      const objects = templateRelease('eventrouter', [path]);
+      await assertSchemaValid(objects);
+      const deployment = only(objects, 'Deployment');
+      assertSecureWorkload(deployment);
+      const config = renderedConfig(objects, podEnvironment(deployment));
+      const mounts = podMounts(deployment);
+      for (const [key, file] of configFiles(parse((only(objects, 'ConfigMap') as KubeObject & { data: Record<string, string> }).data['config.yaml'] ?? ''), config)) {
+        assert.ok(mounts.some((m) => file.startsWith(`${m.mountPath}/`)), `${key}: ${file} is on no volume of the pod (${mounts.map((m) => m.mountPath).join(', ')})`);
+      }
+      if (objects.some((o) => o.kind === 'Role')) {
+        assertRbac(objects, { namespace: 'eventrouter', serviceAccount: 'eventrouter', leaseName: config.leaderElection.leaseName, checkpointConfigMap: config.checkpoint.configMapName });
+      }
+    });
+  }
+
+  it('tells a volume mounted inside the read-only config volume (the check each example passes)', () => {
+    const objects = template('extraVolumes[0].name=tls', 'extraVolumes[0].secret.secretName=tls', 'extraVolumeMounts[0].name=tls', 'extraVolumeMounts[0].mountPath=/etc/eventrouter/tls');
+    assert.throws(() => podMounts(only(objects, 'Deployment')), /\/etc\/eventrouter\/tls is inside the configMap volume config/);
+  });
+
   it('renders no PodDisruptionBudget over a single replica (it would block node drains), maxUnavailable: 1 over several', () => {
     assert.deepEqual(template('replicaCount=1').filter((o) => o.kind === 'PodDisruptionBudget'), []);
     const pdb = only(template('replicaCount=3'), 'PodDisruptionBudget') as KubeObject & { spec: Record<string, unknown> };
@@ -260,6 +356,13 @@ describe('helm chart rendering (helm lint, helm template)', { skip: helm === und
     // The same value set explicitly is fine; another is refused with what to do.
     assert.equal(renderedConfig(template('service.port=9090', 'config.server.listen=0.0.0.0:9090')).server.listen, '0.0.0.0:9090');
     assertRefused(['service.port=9090', 'config.server.listen=0.0.0.0:8080'], /config\.server\.listen .*service\.port/);
+  });
+
+  it('passes config.server.metricsListen through to restrict /metrics, and refuses it with a ServiceMonitor that would scrape service.port', () => {
+    assert.equal(renderedConfig(template('config.server.metricsListen=127.0.0.1:9090')).server.metricsListen, '127.0.0.1:9090');
+    assert.equal(renderedConfig(template('config.server.metricsListen=')).server.metricsListen, '');
+    assert.equal(renderedConfig(template()).server.metricsListen, undefined, 'unset by default: /metrics on service.port');
+    assertRefused(['config.server.metricsListen=127.0.0.1:9090', 'serviceMonitor.enabled=true'], /serviceMonitor\.enabled .*metricsListen/);
   });
 
   it('refuses a duration the router would refuse (config.source.watchTimeout=5min) at install time', () => {
@@ -359,8 +462,75 @@ function loaderProblems(config: unknown): string[] {
   }
 }
 
-/** The rendered ConfigMap's config.yaml, through the product's own validation. */
-function renderedConfig(objects: KubeObject[]): ReturnType<typeof parseConfig> {
+/**
+ * The rendered ConfigMap's config.yaml, through the product's own validation, with `env` as
+ * the pod's environment. Files the config names cannot exist here: "does not exist" problems
+ * are left to {@link configFiles} (is each on a volume of the pod?); any other problem fails.
+ */
+function renderedConfig(objects: KubeObject[], env: Record<string, string> = {}): ReturnType<typeof parseConfig> {
   const configMap = only(objects, 'ConfigMap') as KubeObject & { data: Record<string, string> };
-  return parseConfig(parse(configMap.data['config.yaml'] ?? ''), {});
+  const raw = parse(configMap.data['config.yaml'] ?? '') as unknown;
+  try {
+    return parseConfig(raw, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const others = error.problems.filter((p) => !/ does not exist$/.test(p));
+    assert.deepEqual(others, [], 'the rendered config.yaml passes the product validation');
+    return parseConfig(withoutFileChecks(raw), env);
+  }
+}
+
+/** `raw` with every file path it names replaced by this test file (which exists). */
+function withoutFileChecks(raw: unknown): unknown {
+  const here = new URL(import.meta.url).pathname;
+  const visit = (node: unknown, key = ''): unknown => {
+    if (Array.isArray(node)) return node.map((n) => visit(n));
+    if (node === null || typeof node !== 'object') return /File$/.test(key) && typeof node === 'string' ? here : node;
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === 'file' && typeof v === 'string' ? here : visit(v, k)]));
+  };
+  return visit(raw);
+}
+
+/** Every file a config reads (`*File` keys, `{file: PATH}` values of the `raw` file) or writes (the file checkpoint), by key path. */
+function configFiles(raw: unknown, config: ReturnType<typeof parseConfig>): [string, string][] {
+  const found: [string, string][] = [];
+  const visit = (node: unknown, path: string): void => {
+    if (Array.isArray(node)) return node.forEach((n, i) => visit(n, `${path}[${i}]`));
+    if (node === null || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      if (typeof value === 'string' && (/File$/.test(key) || key === 'file')) found.push([`${path}.${key}`.slice(1), value]);
+      else visit(value, `${path}.${key}`);
+    }
+  };
+  visit(raw, '');
+  if (config.checkpoint.store === 'file') found.push(['checkpoint.path', config.checkpoint.path]);
+  return found;
+}
+
+type PodSpec = { volumes: Record<string, unknown>[]; containers: { env?: { name: string }[]; volumeMounts: { name: string; mountPath: string }[] }[] };
+
+/** The pod's environment as the router sees it (names only: values come from the cluster). */
+function podEnvironment(deployment: KubeObject): Record<string, string> {
+  const pod = (deployment['spec'] as { template: { spec: PodSpec } }).template.spec;
+  return Object.fromEntries((pod.containers[0]?.env ?? []).map((e) => [e.name, `value of ${e.name}`]));
+}
+
+/**
+ * The container's mounts. A mount inside a configMap, secret or projected volume cannot work:
+ * those are read-only, so the runtime cannot create its mount point there (throws).
+ */
+function podMounts(deployment: KubeObject): { name: string; mountPath: string }[] {
+  const pod = (deployment['spec'] as { template: { spec: PodSpec } }).template.spec;
+  const mounts = pod.containers[0]?.volumeMounts ?? [];
+  for (const outer of mounts) {
+    const volume = pod.volumes.find((v) => v['name'] === outer.name) ?? {};
+    const kind = ['configMap', 'secret', 'projected'].find((k) => k in volume);
+    if (kind === undefined) continue;
+    for (const inner of mounts) {
+      if (posix.normalize(inner.mountPath).startsWith(`${posix.normalize(outer.mountPath)}/`)) {
+        throw new Error(`${inner.mountPath} is inside the ${kind} volume ${outer.name} (${outer.mountPath}): mount it beside, not inside`);
+      }
+    }
+  }
+  return mounts;
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -105,13 +105,6 @@ export const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleB
 
 /** The base's `eventrouter-config` ConfigMap: kustomize appends a content hash to the name. */
 export const CONFIG_MAP_NAME = /^eventrouter-config(-[a-z0-9]{10})?$/;
-
-/** The helm binary: $HELM, then the e2e cache's go-install location, then PATH. */
-export function findHelm(): string | undefined {
-  const cache = process.env['EVENTROUTER_E2E_CACHE'] ?? join(homedir(), '.cache', 'eventrouter-e2e');
-  const extra = [process.env['HELM'] ?? '', join(cache, 'helm', 'helm')].filter((p) => p !== '');
-  return findBinary('helm', extra);
-}
 
 /** The one object of `kind` (and `name`, when given); throws when absent or ambiguous. */
 export function only(objects: KubeObject[], kind: string, name?: string): KubeObject {

@@ -172,6 +172,20 @@ describe('event → LogRecord mapping (eventrouter convention v1)', () => {
     assert.equal(record.attributes['eventrouter.body.original_length'], message.length);
   });
 
+  it('keeps nothing of a cut message but the cut: the normalized event on the record carries the body', () => {
+    const message = `${'x'.repeat(999)}${'y'.repeat(1024 * 1024)}`;
+    const record = map({ metadata: { name: 'e', uid: 'u' }, involvedObject: {}, message }, { maxBodyLength: 1000 });
+    assert.equal(record.event.message, record.body);
+    assert.equal(record.body, `${'x'.repeat(999)}y`);
+  });
+
+  it('never ends a cut body on the first half of a surrogate pair', () => {
+    const message = `${'x'.repeat(999)}😀${'x'.repeat(100)}`;
+    const record = map({ metadata: { name: 'e', uid: 'u' }, involvedObject: {}, message }, { maxBodyLength: 1000 });
+    assert.equal(record.body, 'x'.repeat(999));
+    assert.equal(record.attributes['eventrouter.body.original_length'], message.length);
+  });
+
   it('reads the container from every kind of container fieldPath', () => {
     assert.equal(containerFromFieldPath('spec.containers{app}'), 'app');
     assert.equal(containerFromFieldPath('spec.initContainers{init-db}'), 'init-db');

@@ -98,4 +98,27 @@ describe('pipeline shutdown', () => {
     await p.start();
     await p.shutdown(50);
   });
+  it('counts the records the global drop rules remove, from 0 at start-up', async () => {
+    const metrics = new Metrics();
+    const batch = items(5);
+    // Three of the five about another object: the drop rule names it.
+    for (const item of batch.slice(0, 3)) if (item.kind === 'event') item.event.regarding.name = 'noisy-pod';
+    assert.match(await metrics.text(), /^eventrouter_records_dropped_by_rule_total 0$/m, 'the series exists before the first drop');
+    const sink = new InMemorySink();
+    const p = new Pipeline({
+      config: testConfig({ drop: [{ name: 'noisy-*' }] }),
+      sinks: [{ sink }],
+      metrics,
+      logger: silentLogger(),
+      afterAck: async () => {},
+    });
+    await p.start();
+    const tracker = new AckTracker();
+    await p.consume(tracker, batch);
+    assert.equal(await p.drain(30_000), true);
+    await p.shutdown();
+    assert.deepEqual(sink.records.map((r) => r.event.name), ['e-1003', 'e-1004']);
+    assert.equal(await metricSum(metrics, 'eventrouter_records_dropped_by_rule_total'), 3);
+    assert.equal(metrics.records.value({ outcome: 'filtered' }), 0, 'not a sink\'s own filtering');
+  });
 });

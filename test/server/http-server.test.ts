@@ -44,6 +44,56 @@ describe('HttpServer', () => {
     }
   });
 
+  it('serves /metrics on server.metricsListen alone when it is set, and the probes stay on server.listen', async () => {
+    const server = new HttpServer('127.0.0.1:0', { metrics: new Metrics(), health: healthy }, { metricsListen: '127.0.0.1:0' });
+    await server.start();
+    try {
+      assert.notEqual(server.metricsAddress, server.address);
+      assert.equal((await fetch(`http://${server.address}/metrics`)).status, 404, 'not on server.listen any more');
+      assert.equal((await fetch(`http://${server.address}/healthz`)).status, 200);
+      const metrics = await fetch(`http://${server.metricsAddress}/metrics`);
+      assert.equal(metrics.status, 200);
+      assert.match(await metrics.text(), /^eventrouter_metric_series_overflow_total\{instrument="eventrouter_events_total"\} 0$/m);
+      assert.equal((await fetch(`http://${server.metricsAddress}/healthz`)).status, 404, 'the metrics address serves /metrics only');
+    } finally {
+      await server.shutdown();
+    }
+  });
+
+  it('serves no /metrics with server.metricsListen empty, and only /metrics with server.listen empty', async () => {
+    const probesOnly = createHttpServer({ listen: '127.0.0.1:0', metricsListen: '' }, { metrics: new Metrics(), health: healthy })!;
+    await probesOnly.start();
+    try {
+      assert.equal(probesOnly.metricsAddress, undefined);
+      assert.equal((await fetch(`http://${probesOnly.address}/metrics`)).status, 404);
+      assert.equal((await fetch(`http://${probesOnly.address}/readyz`)).status, 503);
+    } finally {
+      await probesOnly.shutdown();
+    }
+    const metricsOnly = createHttpServer({ listen: '', metricsListen: '127.0.0.1:0' }, { metrics: new Metrics(), health: healthy })!;
+    await metricsOnly.start();
+    try {
+      assert.equal(metricsOnly.address, undefined);
+      assert.equal((await fetch(`http://${metricsOnly.metricsAddress}/metrics`)).status, 200);
+    } finally {
+      await metricsOnly.shutdown();
+    }
+    assert.equal(createHttpServer({ listen: '', metricsListen: '' }, { metrics: new Metrics(), health: healthy }), undefined);
+  });
+
+  it('names server.metricsListen when its port is taken', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as { port: number }).port;
+    const server = new HttpServer('127.0.0.1:0', { metrics: new Metrics(), health: healthy }, { metricsListen: `127.0.0.1:${port}` });
+    try {
+      await assert.rejects(server.start(), (error: unknown) => error instanceof ListenError && error.key === 'server.metricsListen' && /^server\.metricsListen: /.test(error.message));
+    } finally {
+      await server.shutdown();
+      holder.close();
+    }
+  });
+
   it('is not created when server.listen is empty', () => {
     assert.equal(createHttpServer({ listen: '' }, { metrics: new Metrics(), health: healthy }), undefined);
     assert.ok(createHttpServer({ listen: '127.0.0.1:0' }, { metrics: new Metrics(), health: healthy }) instanceof HttpServer);

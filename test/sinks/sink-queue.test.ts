@@ -24,6 +24,7 @@ function record(raw: Record<string, unknown>): EventRecord {
   return r;
 }
 
+/** The sink's records by outcome; every outcome is there from the queue's start, at 0 until counted. */
 function outcomes(metrics: Metrics, sink: string): Promise<Record<string, number>> {
   return byLabel(metrics, 'eventrouter_records_total', 'outcome', { sink });
 }
@@ -194,7 +195,7 @@ describe('sink queue with records or sinks that fail hard', () => {
     await waitFor(() => acked === 3, 'the whole batch acknowledged');
     const lines = text.trim().split('\n').map((line) => JSON.parse(line) as { event: { message: string } });
     assert.deepEqual(lines.map((line) => line.event.message), ['before', 'after']);
-    assert.deepEqual(await outcomes(metrics, 'console'), { exported: 2, failed: 1, dropped: 0, too_large: 0 });
+    assert.deepEqual(await outcomes(metrics, 'console'), { exported: 2, filtered: 0, throttled: 0, failed: 1, dropped: 0, too_large: 0 });
     // The next version of the deep event: its old_event is not the object that could not be written.
     const update = record({ ...deep, extra: 'flat now', message: 'deep, updated' });
     update.verb = 'UPDATED';
@@ -203,7 +204,7 @@ describe('sink queue with records or sinks that fail hard', () => {
     await waitFor(() => acked === 5, 'the loop goes on');
     assert.match(text, /"later"/);
     assert.match(text, /"deep, updated"/);
-    assert.deepEqual(await outcomes(metrics, 'console'), { exported: 4, failed: 1, dropped: 0, too_large: 0 });
+    assert.deepEqual(await outcomes(metrics, 'console'), { exported: 4, filtered: 0, throttled: 0, failed: 1, dropped: 0, too_large: 0 });
     await queue.stop();
   });
 
@@ -234,7 +235,7 @@ describe('sink queue with records or sinks that fail hard', () => {
       queue.push({ record: record(podEvent({ message: 'second' })), done: () => (acked += 1) });
       await waitFor(() => acked === 2, 'the next batch');
       assert.deepEqual(exported, ['second']);
-      assert.deepEqual(await outcomes(metrics, 'fragile'), { exported: 1, failed: 1, dropped: 0, too_large: 0 });
+      assert.deepEqual(await outcomes(metrics, 'fragile'), { exported: 1, filtered: 0, throttled: 0, failed: 1, dropped: 0, too_large: 0 });
       await queue.stop();
     });
   }

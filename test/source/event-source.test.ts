@@ -6,6 +6,7 @@ import { capturingLogger } from '../support/capturing-logger.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { EventSource } from '../../src/source/event-source.ts';
+import { MAX_LIST_PAGE_BYTES } from '../../src/source/list-page.ts';
 import type { SourceItem } from '../../src/source/source-item.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { podEvent } from '../support/harness.ts';
@@ -104,6 +105,26 @@ describe('event source retries', () => {
     const { source, items } = startSource({ minBackoffMs: 20, maxBackoffMs: 200, pageSize: 5 });
     await waitFor(() => source.synced, 'the list to complete');
     assert.equal(items.filter((i) => i.kind === 'event').length, 12);
+  });
+
+  it('asks for fewer objects per LIST page while a page is over the page byte cap, and hands on every event', async () => {
+    api = new FakeApiServer();
+    await api.start();
+    const message = 'm'.repeat(MAX_LIST_PAGE_BYTES / 10);
+    for (let i = 0; i < 30; i++) api.create(EVENTS, podEvent({ message: `${i} ${message}` }));
+    const deliveries: number[] = [];
+    const { source, items, metrics } = startSource({
+      minBackoffMs: 20,
+      maxBackoffMs: 200,
+      pageSize: 500,
+      deliver: async (batch) => void deliveries.push(batch.filter((i) => i.kind === 'event').length),
+    });
+    await waitFor(() => source.synced, 'the list to complete');
+    const events = items.flatMap((i) => (i.kind === 'event' ? [i.event] : []));
+    assert.deepEqual(events.map((e) => Number(e.message?.split(' ')[0])).sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i));
+    // No page handed on was larger than the cap: 500 → 250 → ... → 7 objects of 0.4 MiB.
+    assert.ok(Math.max(...deliveries) * message.length <= MAX_LIST_PAGE_BYTES, `pages of ${deliveries.join(', ')} events`);
+    assert.ok((await metricSum(metrics, 'eventrouter_malformed_total', { kind: 'list-page-too-large' })) >= 1);
   });
 });
 

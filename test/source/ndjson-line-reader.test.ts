@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { type NdjsonItem, NdjsonLineReader } from '../../src/source/ndjson-line-reader.ts';
+import { type NdjsonItem, NdjsonLineReader, SKIPPED_HEAD_LENGTH } from '../../src/source/ndjson-line-reader.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -59,6 +59,21 @@ describe('NDJSON line reader', () => {
     }
     got.push(...reader.push(bytes('tail\nok-2\n')));
     assert.deepEqual(lines(got), ['ok-1', '<too-long 2004>', 'ok-2']);
+  });
+
+  it('keeps the first 8 Ki characters of an over-long line to name it, however it was chunked, and nothing more', () => {
+    const start = `{"type":"ADDED","object":{"metadata":{"name":"é-big"}},"message":"`;
+    const line = `${start}${'z'.repeat(20_000)}"}`;
+    for (const size of [7, 5000, 9000, 30_000]) {
+      const data = bytes(`${line}\nnext\n`);
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < data.length; i += size) chunks.push(data.slice(i, i + size));
+      const got = feed(chunks, 10_000);
+      assert.equal(got[0]?.kind, 'too-long');
+      const head = got[0]?.kind === 'too-long' ? got[0].head : '';
+      assert.equal(head, line.slice(0, SKIPPED_HEAD_LENGTH), `chunks of ${size}`);
+      assert.deepEqual(lines(got.slice(1)), ['next']);
+    }
   });
 
   it('accepts a line of exactly the limit', () => {

@@ -9,7 +9,8 @@ import type { SourceItem } from '../../src/source/source-item.ts';
 import { isResourceVersionTooLarge } from '../../src/source/too-large.ts';
 import { parseWatchFrame } from '../../src/source/watch-frame.ts';
 import { WatchFrameMapper } from '../../src/source/watch-frame-mapper.ts';
-import { silentLogger } from '../../src/telemetry/logger.ts';
+import { type Logger, silentLogger } from '../../src/telemetry/logger.ts';
+import { capturingLogger } from '../support/capturing-logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { podEvent } from '../support/harness.ts';
 import { metricSum } from '../support/metric-samples.ts';
@@ -27,9 +28,9 @@ interface Read {
   metrics: Metrics;
 }
 
-async function read(steps: readonly ScriptStep[], maxLineBytes = 4 * 1024 * 1024): Promise<Read> {
+async function read(steps: readonly ScriptStep[], maxLineBytes = 4 * 1024 * 1024, logger: Logger = silentLogger()): Promise<Read> {
   const metrics = new Metrics();
-  const mapper = new WatchFrameMapper(metrics, new MalformedInput(metrics, silentLogger()));
+  const mapper = new WatchFrameMapper(metrics, new MalformedInput(metrics, logger));
   const lines = new NdjsonLineReader({ maxLineBytes });
   const out: Read = { items: [], cursor: undefined, frames: 0, end: undefined, chunks: 0, metrics };
   for await (const chunk of scriptedStream(steps)) {
@@ -130,6 +131,39 @@ describe('watch frame mapper', () => {
     assert.deepEqual(eventNames(items), [nameOf(after)]);
     assert.equal(frames, 2);
     assert.equal(await counted(metrics, 'malformed', 'line-too-long'), 1);
+  });
+
+  it('names each dropped frame over 4 MiB on a warn line: namespace, name, uid and resourceVersion from its start', async () => {
+    const { logger, entries } = capturingLogger();
+    const huge = (name: string) => frameLine('MODIFIED', event({ metadata: { name, namespace: 'team-a', uid: `uid-${name}` }, message: 'x'.repeat(5 * 1024 * 1024) }));
+    const first = huge('big-1');
+    const second = huge('big-2');
+    const after = event();
+    // As a socket delivers them: 64 KiB chunks.
+    const stream = Buffer.from(first + second + frameLine('ADDED', after));
+    const chunks: Uint8Array[] = [];
+    for (let at = 0; at < stream.length; at += 65_536) chunks.push(stream.subarray(at, at + 65_536));
+    const { items, frames, metrics } = await read(chunks, undefined, logger);
+    assert.deepEqual(eventNames(items), [nameOf(after)]);
+    assert.equal(frames, 3);
+    assert.equal(await counted(metrics, 'malformed', 'line-too-long'), 2);
+    const dropped = entries.filter((e) => e['kind'] === 'line-too-long');
+    assert.deepEqual(
+      dropped.map((e) => [e['level'], e['type'], e['namespace'], e['name'], e['uid'], e['resourceVersion'], e['bytes']]),
+      [
+        [40, 'MODIFIED', 'team-a', 'big-1', 'uid-big-1', rvOf(JSON.parse(first).object), Buffer.byteLength(first) - 1],
+        [40, 'MODIFIED', 'team-a', 'big-2', 'uid-big-2', rvOf(JSON.parse(second).object), Buffer.byteLength(second) - 1],
+      ],
+    );
+  });
+
+  it('still logs and counts a dropped frame whose start names nothing', async () => {
+    const { logger, entries } = capturingLogger();
+    const { metrics } = await read([`[${'1,'.repeat(3000)}1]\n`], 2048, logger);
+    assert.equal(await counted(metrics, 'malformed', 'line-too-long'), 1);
+    const dropped = entries.find((e) => e['kind'] === 'line-too-long');
+    assert.equal(dropped?.['bytes'], 6003);
+    assert.equal(dropped?.['name'], undefined);
   });
 
   it('skips and counts a frame whose object is not a usable Event', async () => {

@@ -63,6 +63,11 @@ export function encodeEmptyLogsResponse(): Buffer {
   return Buffer.from(ResponseType.encode(ResponseType.create({})).finish());
 }
 
+/** An ExportLogsServiceResponse carrying a partial success: the receiver took the request but rejected `rejectedLogRecords` of its records. */
+export function encodePartialSuccessResponse(rejectedLogRecords: number, errorMessage: string): Buffer {
+  return Buffer.from(ResponseType.encode(ResponseType.create({ partialSuccess: { rejectedLogRecords, errorMessage } })).finish());
+}
+
 const UINT64_MAX = 2n ** 64n - 1n;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

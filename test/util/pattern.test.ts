@@ -30,4 +30,14 @@ describe('patterns', () => {
     assert.equal(patternProblem('/ok.*/'), undefined);
     assert.equal(patternProblem('plain-(glob'), undefined);
   });
+
+  it('names the JavaScript construct RE2 lacks, not RE2\'s own misleading message ("invalid named capture" for a look-behind)', () => {
+    const lookbehind = patternProblem('/(?<=kube-)system/') ?? '';
+    assert.match(lookbehind, /\(RE2 syntax\): look-behind "\(\?<=…\)" \/ "\(\?<!…\)" is not supported; RE2 has no look-around/);
+    assert.match(patternProblem('/a(?!b)/') ?? '', /look-ahead .* is not supported/);
+    assert.match(patternProblem('/(a)\\1/') ?? '', /back-reference .* is not supported/);
+    assert.match(patternProblem('/a++/') ?? '', /possessive quantifier .* is not supported/);
+    // A named group is RE2 syntax: it compiles.
+    assert.equal(patternProblem('/(?<name>x)/'), undefined);
+  });
 });

@@ -3,6 +3,7 @@ import { createEmptyMetadata, createInsecureCredentials, createOtlpGrpcExportDel
 import { LogsExporterMetricsHelper, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { OtlpSettings } from './otlp-settings.ts';
+import type { PartialSuccess } from './partial-success.ts';
 
 /**
  * The SDK's OTLP/gRPC logs export, built from the package's public parts with the settings as
@@ -11,7 +12,7 @@ import type { OtlpSettings } from './otlp-settings.ts';
  * (Static imports: the bundle loads this package's CommonJS build, whose named exports a
  * dynamic `import()` would not see.)
  */
-export function grpcLogsDelegate(settings: OtlpSettings, userAgent: string): IOtlpExportDelegate<ReadableLogRecord[]> {
+export function grpcLogsDelegate(settings: OtlpSettings, userAgent: string, partial: PartialSuccess): IOtlpExportDelegate<ReadableLogRecord[]> {
   const metadata = createEmptyMetadata();
   for (const [key, value] of Object.entries(settings.headers)) metadata.set(key, value);
   const { ca, key, cert } = settings.tls;
@@ -26,7 +27,7 @@ export function grpcLogsDelegate(settings: OtlpSettings, userAgent: string): IOt
       credentials: () => credentials,
       userAgent,
     },
-    ProtobufLogsSerializer,
+    partial.wrap(ProtobufLogsSerializer),
     'otlp_grpc_log_exporter',
     LogsExporterMetricsHelper,
     undefined,

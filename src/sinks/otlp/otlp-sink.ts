@@ -5,6 +5,7 @@ import type { EventRecord } from '../../model/event-record.ts';
 import { ExportError, toExportError } from '../export-error.ts';
 import type { ExportOutcome, Sink } from '../sink.ts';
 import type { OtlpSettings } from './otlp-settings.ts';
+import { PartialSuccess } from './partial-success.ts';
 import { toReadableLogRecords } from './resource-grouping.ts';
 
 export interface OtlpSinkOptions extends OtlpSettings {
@@ -26,6 +27,7 @@ export class OtlpSink implements Sink {
   readonly #o: OtlpSinkOptions;
   #delegate: Delegate | undefined;
   #starting: Promise<Delegate> | undefined;
+  readonly #partial = new PartialSuccess();
 
   constructor(options: OtlpSinkOptions) {
     this.name = options.name;
@@ -45,10 +47,10 @@ export class OtlpSink implements Sink {
     const userAgent = `${this.#o.scope.name}/${this.#o.scope.version ?? 'unknown'}`;
     if (this.#o.protocol === 'grpc') {
       const { grpcLogsDelegate } = await import('./grpc-delegate.ts');
-      return grpcLogsDelegate(this.#o, userAgent);
+      return grpcLogsDelegate(this.#o, userAgent, this.#partial);
     }
     const { httpLogsDelegate } = await import('./http-delegate.ts');
-    return httpLogsDelegate(this.#o, userAgent);
+    return httpLogsDelegate(this.#o, userAgent, this.#partial);
   }
 
   export(records: readonly EventRecord[]): Promise<ExportOutcome> {
@@ -57,7 +59,15 @@ export class OtlpSink implements Sink {
     const readable = toReadableLogRecords(records, this.#o.scope);
     return new Promise((resolve) => {
       try {
-        delegate.export(readable, (result) => resolve(result.code === ExportResultCode.SUCCESS ? { ok: true } : { ok: false, error: toExportError(result.error) }));
+        delegate.export(readable, (result) => {
+          if (result.code !== ExportResultCode.SUCCESS) return resolve({ ok: false, error: toExportError(result.error) });
+          // A partial success: the request went through, the rejected records did not (and must not be retried).
+          const partial = this.#partial.take();
+          if (partial === undefined) return resolve({ ok: true });
+          const count = Math.min(partial.rejected, records.length);
+          const error = new Error(`the receiver rejected ${count} of ${records.length} records (OTLP partial success)${partial.message ? `: ${partial.message}` : ''}`);
+          resolve({ ok: true, rejected: { records: [], count, error } });
+        });
       } catch (error) {
         // Serialisation runs synchronously inside `export`: records it cannot encode fail the same way every time.
         resolve({ ok: false, error: new ExportError('E_EXPORT_ENCODE', (error as Error).message, { cause: error }) });

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { SeverityNumber } from '@opentelemetry/api';
 import type { EventRecord } from '../../model/event-record.ts';
+import { heldBytes } from '../../model/held-bytes.ts';
 import { eventKey } from '../../model/normalized-event.ts';
 import { hrTimeToIso } from '../../model/time.ts';
 
@@ -31,14 +32,16 @@ function classicLine(record: EventRecord): string {
 
 /**
  * The classic format with its memory: the previous version of each Event object, for the
- * `old_event` of UPDATED lines. Bounded (least recently updated forgotten); kept here because
- * only this format needs it.
+ * `old_event` of UPDATED lines. Bounded in objects and in bytes (least recently updated
+ * forgotten): 10,000 objects of 1 MiB each would not fit any pod, and the objects kept here are
+ * outside the in-flight budget. Kept here because only this format needs it.
  */
 export class ClassicFormatter {
   readonly #previous: LRUCache<string, object>;
 
-  constructor(maxObjects = 10_000) {
-    this.#previous = new LRUCache({ max: maxObjects });
+  /** @param maxBytes heap held by the remembered objects, as heldBytes counts it (8 MiB: ~4,000 ordinary events of ~2 KiB). */
+  constructor(maxObjects = 10_000, maxBytes = 8 * 1024 * 1024) {
+    this.#previous = new LRUCache({ max: maxObjects, maxSize: maxBytes, sizeCalculation: (raw) => Math.max(1, heldBytes(raw)) });
   }
 
   readonly format = (record: EventRecord): string => {

@@ -11,6 +11,9 @@ export interface StdoutSinkOptions {
   stream?: Writable;
 }
 
+/** Characters of output handed to the stream in one write, at most (plus one line). */
+const WRITE_PIECE_LENGTH = 1024 * 1024;
+
 /** Writes one JSON object per record; acknowledges once the stream accepted the bytes. */
 export class StdoutSink implements Sink {
   readonly name: string;
@@ -27,6 +30,14 @@ export class StdoutSink implements Sink {
 
   export(records: readonly EventRecord[]): Promise<ExportOutcome> {
     let text = '';
+    const writes: Array<Promise<Error | null | undefined>> = [];
+    // Written in pieces: a batch of records with long messages (1,000 × 32 KiB) is no longer one
+    // string of tens of MB on the heap, and then its flattened copy, until the stream takes it.
+    const flush = () => {
+      const piece = text;
+      text = '';
+      writes.push(new Promise((resolve) => this.#stream.write(piece, resolve)));
+    };
     const rejected: EventRecord[] = [];
     let formatError: Error | undefined;
     for (const record of records) {
@@ -38,14 +49,15 @@ export class StdoutSink implements Sink {
         rejected.push(record);
         formatError = error instanceof Error ? error : new Error(String(error));
       }
+      if (text.length >= WRITE_PIECE_LENGTH) flush();
     }
+    if (text !== '') flush();
     const done: ExportOutcome =
       formatError === undefined ? { ok: true } : { ok: true, rejected: { records: rejected, error: formatError } };
-    if (text === '') return Promise.resolve(done);
-    return new Promise((resolve) => {
-      this.#stream.write(text, (error) => {
-        resolve(error ? { ok: false, error: new ExportError('E_EXPORT_WRITE', error.message, { cause: error }) } : done);
-      });
+    if (writes.length === 0) return Promise.resolve(done);
+    return Promise.all(writes).then((errors) => {
+      const error = errors.find((e) => e);
+      return error ? { ok: false, error: new ExportError('E_EXPORT_WRITE', error.message, { cause: error }) } : done;
     });
   }
 

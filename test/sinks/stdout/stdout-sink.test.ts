@@ -3,6 +3,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { mapEvent } from '../../../src/model/map-event.ts';
 import { normalizeEvent } from '../../../src/model/normalize.ts';
+import { ClassicFormatter } from '../../../src/sinks/stdout/json-line.ts';
 import { StdoutSink } from '../../../src/sinks/stdout/stdout-sink.ts';
 import { podEvent } from '../../support/harness.ts';
 
@@ -27,5 +28,30 @@ describe('stdout sink', () => {
     const outcome = await new StdoutSink({ name: 'out', format: 'json', stream: broken }).export(records(1));
     assert.equal(outcome.ok === false && outcome.error.code, 'E_EXPORT_WRITE');
     assert.equal(outcome.ok === false && outcome.error.retryable, true);
+  });
+
+  it('classic: remembers previous Event objects up to a byte bound, not only a count (large objects are forgotten first)', () => {
+    const formatter = new ClassicFormatter(10_000, 200_000);
+    const version = (name: string, count: number, message: string) => {
+      const raw = podEvent({ metadata: { name, namespace: 'default', uid: `uid-${name}` }, count, message });
+      const record = mapEvent(normalizeEvent(raw), count === 1 ? 'ADDED' : 'UPDATED');
+      record.raw = raw;
+      return JSON.parse(formatter.format(record)) as { old_event?: { count: number } };
+    };
+    // Ten objects of ~30 KB: the byte bound holds about six of them.
+    for (let i = 0; i < 10; i++) version(`big-${i}`, 1, 'b'.repeat(30_000));
+    assert.equal(version('big-0', 2, 'b').old_event, undefined, 'the oldest large object is forgotten');
+    assert.equal(version('big-9', 2, 'b').old_event?.count, 1, 'the newest is remembered');
+  });
+
+  it('writes a batch of long records in pieces of about 1 MiB, every line whole and in order', async () => {
+    const pieces: string[] = [];
+    const out = new Writable({ write: (chunk: Buffer, _encoding, callback) => (pieces.push(chunk.toString()), callback()) });
+    const batch = Array.from({ length: 100 }, (_, i) => mapEvent(normalizeEvent(podEvent({ message: `${i} ${'b'.repeat(32_768)}` })), 'ADDED'));
+    assert.deepEqual(await new StdoutSink({ name: 'out', format: 'json', stream: out }).export(batch), { ok: true });
+    assert.ok(pieces.length > 1, `${pieces.length} write(s)`);
+    for (const piece of pieces) assert.ok(piece.length <= 1024 * 1024 + 40_000 && piece.endsWith('\n'));
+    const bodies = pieces.join('').trim().split('\n').map((line) => (JSON.parse(line) as { body: string }).body);
+    assert.deepEqual(bodies.map((b) => Number(b.split(' ')[0])), Array.from({ length: 100 }, (_, i) => i));
   });
 });

@@ -55,6 +55,18 @@ app.kubernetes.io/part-of: eventrouter
 {{- if or .Values.config.leaderElection.enabled (eq .Values.config.checkpoint.store "configmap") }}true{{ end }}
 {{- end }}
 
+{{/*
+The leader Lease and the checkpoint ConfigMap: named after the release unless set, so that two
+releases in one namespace neither share a Lease (one would stand by forever) nor overwrite each
+other's checkpoint. The release "eventrouter" gets the kustomize base's names.
+*/}}
+{{- define "eventrouter.leaseName" -}}
+{{- .Values.config.leaderElection.leaseName | default (include "eventrouter.fullname" .) }}
+{{- end }}
+{{- define "eventrouter.checkpointConfigMap" -}}
+{{- .Values.config.checkpoint.configMapName | default (printf "%s-checkpoint" (include "eventrouter.fullname" .)) }}
+{{- end }}
+
 {{/* The router's listen address, from service.port (the one source of the port). */}}
 {{- define "eventrouter.listen" -}}
 {{- printf "0.0.0.0:%d" (int .Values.service.port) }}
@@ -63,7 +75,8 @@ app.kubernetes.io/part-of: eventrouter
 {{/*
 The configuration rendered into config.yaml: values.config with server.listen derived from
 service.port, so the port the router listens on, the container port, the probes and the
-Service cannot disagree. A config.server.listen that says otherwise is refused.
+Service cannot disagree (a config.server.listen that says otherwise is refused), and the Lease
+and checkpoint names the Role grants (eventrouter.leaseName, eventrouter.checkpointConfigMap).
 */}}
 {{- define "eventrouter.config" -}}
 {{- $config := deepCopy .Values.config }}
@@ -73,6 +86,8 @@ Service cannot disagree. A config.server.listen that says otherwise is refused.
 {{- fail (printf "config.server.listen %q disagrees with service.port %v: leave config.server.listen unset, the chart derives it (%s) from service.port" (toString $server.listen) .Values.service.port $listen) }}
 {{- end }}
 {{- $_ := set $config "server" (merge (dict "listen" $listen) $server) }}
+{{- $_ = set $config.leaderElection "leaseName" (include "eventrouter.leaseName" .) }}
+{{- $_ = set $config.checkpoint "configMapName" (include "eventrouter.checkpointConfigMap" .) }}
 {{- toYaml $config }}
 {{- end }}
 
@@ -101,6 +116,9 @@ deployment.yaml, so `helm template` / `helm install` stop before anything is app
 {{- end }}
 {{- if and .Values.persistence.enabled (ne $store "file") }}
 {{- fail (printf "persistence.enabled is for config.checkpoint.store: file; store is %q, so the volume would be unused" $store) }}
+{{- end }}
+{{- if and .Values.serviceMonitor.enabled (hasKey ($config.server | default dict) "metricsListen") }}
+{{- fail (printf "serviceMonitor.enabled scrapes /metrics on service.port, but config.server.metricsListen %q moves /metrics off it: unset one of them" (toString $config.server.metricsListen)) }}
 {{- end }}
 {{- if .Values.rbac.create }}
 {{- range $key, $ns := dict "config.leaderElection.leaseNamespace" $config.leaderElection.leaseNamespace "config.checkpoint.namespace" $config.checkpoint.namespace }}
