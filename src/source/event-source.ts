@@ -14,6 +14,7 @@ import { NdjsonLineReader } from './ndjson-line-reader.ts';
 import { compareResourceVersions, isNewerThan } from './resource-version.ts';
 import type { Deliver, Source } from './source.ts';
 import type { SourceItem } from './source-item.ts';
+import { isResourceVersionInvalid } from './invalid-resource-version.ts';
 import { isResourceVersionTooLarge } from './too-large.ts';
 import { WatchFrameMapper } from './watch-frame-mapper.ts';
 import { Watchdog } from './watchdog.ts';
@@ -113,11 +114,14 @@ export class EventSource extends LoopComponent implements Source {
     let firstStart = this.#resourceVersion === undefined;
     // The cursor is in this cluster's future (etcd restored from a backup, a checkpoint from a
     // rebuilt cluster): a watch from it waits in silence for a revision that may never come.
-    const startOver = (reason: 'too-large' | 'ahead-of-cluster', detail: Record<string, unknown>): void => {
+    // Or it is no resourceVersion at all: every watch from it is refused.
+    const startOver = (reason: 'too-large' | 'ahead-of-cluster' | 'invalid', detail: Record<string, unknown>): void => {
       this.#o.metrics.checkpointDiscarded.inc({ reason });
       this.#log.error(
         { resourceVersion: this.#resourceVersion, ...detail },
-        'the API server has not reached the watch resourceVersion (etcd restored from a backup?); discarding it and re-listing under source.backfill',
+        reason === 'invalid'
+          ? 'the API server refuses the watch resourceVersion as invalid; discarding it and re-listing under source.backfill'
+          : 'the API server has not reached the watch resourceVersion (etcd restored from a backup?); discarding it and re-listing under source.backfill',
       );
       this.#resourceVersion = undefined;
       this.#resumeList = undefined;
@@ -167,6 +171,11 @@ export class EventSource extends LoopComponent implements Source {
         }
         if (isResourceVersionTooLarge(error) && this.#resourceVersion !== undefined) {
           startOver('too-large', { err: errorSummary(error) });
+          await sleep(backoff.next(), signal);
+          continue;
+        }
+        if (isResourceVersionInvalid(error) && this.#resourceVersion !== undefined) {
+          startOver('invalid', { err: errorSummary(error) });
           await sleep(backoff.next(), signal);
           continue;
         }

@@ -36,7 +36,7 @@ export const SCRAPE_MAX_BYTES = 8 * 1024 * 1024;
 export const RECORD_OUTCOMES = ['exported', 'filtered', 'throttled', 'failed', 'dropped', 'too_large'] as const;
 
 /** Reasons of `eventrouter_checkpoint_discarded_total`, at 0 until counted. */
-const DISCARD_REASONS = ['other-cluster', 'ahead-of-cluster', 'too-large', 'other-api'] as const;
+const DISCARD_REASONS = ['other-cluster', 'ahead-of-cluster', 'too-large', 'other-api', 'invalid'] as const;
 
 /** Data points serialized at a time: a family of thousands of series is never one string. */
 const POINTS_PER_CHUNK = 500;
@@ -249,7 +249,7 @@ export class Metrics {
     });
     this.checkpointDiscarded = this.#counter({
       name: 'eventrouter_checkpoint_discarded_total',
-      help: 'Checkpoints (or a scope\'s cursor) thrown away, by reason: other-cluster, ahead-of-cluster, too-large (the API server refused the resourceVersion as in its future), other-api.',
+      help: 'Checkpoints (or a scope\'s cursor) thrown away, by reason: other-cluster, ahead-of-cluster, too-large (the API server refused the resourceVersion as in its future), other-api, invalid (refused as no resourceVersion at all).',
       labelNames: ['reason'],
     });
     for (const reason of DISCARD_REASONS) this.checkpointDiscarded.declare({ reason });
