@@ -138,11 +138,16 @@ export class EventSource extends LoopComponent implements Source {
           needList = false;
           firstStart = false;
         }
-        const received = await this.#watch(signal);
-        if (received > 0) backoff.reset();
+        const cursorBefore = this.#resourceVersion;
+        await this.#watch(signal);
+        // Progress is a cursor that moved. Frames that were all malformed, or a bookmark where the
+        // cursor already was, are none: a server that answers every watch with one such line and
+        // closes it made ~10,000 reconnects a second when any frame counted.
+        const progressed = this.#resourceVersion !== cursorBefore;
+        if (progressed) backoff.reset();
         if (this.#watchItems > 0) expiredInARow = 0;
         if (!signal.aborted) this.#o.metrics.watchRestarts.inc({ cause: 'closed' });
-        if (received === 0 && !signal.aborted) {
+        if (!progressed && !signal.aborted) {
           const current = await this.#clusterBehindCursor(signal);
           if (current !== undefined) {
             startOver('ahead-of-cluster', { currentResourceVersion: current });
