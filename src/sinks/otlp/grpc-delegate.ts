@@ -2,6 +2,8 @@ import { getSharedConfigurationDefaults, type IOtlpExportDelegate } from '@opent
 import { createEmptyMetadata, createInsecureCredentials, createOtlpGrpcExportDelegate, createSslCredentials } from '@opentelemetry/otlp-grpc-exporter-base';
 import { LogsExporterMetricsHelper, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { ExportResultCode } from '@opentelemetry/core';
+import { ExportError } from '../export-error.ts';
 import type { OtlpSettings } from './otlp-settings.ts';
 import type { PartialSuccess } from './partial-success.ts';
 
@@ -17,7 +19,7 @@ export function grpcLogsDelegate(settings: OtlpSettings, userAgent: string, part
   for (const [key, value] of Object.entries(settings.headers)) metadata.set(key, value);
   const { ca, key, cert } = settings.tls;
   const credentials = settings.insecure ? createInsecureCredentials() : createSslCredentials(ca, key, cert);
-  return createOtlpGrpcExportDelegate(
+  const delegate = createOtlpGrpcExportDelegate(
     {
       ...getSharedConfigurationDefaults(),
       timeoutMillis: settings.timeoutMs,
@@ -34,6 +36,39 @@ export function grpcLogsDelegate(settings: OtlpSettings, userAgent: string, part
     'LogsExportService',
     '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
   );
+  return {
+    export: (records, done) =>
+      delegate.export(records, (result) => {
+        const answerTooLarge = result.code === ExportResultCode.SUCCESS ? undefined : oversizedAnswer(result.error, records);
+        done(answerTooLarge === undefined ? result : { code: result.code, error: answerTooLarge });
+      }),
+    forceFlush: () => delegate.forceFlush(),
+    shutdown: () => delegate.shutdown(),
+    setMetrics: (metrics) => delegate.setMetrics(metrics),
+  };
+}
+
+const GRPC_RESOURCE_EXHAUSTED = 8;
+const LARGER_THAN_MAX = /larger than max \((\d+) vs\.? (\d+)\)/i;
+
+/**
+ * The error for a RESOURCE_EXHAUSTED "larger than max (N vs LIMIT)" that cannot be about the
+ * request, or undefined. grpc-js words its own refusal of an answer over the client's 4 MiB
+ * receive limit exactly as a receiver words its refusal of a request over its limit, and the
+ * latter makes the retry sender halve the batch down to single records and drop each as too
+ * large: a receiver (or proxy) with an oversized answer made every record count as too large
+ * and be dropped. A request no larger than LIMIT, even uncompressed, was not what was refused.
+ */
+function oversizedAnswer(error: Error | undefined, records: ReadableLogRecord[]): ExportError | undefined {
+  if (error === undefined || (error as { code?: unknown }).code !== GRPC_RESOURCE_EXHAUSTED) return undefined;
+  const limit = LARGER_THAN_MAX.exec(error.message)?.[2];
+  if (limit === undefined) return undefined;
+  const requestBytes = ProtobufLogsSerializer.serializeRequest(records)?.byteLength ?? 0;
+  if (requestBytes > Number(limit)) return undefined;
+  return new ExportError('E_EXPORT_STATUS', `the receiver's answer is over the client's receive limit (the request was ${requestBytes} bytes): ${error.message}`, {
+    status: GRPC_RESOURCE_EXHAUSTED,
+    cause: error,
+  });
 }
 
 /** grpc-js dials `host:port`; a path would be ignored, as the SDK does. */
