@@ -28,6 +28,10 @@ E2E_VICTORIALOGS_VERSION=v1.52.2
 E2E_HELM_VERSION=v4.3.2               # helm.sh/helm/v4/cmd/helm
 E2E_ACTIONLINT_VERSION=v1.7.12        # github.com/rhysd/actionlint/cmd/actionlint
 
+# Prometheus' promtool (`promtool test rules`): evaluates the shipped alerting rules over the
+# metrics the alert tests scrape. Module versions v0.3xx.y are Prometheus 3.xx.y.
+E2E_PROMTOOL_VERSION=v0.316.0          # github.com/prometheus/prometheus/cmd/promtool
+
 # Go toolchain used to build them (the local one; go.mod files need go >= 1.26.0).
 E2E_GOTOOLCHAIN=${E2E_GOTOOLCHAIN:-local}
 
@@ -50,3 +54,5 @@ E2E_HELM_DIR=$E2E_CACHE/helm-$E2E_HELM_VERSION
 E2E_HELM_BIN=$E2E_HELM_DIR/bin/helm
 E2E_ACTIONLINT_DIR=$E2E_CACHE/actionlint-$E2E_ACTIONLINT_VERSION
 E2E_ACTIONLINT_BIN=$E2E_ACTIONLINT_DIR/bin/actionlint
+E2E_PROMTOOL_DIR=$E2E_CACHE/promtool-$E2E_PROMTOOL_VERSION
+E2E_PROMTOOL_BIN=$E2E_PROMTOOL_DIR/bin/promtool

@@ -93,6 +93,10 @@ export function valuesSchema(): Record<string, unknown> {
         scrapeTimeout: { type: 'string' },
         labels: stringMap,
       }),
+      prometheusRule: object({
+        enabled: { type: 'boolean' },
+        labels: stringMap,
+      }),
     }),
   };
 }

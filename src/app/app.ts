@@ -10,9 +10,12 @@ import type { KubeClient } from '../kube/kube-client.ts';
 import { LeaderTerms } from '../leader/leader-terms.ts';
 import { type LeaseElector, createLeaseElector } from '../leader/lease-elector.ts';
 import { Router } from '../router/router.ts';
+import { deliveryReport, sinkDetails } from '../server/delivery-report.ts';
+import { EventLoopMonitor, type EventLoopMonitorOptions } from '../server/event-loop-monitor.ts';
 import { type HealthStatus, type HttpServer, createHttpServer } from '../server/http-server.ts';
 import { createSinks } from '../sinks/sink-factory.ts';
 import type { Sink } from '../sinks/sink.ts';
+import { formatDuration } from '../util/duration.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import type { OtlpMetricsExport } from '../telemetry/otlp-metrics-export.ts';
@@ -36,6 +39,8 @@ export interface AppOptions {
   stdout?: Writable;
   /** Start the /metrics, /healthz, /readyz server (default: when config.server.listen is set; false: never). */
   serve?: boolean;
+  /** The event-loop hang detector's bounds (tests shorten them). */
+  eventLoop?: EventLoopMonitorOptions;
 }
 
 /**
@@ -62,6 +67,7 @@ export class App {
   #elector: LeaseElector | undefined;
   #terms: LeaderTerms<Router> | undefined;
   #selfMetrics: OtlpMetricsExport | undefined;
+  readonly #eventLoop: EventLoopMonitor;
 
   constructor(options: AppOptions) {
     this.#o = options;
@@ -72,6 +78,19 @@ export class App {
     this.#checkpointStore = options.checkpointStore ?? createCheckpointStore(config.checkpoint, client, options.env ?? process.env);
     this.#enricher = options.enricher ?? createOwnerEnricher(config.enrich, { client, metrics: this.metrics, logger });
     this.#server = options.serve === false ? undefined : createHttpServer(config.server, { metrics: this.metrics, health: () => this.health() });
+    this.#eventLoop = new EventLoopMonitor(options.eventLoop);
+    // Read at every collection: a quiet cluster still sees current delivery and leadership gauges.
+    this.metrics.health.sinks = () => {
+      const router = this.#leadingRouter();
+      return router === undefined ? [] : deliveryReport(router.sinkHealth(), config.server.deliveryStallThreshold);
+    };
+    this.metrics.health.leaderlessSeconds = () => (this.#elector?.leaderlessMs() ?? 0) / 1000;
+  }
+
+  /** The router of this replica's current term, or of the term that is draining; undefined on standby. */
+  #leadingRouter(): Router | undefined {
+    if (this.#terms) return this.#terms.current ?? this.#terms.draining;
+    return this.#router;
   }
 
   /** The bound address of /metrics, /healthz, /readyz once started. */
@@ -113,23 +132,63 @@ export class App {
     });
   }
 
+  /**
+   * What the probes report. Liveness is "this process can make progress": the event loop runs
+   * and, when leading, every watch loop moves (reads, reconnects, backs off, or waits for room in
+   * the pipeline). It never depends on the cluster being quiet or on a sink being up: a restart
+   * fixes neither. Readiness: leading and synced with a checkpoint that can be written, or a
+   * standby that sees a leader. A stalled sink makes `/readyz` say `degraded` and name it, and
+   * stays 200: the receiver is down for every replica alike, and no pod change fixes it.
+   */
   health(): HealthStatus {
-    const leading = this.isLeader;
-    const router = this.#terms ? this.#terms.current : this.#router;
+    const now = Date.now();
+    const problems: string[] = [];
+    const loopStalledMs = this.#eventLoop.stalledMs;
+    const eventLoop = { lagMs: Math.round(this.#eventLoop.lastLagMs), stalledSeconds: Math.round(loopStalledMs / 1000) };
+    const loopAlive = this.#eventLoop.responsive;
+    if (!loopAlive) problems.push(`the event loop has not run on time for ${eventLoop.stalledSeconds}s`);
     const draining = this.#terms?.draining;
     if (draining !== undefined) {
       // A term that ended still exports what it holds, and its checkpoint write is still to come.
-      return { alive: true, ready: true, details: { role: 'draining', checkpoint: draining.checkpointStatus } };
+      return { alive: loopAlive, ready: true, problems, details: { role: 'draining', checkpoint: draining.checkpointStatus, sinks: this.#sinkDetails(draining, problems, now), eventLoop } };
     }
-    if (!leading || router === undefined) {
-      return { alive: true, ready: true, details: { role: 'standby', holder: this.#elector?.holder ?? null } };
+    const router = this.#terms ? this.#terms.current : this.#router;
+    if (!this.isLeader || router === undefined) {
+      const elector = this.#elector;
+      const leaderlessMs = elector?.leaderlessMs(now) ?? 0;
+      const leaderless = elector !== undefined && leaderlessMs > this.config.leaderElection.leaseDuration;
+      if (leaderless) problems.push(`no replica has held the lease for ${Math.round(leaderlessMs / 1000)}s${elector.lastError ? `: ${elector.lastError}` : ''}`);
+      const leader = { holder: elector?.holder ?? null, leaderlessSeconds: Math.round(leaderlessMs / 1000), lastError: elector?.lastError ?? null };
+      // A standby that sees no leader cannot do its part (take over): not ready, so that
+      // `kubectl get pods` shows it. Restarting would not help, so liveness stays.
+      return { alive: loopAlive, ready: !leaderless, problems, details: { role: 'standby', holder: leader.holder, leader, eventLoop } };
     }
-    const idleMs = router.maxIdleMs;
-    // The watchdog reconnects after inactivityTimeout; far longer without data means it is stuck.
-    const alive = idleMs < this.config.source.inactivityTimeout * 2 + 60_000;
-    const ready = router.synced;
+    const stalledMs = router.maxStalledMs;
+    const watches = router.watchStatus();
+    for (const w of watches.filter((w) => w.stalledSeconds > 0)) problems.push(`the watch loop of scope ${w.scope} is stuck (${w.state}) for ${w.stalledSeconds}s past its bound`);
+    const synced = router.synced;
     const checkpoint = router.checkpointStatus;
-    return { alive, ready, details: { role: 'leader', synced: ready, watchIdleSeconds: Math.round(idleMs / 1000), checkpoint } };
+    if (!checkpoint.ok) problems.push(`the checkpoint cannot be ${checkpoint.phase === 'loading' ? 'read' : 'written'}: ${checkpoint.error ?? 'unknown error'}`);
+    const sinks = this.#sinkDetails(router, problems, now);
+    return {
+      alive: loopAlive && stalledMs === 0,
+      // A checkpoint that cannot be written is this pod's own problem (its volume, its
+      // permissions): while it lasts a crash re-sends everything since the last write.
+      ready: synced && checkpoint.ok,
+      problems,
+      details: { role: 'leader', synced, watchIdleSeconds: Math.round(router.maxIdleMs / 1000), watches, sinks, checkpoint, eventLoop },
+    };
+  }
+
+  #sinkDetails(router: Router, problems: string[], now: number): Array<Record<string, unknown>> {
+    const threshold = this.config.server.deliveryStallThreshold;
+    const reports = deliveryReport(router.sinkHealth(), threshold, now);
+    for (const r of reports.filter((r) => r.stalled)) {
+      problems.push(
+        `sink ${r.sink} has delivered nothing for more than ${formatDuration(threshold)} while records wait (oldest ${Math.round(r.oldestQueuedAgeSeconds)}s, ${r.consecutiveFailures} failed attempts in a row)`,
+      );
+    }
+    return reports.map(sinkDetails);
   }
 
   /** Starts every component; when one cannot start, what did start is stopped again and the error propagates. */
@@ -155,7 +214,7 @@ export class App {
         ...(this.#o.env ? { env: this.#o.env } : {}),
       });
     }
-    await startAll([this.#server, this.#enricher].filter((c) => c !== undefined));
+    await startAll([this.#eventLoop, this.#server, this.#enricher].filter((c) => c !== undefined));
     if (this.#server) this.#logger.info({ address: this.serverAddress, metrics: this.#server.metricsAddress ?? 'off' }, 'serving /healthz, /readyz and /metrics');
     this.#clusterUid = await lookupClusterUid(this.#o.client, this.#logger);
     const terms = new LeaderTerms({ begin: () => this.#newRouter(), onLeading: (leading) => this.metrics.leader.set(leading ? 1 : 0) });
@@ -188,7 +247,7 @@ export class App {
     } else if (this.#router) {
       drained = (await this.#router.stop(deadlineMs)).drained;
     }
-    await shutdownAll([this.#elector, this.#enricher, this.#server].filter((c) => c !== undefined));
+    await shutdownAll([this.#elector, this.#enricher, this.#server, this.#eventLoop].filter((c) => c !== undefined));
     await this.#selfMetrics?.shutdown().catch((error: Error) => this.#logger.warn({ err: error.message }, 'could not flush the router\'s own metrics'));
     return { drained };
   }

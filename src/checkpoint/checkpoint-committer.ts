@@ -17,7 +17,12 @@ export interface CheckpointCommitterOptions {
   /** Pause after a failed write, doubling (jittered) up to the maximum while writes keep failing. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** A save that has not returned by then counts as failed (a hung filesystem or API call); default 15 s. */
+  saveTimeoutMs?: number;
 }
+
+/** Default deadline of one checkpoint save. */
+export const SAVE_TIMEOUT_MS = 15_000;
 
 /**
  * Owns the durable cursor: one {@link AckTracker} per watched scope, the store, and the one
@@ -39,11 +44,24 @@ export class CheckpointCommitter {
   #lastWriteAt = 0;
   #stopped = false;
   readonly #guard: WriteGuard;
+  /** A save that passed its deadline and has not returned: no other save starts until it does. */
+  #hung: Promise<void> | undefined;
+  readonly #lagSource = (): number => this.lagSeconds();
 
   constructor(options: CheckpointCommitterOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'checkpoint' });
     this.#guard = new WriteGuard({ minBackoffMs: options.minBackoffMs, maxBackoffMs: options.maxBackoffMs, logger: this.#log, metrics: options.metrics });
+    // Read at every collection, not only after a delivery: in a quiet cluster a record stuck
+    // behind a down sink must still show a growing lag.
+    options.metrics.checkpointLagSource = this.#lagSource;
+  }
+
+  /** Age of the oldest record received but not yet acknowledged by every sink (0 when none waits). */
+  lagSeconds(now = Date.now()): number {
+    let oldest = now;
+    for (const tracker of this.#trackers.values()) oldest = Math.min(oldest, tracker.oldestPendingAt ?? now);
+    return (now - oldest) / 1000;
   }
 
   /** How writing goes, for `/readyz`. */
@@ -88,10 +106,7 @@ export class CheckpointCommitter {
 
   /** Updates the lag metrics of a scope after a delivery; `received` is the source's cursor. */
   observe(scope: string, received: string | undefined): void {
-    const now = Date.now();
-    let oldest = now;
-    for (const tracker of this.#trackers.values()) oldest = Math.min(oldest, tracker.oldestPendingAt ?? now);
-    this.#o.metrics.checkpointLagSeconds.set((now - oldest) / 1000);
+    this.#o.metrics.checkpointLagSeconds.set(this.lagSeconds());
     const committed = this.#trackers.get(scope)?.committed;
     if (received !== undefined && committed !== undefined && /^\d+$/.test(received) && /^\d+$/.test(committed)) {
       this.#o.metrics.checkpointLagResourceVersions.set({ scope: scope || '*' }, Number(received) - Number(committed));
@@ -133,6 +148,10 @@ export class CheckpointCommitter {
     await this.flush();
     this.#stopped = true;
     clearTimeout(this.#timer);
+    if (this.#o.metrics.checkpointLagSource === this.#lagSource) {
+      this.#o.metrics.checkpointLagSource = undefined;
+      this.#o.metrics.checkpointLagSeconds.set(0);
+    }
   }
 
   /** The one trigger: a tracker's cursor (or list progress) moved. */
@@ -158,8 +177,32 @@ export class CheckpointCommitter {
     if (next === this.#saved) return;
     if (!this.#guard.due) return this.#retryLater();
     this.#lastWriteAt = Date.now();
+    if (this.#hung !== undefined) {
+      // Another save on a hung filesystem would only pile up blocked threads of the libuv pool
+      // (four, shared with DNS lookups): wait for the hung one to return first.
+      this.#guard.failed(new Error(`an earlier checkpoint save has not returned after ${this.#saveTimeoutMs} ms (hung filesystem or API call?); no new save until it does`), 'timeout');
+      return this.#retryLater();
+    }
+    const timeoutMs = this.#saveTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.#o.store.save(checkpoint);
+      const save = this.#o.store.save(checkpoint);
+      const deadline = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      if ((await Promise.race([save, deadline])) === 'timeout') {
+        // The sinks waiting on this write (settled()) go on: the cursor is written again later.
+        const hung = save.then(
+          () => undefined,
+          () => undefined,
+        );
+        this.#hung = hung;
+        void hung.then(() => {
+          if (this.#hung === hung) this.#hung = undefined;
+        });
+        this.#guard.failed(new Error(`checkpoint save did not return within ${timeoutMs} ms (hung filesystem or API call?)`), 'timeout');
+        return this.#retryLater();
+      }
       this.#saved = next;
       this.#guard.succeeded();
       for (const [scope, rv] of Object.entries(checkpoint.scopes)) {
@@ -168,7 +211,13 @@ export class CheckpointCommitter {
     } catch (error) {
       this.#guard.failed(error);
       this.#retryLater();
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  get #saveTimeoutMs(): number {
+    return this.#o.saveTimeoutMs ?? SAVE_TIMEOUT_MS;
   }
 
   /** After a failed write: written again once the backoff ends (or at shutdown), not on every move meanwhile. */

@@ -40,6 +40,8 @@ export class WriteGuard {
     this.#backoff = new Backoff(options.minBackoffMs ?? 1000, options.maxBackoffMs ?? 30_000);
     this.#now = options.now ?? Date.now;
     this.#metrics?.checkpointHealthy.set(1);
+    // Every outcome exists from the start, so that an increase() alert fires on the first one.
+    for (const outcome of ['ok', 'error', 'timeout'] as const) this.#metrics?.checkpointWrites.declare({ outcome });
   }
 
   /** False while the backoff after a failed write runs: skip this write, a later one carries the cursor. */
@@ -82,10 +84,11 @@ export class WriteGuard {
     this.#seen.clear();
   }
 
-  failed(error: unknown): void {
+  /** A write failed; `timeout`: it did not return within its deadline (counted apart). */
+  failed(error: unknown, outcome: 'error' | 'timeout' = 'error'): void {
     const message = error instanceof Error ? error.message : String(error);
     const now = this.#now();
-    this.#metrics?.checkpointWrites.inc({ outcome: 'error' });
+    this.#metrics?.checkpointWrites.inc({ outcome });
     this.#metrics?.checkpointHealthy.set(0);
     this.#failures += 1;
     this.#failingSince ??= now;

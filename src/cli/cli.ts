@@ -126,7 +126,7 @@ async function demo(config: Config, configured: boolean, logger: Logger, duratio
   simulator.setup();
   const live = new LiveViewSink();
   const exportToOtlp = configured || hasOtlpEnv(process.env);
-  const demoConfig: Config = { ...config, checkpoint: { ...config.checkpoint, store: 'none' }, server: { listen: configured ? config.server.listen : '' } };
+  const demoConfig: Config = { ...config, checkpoint: { ...config.checkpoint, store: 'none' }, server: { ...config.server, listen: configured ? config.server.listen : '' } };
   // An example config's sinks point at local Collectors; where none listens, a stand-in does.
   const receivers = new LocalOtlpReceivers();
   if (exportToOtlp) await receivers.start(config.sinks ?? []);

@@ -184,6 +184,8 @@ export const configSchema = z
         namespace: z.string().default(''),
         /** Least time between two checkpoint writes; unset: 0 (after every acknowledged batch) for file, 1s for configmap (below). */
         interval: durationText().transform(toMs).optional(),
+        /** Deadline of one save; a save that has not returned by then counts as failed (hung filesystem or API call). */
+        timeout: duration('15s'),
       })
       .strict()
       .prefault({})
@@ -239,6 +241,8 @@ export const configSchema = z
           .string()
           .default('0.0.0.0:8080')
           .refine((v) => v === '' || parseListen(v) !== undefined, { error: (issue) => `"${String(issue.input)}": ${LISTEN_HINT}` }),
+        /** A sink with records waiting that has delivered nothing for this long is named stalled on /readyz and in eventrouter_sink_stalled. */
+        deliveryStallThreshold: duration('5m'),
         /** Unset: /metrics on `listen`; host:port: there only; "": not served. */
         metricsListen: z
           .string()

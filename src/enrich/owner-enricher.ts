@@ -54,7 +54,7 @@ type Lookup = ObjectInfo | Missing;
 /** The enrichment of one involved object: attribute pairs flattened `[k0, v0, k1, v1, ...]`. */
 interface Resolved {
   attrs: string[];
-  /** What `promise` resolves with, here so that the cache's size counts it. */
+  /** The metadata of the chain (what `service.*` is derived from); here also so that the cache's size counts it. */
   metadata: WorkloadMetadata | undefined;
   /** The same value, settled once, so that a cache hit allocates no promise. */
   promise: Promise<WorkloadMetadata | undefined>;
@@ -101,6 +101,8 @@ const SERVICE_LABELS: ReadonlySet<string> = new Set(['app.kubernetes.io/instance
 const SERVICE_ANNOTATION_PREFIX = 'resource.opentelemetry.io/';
 
 const NONE: Promise<WorkloadMetadata | undefined> = Promise.resolve(undefined);
+/** What {@link OwnerEnricher.enrichCached} answers for an object it never looks up. */
+const NOTHING_KNOWN = { metadata: undefined } as const;
 
 /** The string entries of `value` whose key `keep` accepts: what enrichment reads, not the whole map. */
 function stringMap(value: unknown, keep: (key: string) => boolean): Record<string, string> | undefined {
@@ -273,6 +275,18 @@ export class OwnerEnricher implements Enricher {
   /** Objects and chains currently cached (for tests and diagnostics). */
   get cacheSizes(): { objects: number; resolved: number } {
     return { objects: this.#objects.size, resolved: this.#resolved.size };
+  }
+
+  /** {@link Enricher.enrichCached}: a cache hit (or nothing to look up) at once, with no promise. */
+  enrichCached(record: EventRecord): { readonly metadata: WorkloadMetadata | undefined } | undefined {
+    const ref = record.event.regarding;
+    const info = kindFor(ref.kind, ref.apiVersion);
+    if (info === undefined || ref.name === undefined || !isAttributable(record.event)) return NOTHING_KNOWN;
+    if (!isObjectName(record.event.namespace, ref.name) || (ref.uid !== undefined && ref.uid.length > MAX_UID_LENGTH)) return NOTHING_KNOWN;
+    const hit = this.#resolved.get(`${record.event.namespace}/${ref.uid ?? `${ref.kind}/${ref.name}`}`);
+    if (hit === undefined) return undefined;
+    apply(record.resource, hit.attrs);
+    return hit;
   }
 
   enrich(record: EventRecord): Promise<WorkloadMetadata | undefined> {

@@ -85,6 +85,13 @@ export class LeaseElector extends LoopComponent {
   #observedDurationMs = 0;
   /** Leadership callbacks, in order, off the renew loop. */
   #callbacks: Promise<void> = Promise.resolve();
+  /** Local time when campaigning began (undefined before). */
+  #campaignSince: number | undefined;
+  /** Local time until which a leader (this one or another) is known to hold a valid lease. */
+  #leaderUntil = 0;
+  /** The last error of an acquire/renew attempt, while attempts fail. */
+  #lastError: string | undefined;
+  #reportedLeaderless = false;
 
   constructor(options: LeaseElectorOptions) {
     super();
@@ -108,6 +115,22 @@ export class LeaseElector extends LoopComponent {
   /** The identity that holds the lease, as last observed. */
   get holder(): string | undefined {
     return this.#observedHolder;
+  }
+
+  /**
+   * How long no valid leader has been known to this replica, by its clock: neither it nor
+   * another candidate held an unexpired lease (0 while one does). A normal failover keeps this
+   * near one retry period; a Lease that every replica is forbidden to read or write grows it
+   * without bound.
+   */
+  leaderlessMs(now = this.#now()): number {
+    if (this.#campaignSince === undefined) return 0;
+    return Math.max(0, now - Math.max(this.#leaderUntil, this.#campaignSince));
+  }
+
+  /** The last acquire/renew error, while attempts fail. */
+  get lastError(): string | undefined {
+    return this.#lastError;
   }
 
   #path(name?: string): string {
@@ -203,6 +226,7 @@ export class LeaseElector extends LoopComponent {
   protected async loop(signal: AbortSignal): Promise<void> {
     const retry = this.#o.retryPeriodMs;
     const renewDeadline = this.#renewDeadlineMs;
+    this.#campaignSince ??= this.#now();
     while (!signal.aborted) {
       const attemptAt = this.#now();
       // A leader's attempt may not outlast its renew deadline; a standby's has the same bound.
@@ -211,12 +235,17 @@ export class LeaseElector extends LoopComponent {
       if (budget > 0) {
         try {
           held = await this.tryAcquireOrRenew(attemptAt, budget);
+          this.#lastError = undefined;
         } catch (error) {
           const conflict = error instanceof ApiError && error.status === 409;
-          if (!conflict) this.#log.warn({ err: (error as Error).message }, 'lease acquire/renew failed');
+          if (!conflict) {
+            this.#lastError = (error as Error).message;
+            this.#log.warn({ err: this.#lastError }, 'lease acquire/renew failed');
+          }
         }
       }
       const now = this.#now();
+      this.#noteLeader(held, attemptAt, now);
       if (held) {
         this.#renewedAt = attemptAt;
         if (!this.#leading) {
@@ -242,6 +271,23 @@ export class LeaseElector extends LoopComponent {
       await this.release();
     }
     await this.#callbacks;
+  }
+
+  /** Keeps {@link leaderlessMs} current and says once, loudly, when no replica leads for longer than a lease. */
+  #noteLeader(held: boolean, attemptAt: number, now: number): void {
+    if (held) this.#leaderUntil = attemptAt + this.#durationMs;
+    else if (this.#observedHolder !== undefined && !this.#expired(now)) this.#leaderUntil = this.#observedAt + this.#observedDurationMs;
+    const leaderless = this.leaderlessMs(now);
+    if (leaderless > this.#durationMs && !this.#reportedLeaderless) {
+      this.#reportedLeaderless = true;
+      this.#log.error(
+        { leaderlessMs: leaderless, lastError: this.#lastError ?? null, holder: this.#observedHolder ?? null },
+        'no replica has held the lease for longer than leaderElection.leaseDuration: nothing is being exported (is the Lease forbidden by RBAC, or the API server unreachable?)',
+      );
+    } else if (leaderless === 0 && this.#reportedLeaderless) {
+      this.#reportedLeaderless = false;
+      this.#log.info({ holder: held ? this.#o.identity : (this.#observedHolder ?? null) }, 'a replica holds the lease again');
+    }
   }
 
   /** Time left before a standby, which counts from when it saw our last renewal, may take over. */

@@ -48,24 +48,49 @@ export class EnrichStage {
   }
 
   async run(record: EventRecord): Promise<EventRecord> {
+    return this.runNow(record) ?? this.lookUp(record);
+  }
+
+  /**
+   * The stage without waiting when it can: the record, enriched, when nothing has to be looked
+   * up (no enricher, a record not attributable, an open circuit, a chain already cached);
+   * undefined when an owner lookup must run — then {@link lookUp} finishes the record.
+   */
+  runNow(record: EventRecord): EventRecord | undefined {
     // An event naming an object outside its own namespace is the creator's word only: no lookup
     // runs on it with the router's permissions, and no service.* comes from the named object.
     if (!isAttributable(record.event)) {
       this.#mismatch(record);
       return record;
     }
+    const enricher = this.#o.enricher;
+    let metadata: WorkloadMetadata | undefined;
+    if (enricher !== undefined) {
+      if (!this.#breaker.allows()) {
+        this.#o.metrics.enrichLookups.inc({ outcome: 'skipped' });
+      } else {
+        const known = enricher.enrichCached?.(record);
+        // The breaker let this lookup through: lookUp() makes it without asking again.
+        if (known === undefined) return undefined;
+        this.#breaker.success();
+        metadata = known.metadata;
+      }
+    }
+    if (this.#o.serviceName) applyServiceAttributes(record.resource, metadata);
+    return record;
+  }
+
+  /** The rest of the stage for a record {@link runNow} left undone: its owner lookup, then `service.*`. */
+  async lookUp(record: EventRecord): Promise<EventRecord> {
     const metadata = await this.#lookup(record);
     if (this.#o.serviceName) applyServiceAttributes(record.resource, metadata);
     return record;
   }
 
+  /** One owner lookup the breaker already allowed. */
   async #lookup(record: EventRecord): Promise<WorkloadMetadata | undefined> {
     const enricher = this.#o.enricher;
     if (enricher === undefined) return undefined;
-    if (!this.#breaker.allows()) {
-      this.#o.metrics.enrichLookups.inc({ outcome: 'skipped' });
-      return undefined;
-    }
     const started = performance.now();
     try {
       const metadata = await enricher.enrich(record);

@@ -4,7 +4,7 @@ import type { EventRecord } from '../model/event-record.ts';
 import { Route } from '../route/rule-matcher.ts';
 import { Throttle } from '../route/throttle.ts';
 import { RetrySender } from '../sinks/retry-sender.ts';
-import { SinkQueue } from '../sinks/sink-queue.ts';
+import { type QueuedRecord, SinkQueue } from '../sinks/sink-queue.ts';
 import { sleep } from '../source/backoff.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -66,18 +66,30 @@ export function createLane({ sink, config, index, metrics, logger, afterAck }: L
 
 const NOTHING = () => {};
 
+/** A record's hold on its acknowledgements while it is fanned out (the pipeline's, per record). */
+export interface FanOutHold {
+  /** Called before the record is queued for a required sink (which may acknowledge before the next one is queued). */
+  expect(): void;
+  /** Given to each required sink's queue: called once per sink that acknowledged the record. */
+  readonly done: () => void;
+}
+
 /**
  * The last stage: each sink's route and throttle decide whether it gets the record; the record
  * is queued for every sink that does. A required sink's queue may make it wait for room
- * (back-pressure); `expect` is called before each such queueing (a sink may acknowledge before
- * the next one is queued) and `done` once per required sink that acknowledged it. A best-effort
- * sink's queue takes it at once (dropping its oldest when full) and counts as done on enqueue:
- * it never holds the checkpoint. `bytes` is the record's estimated size. Resolves with how many
- * sinks got it.
+ * (back-pressure); `hold.expect` is called before each such queueing and `hold.done` once per
+ * required sink that acknowledged it. A best-effort sink's queue takes it at once (dropping its
+ * oldest when full) and counts as done on enqueue: it never holds the checkpoint. `bytes` is the
+ * record's estimated size. Returns how many sinks got it — at once when every queue had room
+ * (no promise per record), else a promise from the first queue that had to be waited for.
  */
-export async function fanOut(lanes: readonly SinkLane[], record: EventRecord, metrics: Metrics, expect: () => void, done: () => void, bytes?: number): Promise<number> {
-  let targets = 0;
-  for (const lane of lanes) {
+export function fanOut(lanes: readonly SinkLane[], record: EventRecord, metrics: Metrics, hold: FanOutHold, bytes?: number): number | Promise<number> {
+  return route(lanes, 0, 0, record, metrics, hold, bytes);
+}
+
+function route(lanes: readonly SinkLane[], from: number, targets: number, record: EventRecord, metrics: Metrics, hold: FanOutHold, bytes: number | undefined): number | Promise<number> {
+  for (let i = from; i < lanes.length; i++) {
+    const lane = lanes[i] as SinkLane;
     if (!lane.route.accepts(record)) {
       metrics.records.inc({ sink: lane.queue.sink.name, outcome: 'filtered' });
       continue;
@@ -92,12 +104,34 @@ export async function fanOut(lanes: readonly SinkLane[], record: EventRecord, me
     }
     targets += 1;
     if (!lane.queue.required) {
-      lane.queue.push({ record: out, done: NOTHING, ...(bytes !== undefined ? { bytes } : {}) });
+      lane.queue.push(queued(out, NOTHING, bytes));
       continue;
     }
-    if (!lane.queue.hasRoom()) await lane.queue.room();
-    expect();
-    lane.queue.push({ record: out, done, ...(bytes !== undefined ? { bytes } : {}) });
+    if (!lane.queue.hasRoom()) return afterRoom(lanes, i, targets, out, record, metrics, hold, bytes);
+    hold.expect();
+    lane.queue.push(queued(out, hold.done, bytes));
   }
   return targets;
+}
+
+/** The slow path: waits for room in lane `at`, queues `out` there, and routes on to the next lanes. */
+async function afterRoom(
+  lanes: readonly SinkLane[],
+  at: number,
+  targets: number,
+  out: EventRecord,
+  record: EventRecord,
+  metrics: Metrics,
+  hold: FanOutHold,
+  bytes: number | undefined,
+): Promise<number> {
+  const lane = lanes[at] as SinkLane;
+  await lane.queue.room();
+  hold.expect();
+  lane.queue.push(queued(out, hold.done, bytes));
+  return route(lanes, at + 1, targets, record, metrics, hold, bytes);
+}
+
+function queued(record: EventRecord, done: () => void, bytes: number | undefined): QueuedRecord {
+  return bytes === undefined ? { record, done } : { record, done, bytes };
 }

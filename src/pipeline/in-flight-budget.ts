@@ -21,17 +21,26 @@ export class InFlightBudget {
     return this.#used;
   }
 
+  /**
+   * Takes `bytes` when they fit now (no promise: the common case); false when the caller must
+   * wait with {@link InFlightBudget.acquire}. The caller must {@link InFlightBudget.release} what it took.
+   */
+  tryAcquire(bytes: number): boolean {
+    if (this.#used > 0 && this.#used + bytes > this.#limit) return false;
+    this.#used += bytes;
+    return true;
+  }
+
   /** Resolves once `bytes` fit; the caller must {@link InFlightBudget.release} them later. */
   async acquire(bytes: number): Promise<void> {
-    while (this.#used > 0 && this.#used + bytes > this.#limit) {
+    while (!this.tryAcquire(bytes)) {
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
-    this.#used += bytes;
   }
 
   release(bytes: number): void {
     this.#used = Math.max(0, this.#used - bytes);
-    for (const wake of this.#waiters.splice(0)) wake();
+    if (this.#waiters.length > 0) for (const wake of this.#waiters.splice(0)) wake();
   }
 }
 

@@ -9,9 +9,43 @@ import type { SourceItem } from '../source/source-item.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { EnrichStage } from './enrich-stage.ts';
-import { type SinkLane, createLane, fanOut } from './fan-out.ts';
+import { type FanOutHold, type SinkLane, createLane, fanOut } from './fan-out.ts';
 import { InFlightBudget, estimateRecordBytes } from './in-flight-budget.ts';
 import { OccurrenceStage } from './occurrence-stage.ts';
+import type { EventItem } from './stage.ts';
+
+/** What stopped a delivery from going through at once (see Pipeline.consume). */
+type Stopped = StoppedRecord | { waiting: Promise<void> };
+type StoppedRecord = { held: Held; record: EventRecord; acquired: boolean };
+
+/**
+ * One record's hold on its cursor entry and on the in-flight budget: the entry's `pending`
+ * counts the pipeline's own hold (1) plus one per required sink it was queued for; when the
+ * last of them is done, the entry may let the cursor pass and the record's bytes go back to
+ * the budget. One object per record, with `done` the one callback the sinks' queues call.
+ */
+class Held implements FanOutHold {
+  readonly #tracker: AckTracker;
+  readonly #entry: TrackedEntry;
+  readonly #budget: InFlightBudget;
+  readonly bytes: number;
+
+  constructor(tracker: AckTracker, entry: TrackedEntry, budget: InFlightBudget, bytes: number) {
+    this.#tracker = tracker;
+    this.#entry = entry;
+    this.#budget = budget;
+    this.bytes = bytes;
+  }
+
+  expect(): void {
+    this.#entry.pending += 1;
+  }
+
+  readonly done = (): void => {
+    this.#tracker.ack(this.#entry);
+    if (this.#entry.pending <= 0) this.#budget.release(this.bytes);
+  };
+}
 
 export interface PipelineOptions {
   config: Config;
@@ -85,73 +119,118 @@ export class Pipeline {
 
   /**
    * Takes a delivery of the source (one list page or one chunk of a watch stream) through the
-   * stages; resolves when the pipeline has room for more (back-pressure).
+   * stages. Returns undefined when every item went through and there is room for more, else a
+   * promise that resolves when there is (back-pressure). A record that fits the in-flight
+   * budget and the sinks' queues, and whose enrichment is known without waiting (no owner
+   * lookups, a cached chain), passes every stage synchronously: no promise per record. From the
+   * first record that must wait, the rest of the delivery goes on in {@link Pipeline.#rest}.
    */
-  async consume(tracker: AckTracker, items: readonly SourceItem[]): Promise<void> {
+  consume(tracker: AckTracker, items: readonly SourceItem[]): Promise<void> | undefined {
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as SourceItem;
+      const record = this.#record(tracker, item);
+      if (record === undefined) continue;
+      const held = this.#hold(tracker, item as EventItem, record);
+      if (!this.#budget.tryAcquire(held.bytes)) return this.#rest(tracker, items, i, { held, record, acquired: false });
+      const enriched = this.#enrich.runNow(record);
+      if (enriched === undefined) return this.#rest(tracker, items, i, { held, record, acquired: true });
+      const waiting = this.#finish(held, enriched);
+      if (waiting !== undefined) return this.#rest(tracker, items, i + 1, { waiting });
+    }
+    return this.#room(tracker);
+  }
+
+  /**
+   * The rest of a delivery, from item `from`, once something has to wait: `stopped` is the
+   * record that stopped {@link Pipeline.consume} (over the budget, or an owner lookup to wait
+   * for), or its fan-out waiting for a queue. Owner lookups of a window of records run at once;
+   * records leave the window in stream order.
+   */
+  async #rest(tracker: AckTracker, items: readonly SourceItem[], from: number, stopped: Stopped): Promise<void> {
     const window: Array<Promise<void>> = [];
-    let previous: Promise<void> = Promise.resolve();
-    for (const item of items) {
-      if (item.kind === 'cursor') {
-        tracker.add(item.resourceVersion, 0);
-        continue;
+    let previous: Promise<void> | undefined;
+    let first: StoppedRecord | undefined;
+    if ('waiting' in stopped) await stopped.waiting;
+    else first = stopped;
+    for (let i = from; i < items.length; i++) {
+      let held: Held;
+      let record: EventRecord;
+      let acquired: boolean;
+      if (first !== undefined) {
+        ({ held, record, acquired } = first);
+        first = undefined;
+      } else {
+        const item = items[i] as SourceItem;
+        const next = this.#record(tracker, item);
+        if (next === undefined) continue;
+        record = next;
+        held = this.#hold(tracker, item as EventItem, record);
+        acquired = this.#budget.tryAcquire(held.bytes);
       }
-      if (item.kind === 'list-progress') {
-        tracker.add(undefined, 0, Date.now(), { resourceVersion: item.resourceVersion, after: item.after });
-        continue;
+      if (!acquired) await this.#budget.acquire(held.bytes);
+      if (previous === undefined) {
+        // Nothing of this delivery waits on a lookup: the record may still go through at once.
+        const enriched = this.#enrich.runNow(record);
+        if (enriched !== undefined) {
+          const waiting = this.#finish(held, enriched);
+          if (waiting !== undefined) await waiting;
+          continue;
+        }
+        const looked = this.#enrich.lookUp(record);
+        previous = looked.then((r) => this.#finish(held, r));
+      } else {
+        const enriched = this.#enrich.run(record);
+        previous = previous.then(() => enriched).then((r) => this.#finish(held, r));
       }
-      const record = this.#occurrence.toRecord(item);
-      if (record === undefined) {
-        tracker.add(item.resourceVersion, 0);
-        continue;
-      }
-      // Held (pending 1) until the record reached every sink it goes to.
-      const entry = tracker.add(item.resourceVersion, 1);
-      const bytes = estimateRecordBytes(record);
-      await this.#budget.acquire(bytes);
-      if (!this.#enrich.async) {
-        await this.#finish(tracker, entry, await this.#enrich.run(record), bytes);
-        continue;
-      }
-      // Owner lookups of a window of records run at once; records leave the window in stream order.
-      const enriched = this.#enrich.run(record);
-      previous = previous.then(() => enriched).then((r) => this.#finish(tracker, entry, r, bytes));
       window.push(previous);
       if (window.length >= ENRICH_WINDOW) await window.shift();
     }
-    await previous;
-    if (tracker.size >= MAX_PENDING_ENTRIES) await tracker.waitBelow(MAX_PENDING_ENTRIES);
+    if (previous !== undefined) await previous;
+    await this.#room(tracker);
   }
 
-  /** drop → metrics → fan-out; releases the record's hold on its cursor entry. */
-  async #finish(tracker: AckTracker, entry: TrackedEntry, record: EventRecord, bytes: number): Promise<void> {
+  /** A cursor or list-progress item goes to the tracker; an event becomes its record, or undefined (then tracked, done). */
+  #record(tracker: AckTracker, item: SourceItem): EventRecord | undefined {
+    if (item.kind === 'cursor') {
+      tracker.add(item.resourceVersion, 0);
+      return undefined;
+    }
+    if (item.kind === 'list-progress') {
+      tracker.add(undefined, 0, Date.now(), { resourceVersion: item.resourceVersion, after: item.after });
+      return undefined;
+    }
+    const record = this.#occurrence.toRecord(item);
+    if (record === undefined) tracker.add(item.resourceVersion, 0);
+    return record;
+  }
+
+  #hold(tracker: AckTracker, item: EventItem, record: EventRecord): Held {
+    // Held (pending 1) until the record reached every sink it goes to.
+    return new Held(tracker, tracker.add(item.resourceVersion, 1), this.#budget, estimateRecordBytes(record));
+  }
+
+  /** Enough cursor entries wait on acknowledgements: the source waits too. */
+  #room(tracker: AckTracker): Promise<void> | undefined {
+    return tracker.size >= MAX_PENDING_ENTRIES ? tracker.waitBelow(MAX_PENDING_ENTRIES) : undefined;
+  }
+
+  /**
+   * drop → metrics → fan-out; releases the record's own hold on its cursor entry. Undefined when
+   * it was queued everywhere at once, else a promise that resolves once it was.
+   */
+  #finish(held: Held, record: EventRecord): Promise<void> | undefined {
     if (this.#drop !== undefined && !this.#drop.accepts(record)) {
       this.#o.metrics.droppedByRule.inc({});
-      this.#budget.release(bytes);
-      tracker.ack(entry);
-      return;
+      held.done();
+      return undefined;
     }
     this.#count(record);
-    let outstanding = 1;
-    const release = () => {
-      outstanding -= 1;
-      if (outstanding === 0) this.#budget.release(bytes);
-    };
-    await fanOut(
-      this.lanes,
-      record,
-      this.#o.metrics,
-      () => {
-        outstanding += 1;
-        entry.pending += 1;
-      },
-      () => {
-        release();
-        tracker.ack(entry);
-      },
-      bytes,
-    );
-    release();
-    tracker.ack(entry);
+    const routed = fanOut(this.lanes, record, this.#o.metrics, held, held.bytes);
+    if (typeof routed === 'number') {
+      held.done();
+      return undefined;
+    }
+    return routed.then(held.done);
   }
 
   #count(record: EventRecord): void {

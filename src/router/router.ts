@@ -7,7 +7,7 @@ import { ResumePointLoader } from '../checkpoint/resume-point.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
-import type { SinkQueue } from '../sinks/sink-queue.ts';
+import type { SinkHealth, SinkQueue } from '../sinks/sink-queue.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { EventSource } from '../source/event-source.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -61,6 +61,7 @@ export class Router {
       clusterUid: options.clusterUid,
       minBackoffMs: config.source.minBackoff,
       maxBackoffMs: config.source.maxBackoff,
+      saveTimeoutMs: config.checkpoint.timeout,
     });
     this.#pipeline = new Pipeline({
       config,
@@ -90,6 +91,27 @@ export class Router {
   /** The longest time any watch has been silent. */
   get maxIdleMs(): number {
     return Math.max(0, ...this.#scopes.map((s) => s.source.idleMs));
+  }
+
+  /** The longest time any watch loop has been stuck past its step's bound (0: every loop moves). */
+  get maxStalledMs(): number {
+    return Math.max(0, ...this.#scopes.map((s) => s.source.stalledMs));
+  }
+
+  /** Each watch loop's step and how long it has been silent or stuck, for the probes' body. */
+  watchStatus(): Array<{ scope: string; state: string; idleSeconds: number; stalledSeconds: number }> {
+    return this.#scopes.map(({ namespace, source }) => ({
+      scope: namespace || '*',
+      state: source.state,
+      idleSeconds: Math.round(source.idleMs / 1000),
+      // Rounded up: any stall shows.
+      stalledSeconds: Math.ceil(source.stalledMs / 1000),
+    }));
+  }
+
+  /** Each sink's delivery health. */
+  sinkHealth(): SinkHealth[] {
+    return this.sinkQueues.map((queue) => queue.health());
   }
 
   /** The committed cursor of every scope. */
@@ -127,11 +149,18 @@ export class Router {
         namespace,
         ...(start !== undefined ? { startResourceVersion: start } : {}),
         ...(resume?.listing?.[namespace] !== undefined ? { resumeList: resume.listing[namespace] } : {}),
-        deliver: async (items) => {
+        deliver: (items) => {
+          // No promise when the pipeline took everything at once (the common case).
+          const waiting = this.#pipeline.consume(tracker, items);
+          if (waiting === undefined) {
+            this.#committer.observe(namespace, source.resourceVersion);
+            return undefined;
+          }
           // A stop does not wait for room that a sink in an outage may never make: the delivery is
           // given up (what it handed on stays unacknowledged, so the checkpoint does not pass it).
-          await untilAborted(this.#pipeline.consume(tracker, items), this.#abort.signal);
-          if (!this.#abort.signal.aborted) this.#committer.observe(namespace, source.resourceVersion);
+          return untilAborted(waiting, this.#abort.signal).then(() => {
+            if (!this.#abort.signal.aborted) this.#committer.observe(namespace, source.resourceVersion);
+          });
         },
         metrics: this.#o.metrics,
         logger: this.#o.logger,

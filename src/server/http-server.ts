@@ -31,6 +31,8 @@ export interface HealthStatus {
   alive: boolean;
   /** Leading and synced, or a healthy standby: false takes the pod out of the Service. */
   ready: boolean;
+  /** What is wrong, in words; on `/readyz` a ready pod with problems says `degraded` (still 200). */
+  problems?: string[];
   details: Record<string, unknown>;
 }
 
@@ -90,8 +92,11 @@ export class HttpServer implements Component {
           if (path === '/healthz' || path === '/readyz') {
             const status = health();
             const ok = path === '/healthz' ? status.alive : status.ready;
+            const problems = status.problems ?? [];
+            // "degraded" only on /readyz: liveness problems make /healthz fail, the others are not its business.
+            const word = !ok ? 'unavailable' : path === '/readyz' && problems.length > 0 ? 'degraded' : 'ok';
             res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-            res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', ...status.details }));
+            res.end(JSON.stringify({ status: word, ...(problems.length > 0 ? { problems } : {}), ...status.details }));
             return;
           }
           notFound(res);
@@ -148,7 +153,7 @@ function notFound(res: ServerResponse): void {
 }
 
 /** The server that `server.*` configures; undefined when it would serve nothing (`server.listen` "" and no `server.metricsListen`). */
-export function createHttpServer(config: Config['server'], deps: HttpServerDeps): HttpServer | undefined {
+export function createHttpServer(config: Pick<Config['server'], 'listen' | 'metricsListen'>, deps: HttpServerDeps): HttpServer | undefined {
   const { listen, metricsListen } = config;
   if (listen === '' && (metricsListen === undefined || metricsListen === '')) return undefined;
   return new HttpServer(listen, deps, metricsListen === undefined ? {} : { metricsListen });

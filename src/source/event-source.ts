@@ -42,6 +42,11 @@ export interface EventSourceOptions {
 
 /** Pages in a row with no items but a continue token that make a LIST fail (and back off). */
 const MAX_EMPTY_PAGES = 5;
+/** A LIST page or a one-Event probe must answer within this (the kube client's default request timeout). */
+const REQUEST_MS = 30_000;
+
+/** What the watch loop is doing, for the liveness probe. */
+export type WatchLoopState = 'starting' | 'listing' | 'watching' | 'waiting-for-room' | 'backing-off' | 'stopped' | 'failed';
 
 /** The inactivity watchdog fired. */
 class InactivityError extends Error {}
@@ -64,6 +69,11 @@ export class EventSource extends LoopComponent implements Source {
   #lastActivity = Date.now();
   /** Items (events, bookmarks) the current or last watch stream brought; 0 again when a list starts. */
   #watchItems = 0;
+  #state: WatchLoopState = 'starting';
+  /** By when the loop must have moved on from its current step (its heartbeat), epoch ms. */
+  #dueBy: number;
+  /** Slack on each step's own bound before the loop counts as stuck. */
+  readonly #grace: number;
 
   constructor(options: EventSourceOptions) {
     super();
@@ -74,10 +84,40 @@ export class EventSource extends LoopComponent implements Source {
     this.#log = options.logger.child({ component: 'source', namespace: options.namespace || '*' });
     this.#malformed = new MalformedInput(options.metrics, this.#log);
     this.#frames = new WatchFrameMapper(options.metrics, this.#malformed);
+    this.#grace = Math.min(this.#settings.inactivityTimeout, 60_000);
+    this.#dueBy = Date.now() + REQUEST_MS + this.#grace;
   }
 
   protected loopFailed(error: Error): void {
+    // A loop that ended by itself reads nothing any more: a hang that a restart fixes.
+    this.#state = 'failed';
+    this.#dueBy = Date.now();
     this.#log.error({ err: error.message }, 'the source stopped on an unexpected error');
+  }
+
+  /**
+   * The watch loop's heartbeat: it enters `state`, which by its own bound (a request timeout,
+   * the inactivity watchdog, a backoff delay) ends within `withinMs`.
+   */
+  #beat(state: WatchLoopState, withinMs: number, now = Date.now()): void {
+    this.#state = state;
+    this.#dueBy = now + withinMs + this.#grace;
+  }
+
+  /**
+   * How long the watch loop has been stuck: past the bound of the step it is in. Never while it
+   * waits for room in the pipeline (a sink outage is not a hang, and a restart would not fix it),
+   * whatever the cluster sends or does not send: a quiet watch ends by the watchdog or by the
+   * server's timeoutSeconds, and the loop moves on.
+   */
+  get stalledMs(): number {
+    if (this.#state === 'waiting-for-room' || this.#state === 'stopped') return 0;
+    return Math.max(0, Date.now() - this.#dueBy);
+  }
+
+  /** What the watch loop is doing now. */
+  get state(): WatchLoopState {
+    return this.#state;
   }
 
   /** The resourceVersion the next watch would start from. */
@@ -154,7 +194,7 @@ export class EventSource extends LoopComponent implements Source {
             continue;
           }
           // A stream that closed without delivering anything may mean a server in trouble: pace the reconnects.
-          await sleep(backoff.next(), signal);
+          await this.#backOff(backoff.next(), signal);
         }
       } catch (error) {
         if (signal.aborted) break;
@@ -171,17 +211,17 @@ export class EventSource extends LoopComponent implements Source {
           }
           const delay = backoff.next();
           this.#log.warn({ resourceVersion: this.#resourceVersion, expiredInARow, retryInMs: Math.round(delay) }, 'the watch expired (410) again right after a re-list; backing off');
-          await sleep(delay, signal);
+          await this.#backOff(delay, signal);
           continue;
         }
         if (isResourceVersionTooLarge(error) && this.#resourceVersion !== undefined) {
           startOver('too-large', { err: errorSummary(error) });
-          await sleep(backoff.next(), signal);
+          await this.#backOff(backoff.next(), signal);
           continue;
         }
         if (isResourceVersionInvalid(error) && this.#resourceVersion !== undefined) {
           startOver('invalid', { err: errorSummary(error) });
-          await sleep(backoff.next(), signal);
+          await this.#backOff(backoff.next(), signal);
           continue;
         }
         if (error instanceof InactivityError) {
@@ -199,9 +239,16 @@ export class EventSource extends LoopComponent implements Source {
         // An overloaded API server says when to come back (429 Retry-After); client-go waits that long too.
         const delay = Math.max(error instanceof ApiError ? (error.retryAfterMs ?? 0) : 0, backoff.next());
         this.#log.warn({ err: errorSummary(error), retryInMs: Math.round(delay) }, 'list/watch failed; backing off');
-        await sleep(delay, signal);
+        await this.#backOff(delay, signal);
       }
     }
+    // Stopped on purpose (shutdown, end of a term): not a hang, however long the drain takes.
+    this.#state = 'stopped';
+  }
+
+  #backOff(delay: number, signal: AbortSignal): Promise<void> {
+    this.#beat('backing-off', delay);
+    return sleep(delay, signal);
   }
 
   /**
@@ -212,6 +259,7 @@ export class EventSource extends LoopComponent implements Source {
   async #clusterBehindCursor(signal: AbortSignal): Promise<string | undefined> {
     const cursor = this.#resourceVersion;
     if (cursor === undefined) return undefined;
+    this.#beat('listing', REQUEST_MS);
     try {
       const current = await currentResourceVersion(this.#o.client, this.#settings.api, this.#o.namespace, signal);
       return (compareResourceVersions(cursor, current) ?? 0) > 0 ? current : undefined;
@@ -221,9 +269,13 @@ export class EventSource extends LoopComponent implements Source {
     }
   }
 
-  #touch(): void {
-    this.#lastActivity = Date.now();
-    this.#o.metrics.lastEventSeconds.set(this.#lastActivity / 1000);
+  /** Data came from the API server: returns the time, read once for the source, its heartbeat and its watchdog. */
+  #touch(): number {
+    const now = Date.now();
+    this.#lastActivity = now;
+    this.#beat(this.#state === 'listing' ? 'listing' : 'watching', this.#state === 'listing' ? REQUEST_MS : this.#settings.inactivityTimeout, now);
+    this.#o.metrics.lastEventSeconds.set(now / 1000);
+    return now;
   }
 
   /**
@@ -248,6 +300,7 @@ export class EventSource extends LoopComponent implements Source {
     do {
       let page: ListPage;
       for (;;) {
+        this.#beat('listing', REQUEST_MS);
         const response = await this.#o.client.request(this.#query({ limit: String(limit), continue: continueToken }), { signal });
         if (response.status === 410) {
           await response.body?.cancel();
@@ -309,13 +362,13 @@ export class EventSource extends LoopComponent implements Source {
       if (lastKey !== '' && continueToken !== undefined) {
         items.push({ kind: 'list-progress', resourceVersion: listResourceVersion, after: lastKey });
       }
-      if (items.length > 0) await this.#o.deliver(items);
+      if (items.length > 0) await this.#deliver(items, 'listing', REQUEST_MS);
     } while (continueToken !== undefined && !signal.aborted);
     if (signal.aborted) return;
     if (listResourceVersion === '') throw new Error('list response carried no resourceVersion');
     this.#resourceVersion = listResourceVersion;
     this.#resumeList = undefined;
-    await this.#o.deliver([{ kind: 'cursor', resourceVersion: listResourceVersion }]);
+    await this.#deliver([{ kind: 'cursor', resourceVersion: listResourceVersion }], 'listing', REQUEST_MS);
     this.#synced = true;
     this.#log.info({ pages, handedOn, resourceVersion: listResourceVersion, since: cursor }, 'list complete');
   }
@@ -332,23 +385,31 @@ export class EventSource extends LoopComponent implements Source {
     const watchdog = new Watchdog(this.#settings.inactivityTimeout, abortStream);
     let frames = 0;
     this.#watchItems = 0;
+    // The watchdog bounds the request too: it aborts a watch that never answers.
+    this.#beat('watching', this.#settings.inactivityTimeout);
     try {
       const body = await this.#openWatch(stream.signal);
       const lines = new NdjsonLineReader();
+      // Per chunk: one pass of the reader and the mapper, one clock reading, and a wait only
+      // when the pipeline has no room (no promise, closure or timer otherwise).
       for await (const chunk of body) {
-        this.#touch();
-        const mapped = this.#frames.map(lines.push(chunk));
+        watchdog.kick(this.#touch());
+        const mapped = this.#frames.read(lines, chunk);
         frames += mapped.frames;
-        this.#watchItems += mapped.items.length;
-        if (mapped.items.length > 0) {
-          // The watchdog sleeps while the pipeline pushes back: a paused stream is not a dead one.
-          watchdog.pause();
-          await this.#o.deliver(mapped.items);
-          if (mapped.resourceVersion !== undefined) this.#resourceVersion = mapped.resourceVersion;
-          watchdog.kick();
+        const { items, resourceVersion, end } = mapped;
+        this.#watchItems += items?.length ?? 0;
+        if (items !== undefined) {
+          const waiting = this.#deliver(items, 'watching', this.#settings.inactivityTimeout);
+          if (waiting !== undefined) {
+            // The watchdog sleeps while the pipeline pushes back: a paused stream is not a dead one.
+            watchdog.pause();
+            await waiting;
+            watchdog.kick();
+          }
+          if (resourceVersion !== undefined) this.#resourceVersion = resourceVersion;
         }
         // An ERROR frame ends the stream, after what came before it in the chunk was delivered.
-        if (mapped.end !== undefined) throw mapped.end;
+        if (end !== undefined) throw end;
       }
       return frames;
     } catch (error) {
@@ -360,6 +421,17 @@ export class EventSource extends LoopComponent implements Source {
       signal.removeEventListener('abort', abortStream);
       stream.abort();
     }
+  }
+
+  /**
+   * Hands items on. Only when the pipeline must wait is the loop's step "waiting for room" (no
+   * hang: see {@link stalledMs}) until the delivery resolves; nothing to wait for: undefined.
+   */
+  #deliver(items: SourceItem[], then: WatchLoopState, withinMs: number): Promise<void> | undefined {
+    const waiting = this.#o.deliver(items);
+    if (waiting === undefined) return undefined;
+    this.#beat('waiting-for-room', 0);
+    return waiting.then(() => this.#beat(then, withinMs));
   }
 
   /** Sends the WATCH request; its body is the stream. A 410 answer is a {@link GoneError}. */

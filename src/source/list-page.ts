@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { KubeResponse } from '../kube/kube-client.ts';
 import { DEFAULT_MAX_LINE_BYTES } from './ndjson-line-reader.ts';
 
@@ -28,9 +29,11 @@ export async function readListPage(response: KubeResponse, maxBytes = MAX_LIST_P
     await body.cancel();
     return { kind: 'too-large', bytes: announced };
   }
-  // Decoded as the chunks arrive (as NdjsonLineReader does): buffers joined into one copy would
-  // hold twice the page outside the V8 heap until a full GC.
-  const decoder = new TextDecoder('utf-8');
+  // Decoded as the chunks arrive, one native call per chunk (as NdjsonLineReader does): buffers
+  // joined into one copy would hold twice the page outside the V8 heap until a full GC.
+  // StringDecoder rather than TextDecoder: no options object per chunk, and a streaming
+  // TextDecoder leaves its fast UTF-8 path for good once asked to stream.
+  const decoder = new StringDecoder('utf8');
   const parts: string[] = [];
   let bytes = 0;
   for await (const chunk of body) {
@@ -39,9 +42,9 @@ export async function readListPage(response: KubeResponse, maxBytes = MAX_LIST_P
       await body.cancel();
       return { kind: 'too-large', bytes };
     }
-    parts.push(decoder.decode(chunk, { stream: true }));
+    parts.push(decoder.write(chunk));
   }
-  parts.push(decoder.decode());
+  parts.push(decoder.end());
   const text = parts.join('');
   parts.length = 0;
   try {

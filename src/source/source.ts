@@ -12,5 +12,9 @@ export interface Source extends Component {
   readonly done: Promise<void>;
 }
 
-/** Hands a batch of items to the pipeline; resolves when it has room for more. */
-export type Deliver = (items: SourceItem[]) => Promise<void>;
+/**
+ * Hands a batch of items to the pipeline. Returns undefined when the pipeline took them all and
+ * has room for more, else a promise that resolves when it has (the back-pressure): no promise
+ * per delivery when nothing has to wait.
+ */
+export type Deliver = (items: SourceItem[]) => Promise<void> | undefined;

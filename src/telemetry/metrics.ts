@@ -5,6 +5,7 @@ import { MeterProvider, type MetricData, type MetricProducer } from '@openteleme
 import { BoundedLabel, EVENT_TYPES, KNOWN_KINDS } from './bounded-label.ts';
 import { Counter, type CounterOptions } from './counter.ts';
 import { Gauge } from './gauge.ts';
+import { HealthMetrics } from './health-metrics.ts';
 import { Histogram } from './histogram.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 
@@ -37,6 +38,8 @@ export const RECORD_OUTCOMES = ['exported', 'filtered', 'throttled', 'failed', '
 
 /** Reasons of `eventrouter_checkpoint_discarded_total`, at 0 until counted. */
 const DISCARD_REASONS = ['other-cluster', 'ahead-of-cluster', 'too-large', 'other-api', 'invalid'] as const;
+/** Causes of eventrouter_watch_restarts_total, at 0 from start-up: the watch alert reads `closed` with increase(). */
+const WATCH_RESTART_CAUSES = ['closed', 'expired', 'inactivity', 'http', 'error'] as const;
 
 /** Data points serialized at a time: a family of thousands of series is never one string. */
 const POINTS_PER_CHUNK = 500;
@@ -119,6 +122,10 @@ export class Metrics {
   readonly identityMismatches: Counter<never>;
   readonly leader: Gauge;
   readonly lastEventSeconds: Gauge;
+  /** Delivery and leadership health, read at collection. */
+  readonly health: HealthMetrics;
+  /** Computes `eventrouter_checkpoint_lag_seconds` at collection (set by the checkpoint committer), so the lag grows in a quiet cluster too. */
+  checkpointLagSource: (() => number) | undefined;
 
   constructor(options: MetricsOptions = {}) {
     this.#cluster = new BoundedLabel({ cap: 1 }).value(options.clusterName);
@@ -163,6 +170,7 @@ export class Metrics {
       help: 'Watch streams restarted, by cause (closed, expired, error, inactivity, http).',
       labelNames: ['cause'],
     });
+    for (const cause of WATCH_RESTART_CAUSES) this.watchRestarts.declare({ cause });
     this.records = this.#counter({
       name: 'eventrouter_records_total',
       help: 'Records per sink by outcome: exported, filtered, throttled, failed (refused by the receiver, dropped), dropped (best-effort sink: queue full or retries past maxElapsedTime), too_large (a single record over the receiver\'s request size limit, dropped).',
@@ -236,6 +244,9 @@ export class Metrics {
     this.checkpointLagSeconds = new Gauge(meter, {
       name: 'eventrouter_checkpoint_lag_seconds',
       help: 'Age of the oldest record received but not yet acknowledged by every sink.',
+      collect: (gauge) => {
+        if (this.checkpointLagSource !== undefined) gauge.set(this.checkpointLagSource());
+      },
     });
     this.checkpointLagResourceVersions = new Gauge(meter, {
       name: 'eventrouter_checkpoint_lag_resource_versions',
@@ -244,7 +255,7 @@ export class Metrics {
     });
     this.checkpointWrites = this.#counter({
       name: 'eventrouter_checkpoint_writes_total',
-      help: 'Checkpoint writes by outcome.',
+      help: 'Checkpoint writes by outcome: ok, error, timeout (not returned within checkpoint.timeout).',
       labelNames: ['outcome'],
     });
     this.checkpointDiscarded = this.#counter({
@@ -277,6 +288,7 @@ export class Metrics {
       name: 'eventrouter_watch_last_activity_timestamp_seconds',
       help: 'Unix time of the last byte received on a watch stream or list page.',
     });
+    this.health = new HealthMetrics(meter);
   }
 
   /** A counter whose overflow is counted in {@link seriesOverflow}, where its instrument's series exists from the start. */

@@ -68,7 +68,7 @@ function templateRelease(release: string, valuesFiles: string[], set: string[] =
 }
 
 /** Kinds from CRDs, which the Kubernetes schemas do not cover. */
-const CRD_KINDS = new Set(['ServiceMonitor']);
+const CRD_KINDS = new Set(['ServiceMonitor', 'PrometheusRule']);
 
 const validators = [await modelsValidator(), await openApiValidator()].filter((v) => v !== undefined);
 const notValidated = [
@@ -335,6 +335,14 @@ describe('helm chart rendering (helm lint, helm template)', { skip: skipUnlessPr
   it('tells a volume mounted inside the read-only config volume (the check each example passes)', () => {
     const objects = template('extraVolumes[0].name=tls', 'extraVolumes[0].secret.secretName=tls', 'extraVolumeMounts[0].name=tls', 'extraVolumeMounts[0].mountPath=/etc/eventrouter/tls');
     assert.throws(() => podMounts(only(objects, 'Deployment')), /\/etc\/eventrouter\/tls is inside the configMap volume config/);
+  });
+
+  it('renders the shipped alerting rules (files/eventrouter-rules.yaml, tested by test/alerts/) as a PrometheusRule when enabled', () => {
+    assert.deepEqual(template().filter((o) => o.kind === 'PrometheusRule'), []);
+    const rule = only(template('prometheusRule.enabled=true', 'prometheusRule.labels.release=kube-prometheus-stack'), 'PrometheusRule') as KubeObject & { spec: unknown };
+    assert.equal(rule.metadata.labels?.['release'], 'kube-prometheus-stack');
+    // The annotations' Prometheus templates ({{ $labels.sink }}) come through as text.
+    assert.deepEqual(rule.spec, parse(readFileSync(join(CHART, 'files', 'eventrouter-rules.yaml'), 'utf8')));
   });
 
   it('renders no PodDisruptionBudget over a single replica (it would block node drains), maxUnavailable: 1 over several', () => {

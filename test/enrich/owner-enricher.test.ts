@@ -70,6 +70,24 @@ describe('OwnerEnricher', () => {
     assert.equal([...api.requests.values()].reduce((x, y) => x + y, 0), before);
   });
 
+  it('answers a cached chain at once through enrichCached, and nothing before the lookup', async () => {
+    const enricher = make();
+    const cold = recordAbout(POD);
+    assert.equal(enricher.enrichCached(cold), undefined, 'not cached yet: the caller must look it up');
+    assert.equal(cold.resource['k8s.deployment.name'], undefined, 'nothing applied on a miss');
+    await enricher.enrich(cold);
+    const before = [...api.requests.values()].reduce((a, b) => a + b, 0);
+    const warm = recordAbout(POD);
+    const known = enricher.enrichCached(warm);
+    // Only what the service.* rules (or the opt-in globs) read is kept: neither label here is.
+    assert.deepEqual(known?.metadata, { images: { podinfo: 'ghcr.io/stefanprodan/podinfo:5.0.0' } });
+    assert.equal(warm.resource['k8s.deployment.name'], 'px');
+    assert.equal([...api.requests.values()].reduce((x, y) => x + y, 0), before);
+    // An object the chain never looks up (here a cluster-scoped Node) is known at once: nothing.
+    const node = mapEvent(normalizeEvent(eventAbout({ kind: 'Node', name: 'n1', namespace: '', uid: 'n1-uid', apiVersion: 'v1' }, 'NodeReady', {})), 'ADDED');
+    assert.deepEqual(enricher.enrichCached(node), { metadata: undefined });
+  });
+
   it('keeps attributes the event already set (event-derived values win)', async () => {
     const enricher = make();
     const record = mapEvent(normalizeEvent(eventAbout(POD, 'Pulled', { source: { component: 'kubelet', host: 'node-from-event' } })), 'ADDED');

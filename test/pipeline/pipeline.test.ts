@@ -90,6 +90,76 @@ describe('pipeline', () => {
   });
 });
 
+describe('pipeline without waiting', () => {
+  it('passes a delivery that fits the budget and the queues through every stage synchronously', async () => {
+    const sink = new InMemorySink();
+    const p = new Pipeline({ config: testConfig(), sinks: [{ sink }], metrics: new Metrics(), logger: silentLogger(), afterAck: async () => {} });
+    await p.start();
+    const tracker = new AckTracker();
+    assert.equal(p.consume(tracker, items(50)), undefined, 'no promise when nothing has to wait');
+    // Queued before consume returned: no record waited on a promise on its way.
+    assert.equal(p.lanes[0]?.queue.depth, 50);
+    assert.equal(await p.drain(30_000), true);
+    assert.deepEqual(
+      sink.records.map((r) => r.event.name),
+      Array.from({ length: 50 }, (_, i) => `e-${1000 + i}`),
+    );
+    await waitFor(() => tracker.committed === '1049', 'the cursor past the last record');
+    await p.shutdown();
+  });
+
+  it('passes records whose owner chain is cached without waiting on the enricher', async () => {
+    let lookups = 0;
+    const enricher: Enricher = {
+      ...idle,
+      enrichCached: (record) => {
+        record.resource['k8s.deployment.name'] = 'cached';
+        return { metadata: { labels: { 'app.kubernetes.io/name': 'from-cache' } } };
+      },
+      enrich: async () => {
+        lookups += 1;
+        return undefined;
+      },
+    };
+    const { p, sink } = pipeline(enricher);
+    await p.start();
+    const tracker = new AckTracker();
+    assert.equal(p.consume(tracker, items(20)), undefined);
+    assert.equal(p.lanes[0]?.queue.depth, 20);
+    assert.equal(await p.drain(30_000), true);
+    assert.equal(lookups, 0);
+    assert.ok(sink.records.every((r) => r.resource['k8s.deployment.name'] === 'cached' && r.resource['service.name'] === 'from-cache'));
+    await p.shutdown();
+  });
+
+  it('waits, in stream order, from the first record whose lookup is not cached', async () => {
+    const pending: Array<() => void> = [];
+    const enricher: Enricher = {
+      ...idle,
+      // Records e-1000..e-1002 are cached, e-1003 is not, the rest are.
+      enrichCached: (record) => (record.event.name === 'e-1003' ? undefined : { metadata: undefined }),
+      enrich: () => new Promise<WorkloadMetadata | undefined>((resolve) => pending.push(() => resolve(undefined))),
+    };
+    const { p, sink } = pipeline(enricher);
+    await p.start();
+    const tracker = new AckTracker();
+    const consumed = p.consume(tracker, items(8));
+    assert.ok(consumed instanceof Promise, 'a lookup to wait for makes the delivery wait');
+    assert.equal(p.lanes[0]?.queue.depth, 3, 'the records before it went through at once');
+    await waitFor(() => pending.length === 1, 'the lookup');
+    assert.equal(p.lanes[0]?.queue.depth, 3, 'no record passes the one waiting on its lookup');
+    pending[0]?.();
+    await consumed;
+    assert.equal(await p.drain(30_000), true);
+    assert.deepEqual(
+      sink.records.map((r) => r.event.name),
+      Array.from({ length: 8 }, (_, i) => `e-${1000 + i}`),
+    );
+    await waitFor(() => tracker.committed === '1007', 'the cursor past the last record');
+    await p.shutdown();
+  });
+});
+
 describe('pipeline shutdown', () => {
   it('returns when a sink never finishes shutting down', async () => {
     const sink = new InMemorySink();

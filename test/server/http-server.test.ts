@@ -27,6 +27,22 @@ describe('HttpServer', () => {
     await server.shutdown();
   });
 
+  it('says degraded on /readyz (still 200) and lists the problems when a ready pod has some; /healthz stays ok', async () => {
+    const health = () => ({ alive: true, ready: true, problems: ['sink collector has delivered nothing for more than 5m while records wait'], details: { role: 'leader' } });
+    const server = new HttpServer('127.0.0.1:0', { metrics: new Metrics(), health });
+    await server.start();
+    try {
+      const ready = await fetch(`http://${server.address}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.deepEqual(await ready.json(), { status: 'degraded', problems: ['sink collector has delivered nothing for more than 5m while records wait'], role: 'leader' });
+      const live = await fetch(`http://${server.address}/healthz`);
+      assert.equal(live.status, 200);
+      assert.equal(((await live.json()) as { status: string }).status, 'ok');
+    } finally {
+      await server.shutdown();
+    }
+  });
+
   it('can be shut down without having started', async () => {
     await new HttpServer('127.0.0.1:0', { metrics: new Metrics(), health: healthy }).shutdown();
   });

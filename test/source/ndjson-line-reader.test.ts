@@ -1,7 +1,30 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { StringDecoder } from 'node:string_decoder';
+import { describe, it, mock } from 'node:test';
 import fc from 'fast-check';
-import { type NdjsonItem, NdjsonLineReader, SKIPPED_HEAD_LENGTH } from '../../src/source/ndjson-line-reader.ts';
+import { type LineSink, NdjsonLineReader, SKIPPED_HEAD_LENGTH } from '../../src/source/ndjson-line-reader.ts';
+
+type NdjsonItem = { kind: 'line'; text: string } | { kind: 'too-long'; bytes: number; head: string };
+
+/** A sink that keeps, in order, what the reader hands it. */
+function collector(): LineSink & { items: NdjsonItem[] } {
+  const items: NdjsonItem[] = [];
+  return { items, line: (text) => items.push({ kind: 'line', text }), tooLong: (bytes, head) => items.push({ kind: 'too-long', bytes, head }) };
+}
+
+/** The lines one chunk completes. */
+function push(reader: NdjsonLineReader, chunk: Uint8Array): NdjsonItem[] {
+  const sink = collector();
+  reader.push(chunk, sink);
+  return sink.items;
+}
+
+/** The last line of a stream without a newline, if any. */
+function end(reader: NdjsonLineReader): NdjsonItem[] {
+  const sink = collector();
+  reader.end(sink);
+  return sink.items;
+}
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -9,8 +32,8 @@ const bytes = (text: string) => new TextEncoder().encode(text);
 function feed(chunks: readonly Uint8Array[], maxLineBytes?: number): NdjsonItem[] {
   const reader = new NdjsonLineReader(maxLineBytes === undefined ? {} : { maxLineBytes });
   const items: NdjsonItem[] = [];
-  for (const chunk of chunks) items.push(...reader.push(chunk));
-  items.push(...reader.end());
+  for (const chunk of chunks) items.push(...push(reader, chunk));
+  items.push(...end(reader));
   return items;
 }
 
@@ -36,6 +59,28 @@ describe('NDJSON line reader', () => {
     assert.deepEqual(lines(feed([data.slice(0, emoji + 1), data.slice(emoji + 1, emoji + 3), data.slice(emoji + 3)])), ['{"m":"Größe 🚀"}']);
   });
 
+  it('decodes a chunk of many lines in one call, and a one-line chunk into the line itself', () => {
+    const calls = [
+      mock.method(Buffer.prototype, 'toString'),
+      mock.method(TextDecoder.prototype, 'decode'),
+      mock.method(StringDecoder.prototype, 'write'),
+      mock.method(StringDecoder.prototype, 'end'),
+    ];
+    const decodes = () => calls.reduce((sum, spy) => sum + spy.mock.callCount(), 0);
+    try {
+      const reader = new NdjsonLineReader();
+      const many = Array.from({ length: 100 }, (_, i) => `{"i":${i},"m":"é"}`);
+      const got = push(reader, Buffer.from(`${many.join('\n')}\n`));
+      assert.deepEqual(lines(got), many);
+      assert.equal(decodes(), 1);
+      const one = push(reader, Buffer.from('{"one":true}\n'));
+      assert.deepEqual(lines(one), ['{"one":true}']);
+      assert.equal(decodes(), 2);
+    } finally {
+      for (const spy of calls) spy.mock.restore();
+    }
+  });
+
   it('drops the carriage return of CRLF and leaves out empty lines', () => {
     assert.deepEqual(lines(feed([bytes('a\r\n\r\n\nb\r'), bytes('\nc\n\n')])), ['a', 'b', 'c']);
   });
@@ -52,12 +97,12 @@ describe('NDJSON line reader', () => {
   it('reports an over-long line by its size, skips to its newline, and reads the next line', () => {
     const reader = new NdjsonLineReader({ maxLineBytes: 100 });
     const got: NdjsonItem[] = [];
-    got.push(...reader.push(bytes('ok-1\n')));
+    got.push(...push(reader, bytes('ok-1\n')));
     for (let i = 0; i < 50; i++) {
-      got.push(...reader.push(bytes('x'.repeat(40))));
+      got.push(...push(reader, bytes('x'.repeat(40))));
       assert.ok(reader.bufferedBytes <= 100, 'an over-long line is not buffered');
     }
-    got.push(...reader.push(bytes('tail\nok-2\n')));
+    got.push(...push(reader, bytes('tail\nok-2\n')));
     assert.deepEqual(lines(got), ['ok-1', '<too-long 2004>', 'ok-2']);
   });
 
@@ -104,7 +149,7 @@ describe('NDJSON line reader', () => {
         const reader = new NdjsonLineReader({ maxLineBytes: 100 });
         const items: NdjsonItem[] = [];
         for (const chunk of split(data, cuts)) {
-          items.push(...reader.push(chunk));
+          items.push(...push(reader, chunk));
           assert.ok(reader.bufferedBytes <= 100);
         }
         const expected = lengths.filter((n) => n > 0).map((n) => (n > 100 ? `<too-long ${n}>` : 'q'.repeat(n)));

@@ -8,9 +8,15 @@ import fc from 'fast-check';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, it } from 'node:test';
-import { NdjsonLineReader } from '../../src/source/ndjson-line-reader.ts';
+import { type LineSink, NdjsonLineReader } from '../../src/source/ndjson-line-reader.ts';
 
 setFlagsFromString('--expose-gc');
+
+/** A sink that keeps the lines it is handed. */
+function collect(): { sink: LineSink; lines: string[] } {
+  const lines: string[] = [];
+  return { lines, sink: { line: (text) => void lines.push(text), tooLong: () => {} } };
+}
 const gc = runInNewContext('gc') as () => void;
 const held = () => {
   gc();
@@ -22,14 +28,15 @@ describe('a line trickled a byte at a time', () => {
   it('holds about the line, not a typed array per byte (1 MiB line)', () => {
     const line = Buffer.from(JSON.stringify({ type: 'ADDED', object: { message: 'é'.repeat(512 * 1024) } }));
     const reader = new NdjsonLineReader();
+    const { sink, lines } = collect();
     const before = held();
-    for (let i = 0; i < line.length; i++) assert.deepEqual(reader.push(line.subarray(i, i + 1)), []);
+    for (let i = 0; i < line.length; i++) reader.push(line.subarray(i, i + 1), sink);
+    assert.deepEqual(lines, []);
     const grownMb = (held() - before) / 1024 / 1024;
     console.log(`1 MiB line in 1-byte chunks: ${grownMb.toFixed(1)} MB held before its newline`);
     assert.ok(grownMb < 8, `${grownMb.toFixed(1)} MB held for a ${line.length}-byte line`);
-    const items = reader.push(Buffer.from('\n'));
-    assert.equal(items.length, 1);
-    assert.equal(items[0]?.kind === 'line' && items[0].text, line.toString('utf8'));
+    reader.push(Buffer.from('\n'), sink);
+    assert.deepEqual(lines, [line.toString('utf8')]);
   });
 
   it('gives the same lines however a stream of long multibyte lines is cut into tiny chunks', () => {
@@ -41,10 +48,10 @@ describe('a line trickled a byte at a time', () => {
           const text = lines.map((l) => l.replaceAll('\n', ' ').replaceAll('\r', ' ')).filter((l) => l.trim() !== '');
           const bytes = Buffer.from(text.map((l) => `${l}\n`).join(''));
           const reader = new NdjsonLineReader();
-          const out: string[] = [];
+          const { sink, lines: out } = collect();
           for (let at = 0, i = 0; at < bytes.length; i++) {
             const size = sizes[i % sizes.length] as number;
-            for (const item of reader.push(bytes.subarray(at, at + size))) if (item.kind === 'line') out.push(item.text);
+            reader.push(bytes.subarray(at, at + size), sink);
             at += size;
           }
           assert.deepEqual(out, text);

@@ -35,8 +35,8 @@ async function read(steps: readonly ScriptStep[], maxLineBytes = 4 * 1024 * 1024
   const out: Read = { items: [], cursor: undefined, frames: 0, end: undefined, chunks: 0, metrics };
   for await (const chunk of scriptedStream(steps)) {
     out.chunks += 1;
-    const mapped = mapper.map(lines.push(chunk));
-    out.items.push(...mapped.items);
+    const mapped = mapper.read(lines, chunk);
+    out.items.push(...(mapped.items ?? []));
     out.frames += mapped.frames;
     if (mapped.resourceVersion !== undefined) out.cursor = mapped.resourceVersion;
     out.end = mapped.end;

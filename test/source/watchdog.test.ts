@@ -49,6 +49,39 @@ describe('watchdog', () => {
     }
   });
 
+  it('re-arms no timer per chunk: a kick only records the time', () => {
+    const probe = setTimeout(() => {}, 0);
+    const timeout = Object.getPrototypeOf(probe) as { refresh: () => unknown };
+    clearTimeout(probe);
+    const refresh = mock.method(timeout, 'refresh');
+    const setTimeoutSpy = mock.method(globalThis, 'setTimeout');
+    try {
+      const watchdog = new Watchdog(60_000, () => {});
+      for (let i = 0; i < 10_000; i++) watchdog.kick();
+      watchdog.stop();
+      assert.equal(refresh.mock.callCount(), 0);
+      assert.equal(setTimeoutSpy.mock.callCount(), 1);
+    } finally {
+      refresh.mock.restore();
+      setTimeoutSpy.mock.restore();
+    }
+  });
+
+  it('fires the timeout after the last kick, not after the first', async () => {
+    let fired = 0;
+    const watchdog = new Watchdog(40, () => (fired += 1));
+    const started = Date.now();
+    // Kicks for 100 ms, well past the timeout: the watchdog must not fire meanwhile.
+    while (Date.now() - started < 100) {
+      watchdog.kick();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.equal(fired, 0);
+    await waitFor(() => watchdog.fired, 'the watchdog to fire once the kicks stop', 10_000);
+    watchdog.stop();
+    assert.equal(fired, 1);
+  });
+
   it('does not fire while paused, however long the pipeline pushes back', async () => {
     let fired = 0;
     const watchdog = new Watchdog(TIMEOUT_MS, () => (fired += 1));

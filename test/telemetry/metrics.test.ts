@@ -42,6 +42,7 @@ function everyMetricSet(): Metrics {
   metrics.enrichLookups.inc({ outcome: 'ok' });
   metrics.leader.set(1);
   metrics.lastEventSeconds.set(1_700_000_000);
+  metrics.health.sinks = () => [{ sink: 's', lastSuccessAt: 1_700_000_000_000, oldestQueuedAgeSeconds: 3, consecutiveFailures: 2, stalled: false }];
   return metrics;
 }
 
