@@ -1,4 +1,4 @@
-import { type KubeClient, toApiError } from '../kube/kube-client.ts';
+import { type KubeClient, MAX_OBJECT_BYTES, toApiError } from '../kube/kube-client.ts';
 
 /**
  * Asks for `PartialObjectMetadata` (labels, annotations, ownerReferences) instead of the whole
@@ -22,5 +22,5 @@ export async function getObject(client: KubeClient, path: string, options: GetOp
     ...(options.signal ? { signal: options.signal } : {}),
   });
   if (!response.ok) throw await toApiError(response);
-  return response.json();
+  return response.json(MAX_OBJECT_BYTES);
 }

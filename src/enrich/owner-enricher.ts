@@ -54,7 +54,7 @@ type Lookup = ObjectInfo | Missing;
 /** The enrichment of one involved object: attribute pairs flattened `[k0, v0, k1, v1, ...]`. */
 interface Resolved {
   attrs: string[];
-  /** The metadata of the chain (what `service.*` is derived from). */
+  /** The metadata of the chain (what `service.*` is derived from); here also so that the cache's size counts it. */
   metadata: WorkloadMetadata | undefined;
   /** The same value, settled once, so that a cache hit allocates no promise. */
   promise: Promise<WorkloadMetadata | undefined>;
@@ -88,22 +88,62 @@ export type OwnerEnricherOptions = OwnerEnricherDeps & Pick<Config['enrich'], 'c
 
 /** One lookup's own timeout: a slow API server must not hold a record longer than its deadline does anyway. */
 const REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * Bytes each cache may hold (keys and kept strings, estimated). Entries are counted too
+ * (`cacheSize`), but one object may carry 256 KiB of annotations and an Event may name an object
+ * with a megabyte-long name or uid: 400 such entries were an abort in a 128 MiB pod.
+ */
+const MAX_CACHE_BYTES = 16 * 1024 * 1024;
+/** An ObjectMeta uid is a UUID; anything much longer is not one the API server issued. */
+const MAX_UID_LENGTH = 128;
+/** Labels the `service.*` rules read (service-attributes.ts); annotations are read by prefix. */
+const SERVICE_LABELS: ReadonlySet<string> = new Set(['app.kubernetes.io/instance', 'app.kubernetes.io/name', 'app.kubernetes.io/version']);
+const SERVICE_ANNOTATION_PREFIX = 'resource.opentelemetry.io/';
 
 const NONE: Promise<WorkloadMetadata | undefined> = Promise.resolve(undefined);
 /** What {@link OwnerEnricher.enrichCached} answers for an object it never looks up. */
 const NOTHING_KNOWN = { metadata: undefined } as const;
 
-function stringMap(value: unknown): Record<string, string> | undefined {
+/** The string entries of `value` whose key `keep` accepts: what enrichment reads, not the whole map. */
+function stringMap(value: unknown, keep: (key: string) => boolean): Record<string, string> | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const out: Record<string, string> = {};
-  let any = false;
+  let out: Record<string, string> | undefined;
   for (const [key, v] of Object.entries(value)) {
-    if (typeof v === 'string') {
-      out[key] = v;
-      any = true;
-    }
+    if (typeof v === 'string' && keep(key)) (out ??= {})[key] = v;
   }
-  return any ? out : undefined;
+  return out;
+}
+
+/** A DNS-1123 subdomain: what the API server requires of every object the owner chain reads (pods, workloads). */
+const OBJECT_NAME = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/;
+/** A DNS-1123 label: a namespace name. */
+const NAMESPACE_NAME = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Whether the API server could hold such an object. An Event's involvedObject is not validated:
+ * it may name a pod `.` (a URL turns `pods/.` into `pods/`, the LIST of every pod in the
+ * namespace, read whole: an OOM kill in 128 MiB with 3,000 pods), `..` (the Namespace itself)
+ * or a name a megabyte long (a cache key of that size). None of those is looked up.
+ */
+function isObjectName(namespace: string, name: string): boolean {
+  return name.length <= 253 && OBJECT_NAME.test(name) && namespace.length <= 63 && NAMESPACE_NAME.test(namespace);
+}
+
+/** Rough bytes held by a cached value and its key: strings at two bytes a character, objects a fixed amount. */
+function heldBytes(value: unknown, key: string): number {
+  let bytes = 64 + key.length * 2;
+  const walk = (v: unknown, depth: number): void => {
+    if (typeof v === 'string') bytes += 16 + v.length * 2;
+    else if (typeof v === 'object' && v !== null && depth < 3 && !(v instanceof Promise)) {
+      bytes += 32;
+      for (const [k, inner] of Object.entries(v)) {
+        bytes += 8 + k.length * 2;
+        walk(inner, depth + 1);
+      }
+    } else bytes += 8;
+  };
+  walk(value, 0);
+  return bytes;
 }
 
 function str(value: unknown): string | undefined {
@@ -124,8 +164,18 @@ function imagesOf(spec: Record<string, unknown>): Record<string, string> | undef
   return out;
 }
 
-/** Keeps what enrichment needs of an object (full or PartialObjectMetadata). */
-function toInfo(raw: unknown): ObjectInfo {
+/** Which labels and annotations of an object enrichment reads: the `service.*` rules' and the opt-in globs'. */
+interface KeptMetadata {
+  label: (key: string) => boolean;
+  annotation: (key: string) => boolean;
+}
+
+/**
+ * Keeps what enrichment needs of an object (full or PartialObjectMetadata): no spec but the
+ * pod's node and images, and only the labels and annotations that are read. An object may carry
+ * 256 KiB of annotations, and a cache of 10,000 objects must not keep them all.
+ */
+function toInfo(raw: unknown, keep: KeptMetadata): ObjectInfo {
   const obj = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const metadata = (typeof obj['metadata'] === 'object' && obj['metadata'] !== null ? obj['metadata'] : {}) as Record<string, unknown>;
   const spec = (typeof obj['spec'] === 'object' && obj['spec'] !== null ? obj['spec'] : {}) as Record<string, unknown>;
@@ -143,8 +193,8 @@ function toInfo(raw: unknown): ObjectInfo {
   }
   return {
     uid: str(metadata['uid']),
-    labels: stringMap(metadata['labels']),
-    annotations: stringMap(metadata['annotations']),
+    labels: stringMap(metadata['labels'], keep.label),
+    annotations: stringMap(metadata['annotations'], keep.annotation),
     controller,
     nodeName: str(spec['nodeName']),
     images: imagesOf(spec),
@@ -187,6 +237,7 @@ export class OwnerEnricher implements Enricher {
   readonly #pending = new Map<string, Pending>();
   readonly #labelMatch: ((key: string) => boolean) | undefined;
   readonly #annotationMatch: ((key: string) => boolean) | undefined;
+  readonly #keep: KeptMetadata;
   readonly #forbiddenWarned = new Set<string>();
 
   constructor(options: OwnerEnricherOptions) {
@@ -197,10 +248,15 @@ export class OwnerEnricher implements Enricher {
     this.#deadline = options.deadline;
     this.#bucket = new TokenBucket(options.qps);
     const max = options.cacheSize;
-    this.#objects = new LRUCache<string, Lookup>({ max, ttl: this.#ttl });
-    this.#resolved = new LRUCache<string, Resolved>({ max, ttl: this.#ttl });
-    this.#labelMatch = globMatcher(options.labels);
-    this.#annotationMatch = globMatcher(options.annotations);
+    const bounds = { max, ttl: this.#ttl, maxSize: MAX_CACHE_BYTES, sizeCalculation: heldBytes };
+    this.#objects = new LRUCache<string, Lookup>(bounds);
+    this.#resolved = new LRUCache<string, Resolved>(bounds);
+    const labelMatch = (this.#labelMatch = globMatcher(options.labels));
+    const annotationMatch = (this.#annotationMatch = globMatcher(options.annotations));
+    this.#keep = {
+      label: (key) => SERVICE_LABELS.has(key) || labelMatch?.(key) === true,
+      annotation: (key) => key.startsWith(SERVICE_ANNOTATION_PREFIX) || annotationMatch?.(key) === true,
+    };
   }
 
   /** Nothing to open: lookups start with the first record. */
@@ -226,6 +282,7 @@ export class OwnerEnricher implements Enricher {
     const ref = record.event.regarding;
     const info = kindFor(ref.kind, ref.apiVersion);
     if (info === undefined || ref.name === undefined || !isAttributable(record.event)) return NOTHING_KNOWN;
+    if (!isObjectName(record.event.namespace, ref.name) || (ref.uid !== undefined && ref.uid.length > MAX_UID_LENGTH)) return NOTHING_KNOWN;
     const hit = this.#resolved.get(`${record.event.namespace}/${ref.uid ?? `${ref.kind}/${ref.name}`}`);
     if (hit === undefined) return undefined;
     apply(record.resource, hit.attrs);
@@ -239,10 +296,11 @@ export class OwnerEnricher implements Enricher {
     // Lookups run with the router's cluster-wide read permission: never for an object outside
     // the event's own namespace (the enrich stage skips those too; this is the last guard).
     if (!isAttributable(record.event)) return NONE;
+    const namespace = record.event.namespace;
+    if (!isObjectName(namespace, ref.name) || (ref.uid !== undefined && ref.uid.length > MAX_UID_LENGTH)) return NONE;
     // uids are unique across the cluster; without one, the name identifies the object. The
     // namespace is part of the key all the same: an event may copy another namespace's uid, and
     // must not be handed the chain resolved for that object.
-    const namespace = record.event.namespace;
     const key = `${namespace}/${ref.uid ?? `${ref.kind}/${ref.name}`}`;
     const hit = this.#resolved.get(key);
     if (hit !== undefined) {
@@ -340,6 +398,8 @@ export class OwnerEnricher implements Enricher {
 
   /** The object from the cache, else from the API (one request in flight per object). */
   async #lookup(out: Pending, info: KindInfo, namespace: string, name: string): Promise<ObjectInfo | undefined> {
+    // Owner references come from the API server, which validates them less than object names.
+    if (!isObjectName(namespace, name)) return undefined;
     const path = `${info.api.prefix}/namespaces/${encodeURIComponent(namespace)}/${info.api.plural}/${encodeURIComponent(name)}`;
     let entry = this.#objects.get(path);
     if (entry !== undefined) {
@@ -364,7 +424,7 @@ export class OwnerEnricher implements Enricher {
       if (this.#closed.signal.aborted) throw new Error('the enricher is shut down');
       await this.#bucket.acquire();
       const raw = await getObject(this.#client, path, { metadataOnly: info.api.plural !== 'pods', timeoutMs: REQUEST_TIMEOUT_MS, signal: this.#closed.signal });
-      const object = toInfo(raw);
+      const object = toInfo(raw, this.#keep);
       this.#metrics.enrichLookups.inc({ outcome: 'ok' });
       this.#objects.set(path, object);
       return object;

@@ -27,6 +27,23 @@ export class ApiError extends Error {
   }
 }
 
+/** An answer longer than its reader accepts (see {@link KubeResponse.text}). */
+export class ResponseTooLargeError extends Error {
+  constructor(bytes: number, maxBytes: number) {
+    super(`the API server's answer is over ${maxBytes} bytes (${bytes} read or announced)`);
+    this.name = 'ResponseTooLargeError';
+  }
+}
+
+/**
+ * Bytes of one object's answer read at most: etcd stores at most 1.5 MiB per object; anything
+ * larger is a misbehaving server (or proxy), not read on. LIST pages have their own bound.
+ */
+export const MAX_OBJECT_BYTES = 4 * 1024 * 1024;
+
+/** Of an error answer, what is read for its Status: a Status is small, an HTML error page need not be. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
@@ -67,14 +84,32 @@ export class KubeResponse {
     };
   }
 
-  async text(): Promise<string> {
+  /**
+   * The body as text. With `maxBytes`, a longer body is not read on: the connection is closed
+   * and {@link ResponseTooLargeError} thrown, so that a misbehaving server (or a proxy's error
+   * page) cannot make the router buffer without bound.
+   */
+  async text(maxBytes = Infinity): Promise<string> {
     const chunks: Buffer[] = [];
-    for await (const chunk of this.#message) chunks.push(chunk as Buffer);
+    let bytes = 0;
+    const announced = Number(this.headers['content-length']);
+    if (announced > maxBytes) {
+      this.#message.destroy();
+      throw new ResponseTooLargeError(announced, maxBytes);
+    }
+    for await (const chunk of this.#message) {
+      bytes += (chunk as Buffer).length;
+      if (bytes > maxBytes) {
+        this.#message.destroy();
+        throw new ResponseTooLargeError(bytes, maxBytes);
+      }
+      chunks.push(chunk as Buffer);
+    }
     return Buffer.concat(chunks).toString('utf8');
   }
 
-  async json<T = unknown>(): Promise<T> {
-    return JSON.parse(await this.text()) as T;
+  async json<T = unknown>(maxBytes = Infinity): Promise<T> {
+    return JSON.parse(await this.text(maxBytes)) as T;
   }
 }
 
@@ -162,11 +197,11 @@ export class KubeClient {
     });
   }
 
-  /** Sends a request and parses the JSON answer; non-2xx answers become {@link ApiError}. */
+  /** Sends a request for one object and parses the JSON answer (at most {@link MAX_OBJECT_BYTES}); non-2xx answers become {@link ApiError}. */
   async json<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.request(path, options);
     if (!response.ok) throw await toApiError(response);
-    return response.json<T>();
+    return response.json<T>(MAX_OBJECT_BYTES);
   }
 
   /**
@@ -198,7 +233,7 @@ export async function toApiError(response: KubeResponse): Promise<ApiError> {
   let message = `HTTP ${response.status}`;
   const causes: string[] = [];
   try {
-    const text = await response.text();
+    const text = await response.text(MAX_ERROR_BODY_BYTES);
     const status = JSON.parse(text) as { reason?: string; message?: string; details?: { causes?: unknown } };
     reason = status.reason;
     if (status.message) message = `HTTP ${response.status}: ${status.message}`;

@@ -21,8 +21,13 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function num(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+/**
+ * A count: an integer the attribute can carry as such (the API server's are int32). A misbehaving
+ * server's 1e300 or 2^63 is no count, and over OTLP/JSON the Collector refuses the whole request
+ * for one `intValue` outside int64.
+ */
+function count(value: unknown): number | undefined {
+  return Number.isSafeInteger(value) ? (value as number) : undefined;
 }
 
 function ref(value: unknown): ObjectRef | undefined {
@@ -98,7 +103,7 @@ export function normalizeEvent(raw: unknown): NormalizedEvent {
   if (newStyle) {
     const source = isObject(raw['deprecatedSource']) ? raw['deprecatedSource'] : undefined;
     setIf(event, 'message', typeof raw['note'] === 'string' ? raw['note'] : undefined);
-    setIf(event, 'count', num(series?.['count']) ?? num(raw['deprecatedCount']));
+    setIf(event, 'count', count(series?.['count']) ?? count(raw['deprecatedCount']));
     setIf(event, 'firstTimestamp', str(raw['deprecatedFirstTimestamp']));
     setIf(event, 'lastTimestamp', str(raw['deprecatedLastTimestamp']));
     setIf(event, 'reportingController', str(raw['reportingController']) ?? str(source?.['component']));
@@ -107,7 +112,7 @@ export function normalizeEvent(raw: unknown): NormalizedEvent {
   } else {
     const source = isObject(raw['source']) ? raw['source'] : undefined;
     setIf(event, 'message', typeof raw['message'] === 'string' ? raw['message'] : undefined);
-    setIf(event, 'count', num(series?.['count']) ?? num(raw['count']));
+    setIf(event, 'count', count(series?.['count']) ?? count(raw['count']));
     setIf(event, 'firstTimestamp', str(raw['firstTimestamp']));
     setIf(event, 'lastTimestamp', str(raw['lastTimestamp']));
     setIf(event, 'reportingController', str(raw['reportingComponent']) ?? str(source?.['component']));

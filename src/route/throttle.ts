@@ -2,6 +2,14 @@ import { LRUCache } from 'lru-cache';
 import { ATTR_EVENTROUTER_THROTTLE_SUPPRESSED } from '../model/attribute-names.ts';
 import type { EventRecord } from '../model/event-record.ts';
 
+/**
+ * Bytes of keys kept at most (estimated, two bytes a character): a key holds the involved
+ * object's name, which an Event's creator chooses and the API server does not bound (a 900 KB
+ * name is stored): 200 such keys held 95 MB. A key larger than the bound is not kept (that
+ * object is not throttled).
+ */
+const MAX_KEY_BYTES = 8 * 1024 * 1024;
+
 interface Window {
   start: number;
   passed: number;
@@ -12,12 +20,12 @@ interface Window {
  * Per-sink rate limit: at most `limit` records per (involved object, reason) per interval.
  * A suppressed record is acknowledged without export (counted); the next record of that key
  * that passes carries `eventrouter.throttle.suppressed` with how many were held back. Keys are
- * kept in a bounded LRU, so a storm over many objects cannot grow memory without bound.
+ * kept in an LRU bounded in number and bytes, so a storm over many objects cannot grow memory without bound.
  */
 export class Throttle {
   readonly #limit: number;
   readonly #intervalMs: number;
-  readonly #windows = new LRUCache<string, Window>({ max: 50_000 });
+  readonly #windows = new LRUCache<string, Window>({ max: 50_000, maxSize: MAX_KEY_BYTES, sizeCalculation: (_window, key) => 64 + key.length * 2 });
 
   constructor(limit: number, intervalMs: number) {
     this.#limit = limit;

@@ -524,6 +524,11 @@ export class FakeApiServer {
   #watch(path: ApiPath, query: URLSearchParams, res: ServerResponse, view?: ApiView): void {
     const storage = view?.storage ?? path.collection;
     const rvParam = query.get('resourceVersion') ?? '';
+    // kube-apiserver v1.37 parses it as a uint64 and answers 500 when it is not one.
+    if (rvParam !== '' && (!/^\d+$/.test(rvParam) || BigInt(rvParam) >= 2n ** 64n)) {
+      const reason = /^\d+$/.test(rvParam) ? 'value out of range' : 'invalid syntax';
+      return this.#send(res, 500, { ...status(500, '', `resourceVersion: Invalid value: "${rvParam}": strconv.ParseUint: parsing "${rvParam}": ${reason}`), reason: undefined });
+    }
     const from = rvParam === '' || rvParam === '0' ? undefined : Number(rvParam);
     if (from !== undefined && (Number.isNaN(from) || from < this.#compacted)) {
       const expired = status(410, 'Expired', `too old resource version: ${rvParam} (${this.#compacted})`);

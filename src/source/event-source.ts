@@ -14,6 +14,7 @@ import { NdjsonLineReader } from './ndjson-line-reader.ts';
 import { compareResourceVersions, isNewerThan } from './resource-version.ts';
 import type { Deliver, Source } from './source.ts';
 import type { SourceItem } from './source-item.ts';
+import { isResourceVersionInvalid } from './invalid-resource-version.ts';
 import { isResourceVersionTooLarge } from './too-large.ts';
 import { WatchFrameMapper } from './watch-frame-mapper.ts';
 import { Watchdog } from './watchdog.ts';
@@ -39,6 +40,8 @@ export interface EventSourceOptions {
   logger: Logger;
 }
 
+/** Pages in a row with no items but a continue token that make a LIST fail (and back off). */
+const MAX_EMPTY_PAGES = 5;
 /** A LIST page or a one-Event probe must answer within this (the kube client's default request timeout). */
 const REQUEST_MS = 30_000;
 
@@ -64,6 +67,8 @@ export class EventSource extends LoopComponent implements Source {
   #resumeList: { resourceVersion: string; after: string } | undefined;
   #synced = false;
   #lastActivity = Date.now();
+  /** Items (events, bookmarks) the current or last watch stream brought; 0 again when a list starts. */
+  #watchItems = 0;
   #state: WatchLoopState = 'starting';
   /** By when the loop must have moved on from its current step (its heartbeat), epoch ms. */
   #dueBy: number;
@@ -149,11 +154,14 @@ export class EventSource extends LoopComponent implements Source {
     let firstStart = this.#resourceVersion === undefined;
     // The cursor is in this cluster's future (etcd restored from a backup, a checkpoint from a
     // rebuilt cluster): a watch from it waits in silence for a revision that may never come.
-    const startOver = (reason: 'too-large' | 'ahead-of-cluster', detail: Record<string, unknown>): void => {
+    // Or it is no resourceVersion at all: every watch from it is refused.
+    const startOver = (reason: 'too-large' | 'ahead-of-cluster' | 'invalid', detail: Record<string, unknown>): void => {
       this.#o.metrics.checkpointDiscarded.inc({ reason });
       this.#log.error(
         { resourceVersion: this.#resourceVersion, ...detail },
-        'the API server has not reached the watch resourceVersion (etcd restored from a backup?); discarding it and re-listing under source.backfill',
+        reason === 'invalid'
+          ? 'the API server refuses the watch resourceVersion as invalid; discarding it and re-listing under source.backfill'
+          : 'the API server has not reached the watch resourceVersion (etcd restored from a backup?); discarding it and re-listing under source.backfill',
       );
       this.#resourceVersion = undefined;
       this.#resumeList = undefined;
@@ -161,6 +169,8 @@ export class EventSource extends LoopComponent implements Source {
       needList = true;
       firstStart = true;
     };
+    // 410s since a watch last brought anything (see the GoneError branch).
+    let expiredInARow = 0;
     while (!signal.aborted) {
       try {
         if (needList) {
@@ -168,10 +178,16 @@ export class EventSource extends LoopComponent implements Source {
           needList = false;
           firstStart = false;
         }
-        const received = await this.#watch(signal);
-        if (received > 0) backoff.reset();
+        const cursorBefore = this.#resourceVersion;
+        await this.#watch(signal);
+        // Progress is a cursor that moved. Frames that were all malformed, or a bookmark where the
+        // cursor already was, are none: a server that answers every watch with one such line and
+        // closes it made ~10,000 reconnects a second when any frame counted.
+        const progressed = this.#resourceVersion !== cursorBefore;
+        if (progressed) backoff.reset();
+        if (this.#watchItems > 0) expiredInARow = 0;
         if (!signal.aborted) this.#o.metrics.watchRestarts.inc({ cause: 'closed' });
-        if (received === 0 && !signal.aborted) {
+        if (!progressed && !signal.aborted) {
           const current = await this.#clusterBehindCursor(signal);
           if (current !== undefined) {
             startOver('ahead-of-cluster', { currentResourceVersion: current });
@@ -184,12 +200,27 @@ export class EventSource extends LoopComponent implements Source {
         if (signal.aborted) break;
         if (error instanceof GoneError) {
           this.#o.metrics.watchRestarts.inc({ cause: 'expired' });
-          this.#log.info({ resourceVersion: this.#resourceVersion }, 'resourceVersion expired (410); re-listing');
           needList = true;
+          expiredInARow = this.#watchItems > 0 ? 1 : expiredInARow + 1;
+          // A cursor expires now and then (etcd compacts every 5 minutes): re-list at once. A 410
+          // again before any watch brought anything means a server (or proxy) that answers 410
+          // to every watch: without a pause, that was hundreds of full LISTs a second.
+          if (expiredInARow === 1) {
+            this.#log.info({ resourceVersion: this.#resourceVersion }, 'resourceVersion expired (410); re-listing');
+            continue;
+          }
+          const delay = backoff.next();
+          this.#log.warn({ resourceVersion: this.#resourceVersion, expiredInARow, retryInMs: Math.round(delay) }, 'the watch expired (410) again right after a re-list; backing off');
+          await this.#backOff(delay, signal);
           continue;
         }
         if (isResourceVersionTooLarge(error) && this.#resourceVersion !== undefined) {
           startOver('too-large', { err: errorSummary(error) });
+          await this.#backOff(backoff.next(), signal);
+          continue;
+        }
+        if (isResourceVersionInvalid(error) && this.#resourceVersion !== undefined) {
+          startOver('invalid', { err: errorSummary(error) });
           await this.#backOff(backoff.next(), signal);
           continue;
         }
@@ -254,9 +285,11 @@ export class EventSource extends LoopComponent implements Source {
    */
   async #list(signal: AbortSignal, firstStart: boolean): Promise<void> {
     const cursor = this.#resourceVersion;
+    this.#watchItems = 0;
     // First start only: skip listed events whose last occurrence is older than `backfill`.
     const { backfill } = this.#settings;
     const cutoff = firstStart && backfill !== 'all' ? Date.now() - backfill : undefined;
+    let emptyPagesInARow = 0;
     let continueToken: string | undefined;
     let listResourceVersion = '';
     let pages = 0;
@@ -300,6 +333,13 @@ export class EventSource extends LoopComponent implements Source {
           throw new Error(`list pagination loops: page ${pages} repeated an earlier continue token`);
         }
         tokens.add(continueToken);
+        // So would one that hands out a new token with no items, forever: etcd fills every page
+        // but the last, so a few empty pages in a row with more to follow is no list.
+        emptyPagesInARow = Array.isArray(page.items) && page.items.length > 0 ? 0 : emptyPagesInARow + 1;
+        if (emptyPagesInARow >= MAX_EMPTY_PAGES) {
+          this.#malformed.report('continue-without-items', `${emptyPagesInARow} pages in a row with no items and a continue token`);
+          throw new Error(`list pagination brings nothing: ${emptyPagesInARow} pages in a row with no items and a continue token`);
+        }
       }
       const items: SourceItem[] = [];
       const resume = this.#resumeList;
@@ -344,6 +384,7 @@ export class EventSource extends LoopComponent implements Source {
     signal.addEventListener('abort', abortStream, { once: true });
     const watchdog = new Watchdog(this.#settings.inactivityTimeout, abortStream);
     let frames = 0;
+    this.#watchItems = 0;
     // The watchdog bounds the request too: it aborts a watch that never answers.
     this.#beat('watching', this.#settings.inactivityTimeout);
     try {
@@ -356,6 +397,7 @@ export class EventSource extends LoopComponent implements Source {
         const mapped = this.#frames.read(lines, chunk);
         frames += mapped.frames;
         const { items, resourceVersion, end } = mapped;
+        this.#watchItems += items?.length ?? 0;
         if (items !== undefined) {
           const waiting = this.#deliver(items, 'watching', this.#settings.inactivityTimeout);
           if (waiting !== undefined) {

@@ -37,7 +37,7 @@ export const SCRAPE_MAX_BYTES = 8 * 1024 * 1024;
 export const RECORD_OUTCOMES = ['exported', 'filtered', 'throttled', 'failed', 'dropped', 'too_large'] as const;
 
 /** Reasons of `eventrouter_checkpoint_discarded_total`, at 0 until counted. */
-const DISCARD_REASONS = ['other-cluster', 'ahead-of-cluster', 'too-large', 'other-api'] as const;
+const DISCARD_REASONS = ['other-cluster', 'ahead-of-cluster', 'too-large', 'other-api', 'invalid'] as const;
 /** Causes of eventrouter_watch_restarts_total, at 0 from start-up: the watch alert reads `closed` with increase(). */
 const WATCH_RESTART_CAUSES = ['closed', 'expired', 'inactivity', 'http', 'error'] as const;
 
@@ -260,7 +260,7 @@ export class Metrics {
     });
     this.checkpointDiscarded = this.#counter({
       name: 'eventrouter_checkpoint_discarded_total',
-      help: 'Checkpoints (or a scope\'s cursor) thrown away, by reason: other-cluster, ahead-of-cluster, too-large (the API server refused the resourceVersion as in its future), other-api.',
+      help: 'Checkpoints (or a scope\'s cursor) thrown away, by reason: other-cluster, ahead-of-cluster, too-large (the API server refused the resourceVersion as in its future), other-api, invalid (refused as no resourceVersion at all).',
       labelNames: ['reason'],
     });
     for (const reason of DISCARD_REASONS) this.checkpointDiscarded.declare({ reason });

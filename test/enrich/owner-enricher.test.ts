@@ -47,7 +47,8 @@ describe('OwnerEnricher', () => {
     const records = Array.from({ length: 200 }, (_, i) => recordAbout(i % 2 === 0 ? POD : POD2));
     const results = await Promise.all(records.map((r) => enricher.enrich(r)));
     assert.ok(records.every((r) => r.resource['k8s.deployment.name'] === 'px'));
-    assert.deepEqual(results[0], { labels: { app: 'podinfo', 'pod-template-hash': '5d567cc74c' }, images: { podinfo: 'ghcr.io/stefanprodan/podinfo:5.0.0' } });
+    // Only what the service.* rules (or the opt-in globs) read is kept: neither label here is.
+    assert.deepEqual(results[0], { images: { podinfo: 'ghcr.io/stefanprodan/podinfo:5.0.0' } });
     assert.equal(api.requests.get(`GET /api/v1/namespaces/default/pods/${POD.name}`), 1);
     assert.equal(api.requests.get(`GET /api/v1/namespaces/default/pods/${POD2.name}`), 1);
     // Both pods share the ReplicaSet: read once.
@@ -78,7 +79,8 @@ describe('OwnerEnricher', () => {
     const before = [...api.requests.values()].reduce((a, b) => a + b, 0);
     const warm = recordAbout(POD);
     const known = enricher.enrichCached(warm);
-    assert.deepEqual(known?.metadata, { labels: { app: 'podinfo', 'pod-template-hash': '5d567cc74c' }, images: { podinfo: 'ghcr.io/stefanprodan/podinfo:5.0.0' } });
+    // Only what the service.* rules (or the opt-in globs) read is kept: neither label here is.
+    assert.deepEqual(known?.metadata, { images: { podinfo: 'ghcr.io/stefanprodan/podinfo:5.0.0' } });
     assert.equal(warm.resource['k8s.deployment.name'], 'px');
     assert.equal([...api.requests.values()].reduce((x, y) => x + y, 0), before);
     // An object the chain never looks up (here a cluster-scoped Node) is known at once: nothing.

@@ -68,11 +68,48 @@ export function encodePartialSuccessResponse(rejectedLogRecords: number, errorMe
   return Buffer.from(ResponseType.encode(ResponseType.create({ partialSuccess: { rejectedLogRecords, errorMessage } })).finish());
 }
 
+const UINT64_MAX = 2n ** 64n - 1n;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** A JSON number or decimal string within [min, max], as the Collector's OTLP/JSON reader takes a 64-bit integer. */
+function isInteger(value: unknown, min: bigint, max: bigint): boolean {
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text !== 'string' || !/^-?\d+$/.test(text)) return false;
+  const n = BigInt(text);
+  return n >= min && n <= max;
+}
+
+/**
+ * Refuses what the Collector's OTLP/JSON reader refuses (`ReadUint64`/`ReadInt64`: the whole
+ * request answered 400): a time that is not an unsigned 64-bit count of nanoseconds (before
+ * 1970 or after 2554) and an `intValue` outside int64 (`1e+300`). Protobuf cannot carry either.
+ */
+function checkJsonIntegers(message: Record<string, unknown>): void {
+  const checkValue = (value: Record<string, unknown> | undefined, where: string): void => {
+    if (value !== undefined && 'intValue' in value && !isInteger(value['intValue'], INT64_MIN, INT64_MAX)) {
+      throw new Error(`ReadInt64: ${String(value['intValue'])} is not an int64 (${where})`);
+    }
+  };
+  for (const rl of (message['resourceLogs'] as Array<Record<string, unknown>> | undefined) ?? []) {
+    for (const kv of ((rl['resource'] as { attributes?: Array<Record<string, unknown>> } | undefined)?.attributes ?? [])) checkValue(kv['value'] as Record<string, unknown>, String(kv['key']));
+    for (const sl of (rl['scopeLogs'] as Array<Record<string, unknown>> | undefined) ?? []) {
+      for (const lr of (sl['logRecords'] as Array<Record<string, unknown>> | undefined) ?? []) {
+        for (const field of ['timeUnixNano', 'observedTimeUnixNano']) {
+          if (field in lr && !isInteger(lr[field], 0n, UINT64_MAX)) throw new Error(`ReadUint64: ${String(lr[field])} is not a uint64 (${field})`);
+        }
+        for (const kv of (lr['attributes'] as Array<Record<string, unknown>> | undefined) ?? []) checkValue(kv['value'] as Record<string, unknown>, String(kv['key']));
+      }
+    }
+  }
+}
+
 export function decodeLogsRequest(body: Buffer, contentType: string): Array<{ resource: Attributes; logs: ReceivedLog[] }> {
   const json = contentType.includes('json');
   const message = json
     ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>)
     : (RequestType.toObject(RequestType.decode(body), { longs: String, bytes: String, defaults: false }) as Record<string, unknown>);
+  if (json) checkJsonIntegers(message);
   const out: Array<{ resource: Attributes; logs: ReceivedLog[] }> = [];
   for (const rl of (message['resourceLogs'] as Array<Record<string, unknown>> | undefined) ?? []) {
     const resource = attributes((rl['resource'] as { attributes?: Array<Record<string, unknown>> } | undefined)?.attributes);

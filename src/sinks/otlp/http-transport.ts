@@ -62,21 +62,35 @@ export class HttpTransport implements IExporterTransport {
       };
       const fail = (error: ExportError) =>
         finish(error.retryable ? { status: 'retryable', error, ...(error.retryAfterMs !== undefined ? { retryInMillis: error.retryAfterMs } : {}) } : { status: 'failure', error });
+      // Set once the status line is in: the answer, from the status and what the body brought so far.
+      let answer: (() => void) | undefined;
       const req = this.#request(this.#o.url, { method: 'POST', agent: this.#agent, headers }, (res) => {
-        void readBody(res).then(
-          (answer) => {
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) finish({ status: 'success', data: answer });
-            else fail(httpStatusError(status, parseRetryAfter(res.headers['retry-after']), answer.subarray(0, MAX_ERROR_BODY).toString('utf8')));
+        const status = res.statusCode ?? 0;
+        const body = new AnswerBody();
+        answer = () => {
+          const text = body.bytes();
+          if (status >= 200 && status < 300) finish({ status: 'success', data: text });
+          else fail(httpStatusError(status, parseRetryAfter(res.headers['retry-after']), text.subarray(0, MAX_ERROR_BODY).toString('utf8')));
+        };
+        void body.read(res).then(
+          () => {
+            answer?.();
+            // What is left of a body over the cap is not worth reading (nor the connection keeping).
+            if (!res.complete) res.destroy();
           },
-          (error: Error) => fail(new ExportError('E_EXPORT_NETWORK', `reading the answer: ${error.message}`, { cause: error })),
+          // The connection broke after the status line: the status still says what became of the records.
+          () => answer?.(),
         );
       });
       const timer = setTimeout(() => {
-        fail(new ExportError('E_EXPORT_TIMEOUT', `no answer from ${this.#o.url} within ${timeoutMillis} ms`));
+        // A 2xx status says the records were accepted: a body that never ends (a proxy's wrong
+        // Content-Length, a trickle) is no reason to send them again, and retrying it for ever
+        // held the checkpoint and the source while the receiver got a duplicate each time.
+        if (answer !== undefined) answer();
+        else fail(new ExportError('E_EXPORT_TIMEOUT', `no answer from ${this.#o.url} within ${timeoutMillis} ms`));
         req.destroy();
       }, timeoutMillis);
-      req.on('error', (error) => fail(new ExportError('E_EXPORT_NETWORK', error.message, { cause: error })));
+      req.on('error', (error) => (answer !== undefined ? answer() : fail(new ExportError('E_EXPORT_NETWORK', error.message, { cause: error }))));
       req.end(body);
     });
   }
@@ -86,13 +100,24 @@ export class HttpTransport implements IExporterTransport {
   }
 }
 
-async function readBody(res: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res) {
-    // A success answer is a small ExportLogsServiceResponse; an error page is cut for the log.
-    if (size < 1024 * 1024) chunks.push(chunk as Buffer);
-    size += (chunk as Buffer).length;
+/** Bytes of an answer read at most: a success is a small ExportLogsServiceResponse, an error page is cut for the log. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** An answer's body, read up to {@link MAX_ANSWER_BYTES}; what arrived so far stays readable. */
+class AnswerBody {
+  readonly #chunks: Buffer[] = [];
+  #size = 0;
+
+  /** Resolves when the body ended or reached the cap. */
+  async read(res: IncomingMessage): Promise<void> {
+    for await (const chunk of res) {
+      this.#chunks.push(chunk as Buffer);
+      this.#size += (chunk as Buffer).length;
+      if (this.#size >= MAX_ANSWER_BYTES) return;
+    }
   }
-  return Buffer.concat(chunks);
+
+  bytes(): Buffer {
+    return Buffer.concat(this.#chunks).subarray(0, MAX_ANSWER_BYTES);
+  }
 }
