@@ -300,7 +300,7 @@ describe('sink queue bounds in bytes, best-effort delivery, health', () => {
   });
 
   it('best-effort: drops the new record when the batch in flight alone fills the queue; any record goes into an empty one', async () => {
-    const { queue, sender, acked, push } = bounded({ delivery: 'best-effort', queueSize: 2, queueBytes: 1500, maxBatchSize: 2 });
+    const { queue, sender, acked, push } = bounded({ delivery: 'best-effort', queueSize: 2, queueBytes: 1500, maxBatchSize: 1 });
     queue.start();
     push(5000, 'huge');
     assert.equal(queue.depth, 1, 'an empty queue takes a record over queueBytes');
