@@ -19,10 +19,10 @@ type Stopped = StoppedRecord | { waiting: Promise<void> };
 type StoppedRecord = { held: Held; record: EventRecord; acquired: boolean };
 
 /**
- * One record's hold on its cursor entry and on the in-flight budget: the entry's `pending`
- * counts the pipeline's own hold (1) plus one per required sink it was queued for; when the
- * last of them is done, the entry may let the cursor pass and the record's bytes go back to
- * the budget. One object per record, with `done` the one callback the sinks' queues call.
+ * One record's hold on its cursor entry and on the in-flight budget: the tracker counts the
+ * pipeline's own hold (1) plus one per required sink it was queued for; when the last of them
+ * is done, the cursor may pass the entry and the record's bytes go back to the budget. One
+ * object per record, with `done` the one callback the sinks' queues call.
  */
 class Held implements FanOutHold {
   readonly #tracker: AckTracker;
@@ -38,12 +38,11 @@ class Held implements FanOutHold {
   }
 
   expect(): void {
-    this.#entry.pending += 1;
+    this.#tracker.expect(this.#entry);
   }
 
   readonly done = (): void => {
-    this.#tracker.ack(this.#entry);
-    if (this.#entry.pending <= 0) this.#budget.release(this.bytes);
+    if (this.#tracker.ack(this.#entry)) this.#budget.release(this.bytes);
   };
 }
 
