@@ -110,10 +110,7 @@ export class Pipeline {
 
   /** Starts the sinks in reverse pipeline order (the last stage first), so each stage has somewhere to go. */
   async start(): Promise<void> {
-    for (const lane of [...this.lanes].reverse()) {
-      await lane.queue.sink.start();
-      lane.queue.start();
-    }
+    for (const lane of [...this.lanes].reverse()) await lane.chain.start();
   }
 
   /**
@@ -251,17 +248,7 @@ export class Pipeline {
 
   /** Stops the sinks' loops and shuts the sinks down (in pipeline order). */
   async shutdown(graceMs = SINK_SHUTDOWN_GRACE_MS): Promise<void> {
-    await Promise.all(this.lanes.map((lane) => lane.queue.stop()));
-    // A sink whose shutdown hangs (an exporter still retrying towards a dead endpoint) is left
-    // behind: nothing it holds is acknowledged, and the process must still be able to exit.
-    await Promise.all(
-      this.lanes.map(async (lane) => {
-        let timer: NodeJS.Timeout | undefined;
-        const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
-        const outcome = await Promise.race([lane.queue.sink.shutdown().catch(() => undefined), gaveUp]);
-        clearTimeout(timer);
-        if (outcome === 'timeout') this.#o.logger.warn({ sink: lane.queue.sink.name, graceMs }, 'sink did not shut down in time; left behind');
-      }),
-    );
+    await Promise.all(this.lanes.map((lane) => lane.chain.stop()));
+    await Promise.all(this.lanes.map((lane) => lane.chain.shutdownSink(graceMs)));
   }
 }
