@@ -10,9 +10,13 @@ export interface TrackedEntry {
   readonly resourceVersion: string | undefined;
   /** Set on the entry that ends a page of a LIST. */
   readonly listProgress?: ListProgress | undefined;
-  pending: number;
+  /** Acknowledgements it still waits for: changed only through {@link AckTracker.expect} and {@link AckTracker.ack}. */
+  readonly pending: number;
   readonly receivedAt: number;
 }
+
+/** The tracker's own, writable view of an entry. */
+type Entry = { -readonly [K in keyof TrackedEntry]: TrackedEntry[K] };
 
 /**
  * Orders acknowledgements into a cursor: the committed resourceVersion advances over an
@@ -20,7 +24,7 @@ export interface TrackedEntry {
  * acknowledge out of order (each has its own queue); the cursor never skips a gap.
  */
 export class AckTracker {
-  #entries: TrackedEntry[] = [];
+  #entries: Entry[] = [];
   #head = 0;
   #committed: string | undefined;
   #listProgress: ListProgress | undefined;
@@ -53,15 +57,27 @@ export class AckTracker {
   }
 
   add(resourceVersion: string | undefined, pending: number, now = Date.now(), listProgress?: ListProgress): TrackedEntry {
-    const entry: TrackedEntry = { resourceVersion, pending, receivedAt: now, listProgress };
+    const entry: Entry = { resourceVersion, pending, receivedAt: now, listProgress };
     this.#entries.push(entry);
     if (pending === 0) this.#advance();
     return entry;
   }
 
-  ack(entry: TrackedEntry): void {
-    entry.pending -= 1;
-    if (entry.pending <= 0) this.#advance();
+  /**
+   * One more acknowledgement for `entry` to wait for (a sink it is about to be queued for, which
+   * may acknowledge before the next one is queued: so counted before, not after).
+   */
+  expect(entry: TrackedEntry): void {
+    (entry as Entry).pending += 1;
+  }
+
+  /** One acknowledgement of `entry`; returns whether it waits for none any more (the cursor may pass it). */
+  ack(entry: TrackedEntry): boolean {
+    const e = entry as Entry;
+    e.pending -= 1;
+    if (e.pending > 0) return false;
+    this.#advance();
+    return true;
   }
 
   /** Resolves once fewer than `limit` entries are outstanding. */
@@ -73,7 +89,7 @@ export class AckTracker {
   #advance(): void {
     let moved = false;
     while (this.#head < this.#entries.length) {
-      const entry = this.#entries[this.#head] as TrackedEntry;
+      const entry = this.#entries[this.#head] as Entry;
       if (entry.pending > 0) break;
       this.#head += 1;
       if (entry.resourceVersion !== undefined) {

@@ -25,6 +25,4 @@ export interface EventRecord {
   event: NormalizedEvent;
   /** The Event object as received, kept only when a sink needs it (stdout `classic`), its message cut as `body` is ({@link cutRawEvent}). */
   raw?: unknown;
-  /** The previous version of the Event object, for `classic` UPDATED lines. */
-  oldRaw?: unknown;
 }

@@ -5,6 +5,7 @@ import type { EventRecord } from '../model/event-record.ts';
 import { isAttributable } from '../model/identity.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import type { Stage } from './stage.ts';
 
 /** Event namespaces whose first identity mismatch is logged; beyond this many, mismatches are only counted. */
 const MISMATCH_WARNINGS = 100;
@@ -30,7 +31,8 @@ export interface EnrichStageOptions {
  * record on with what the event itself says. When lookups keep failing or timing out, a circuit
  * breaker stops asking the API server for a while, so a sick API costs nothing per record.
  */
-export class EnrichStage {
+export class EnrichStage implements Stage {
+  readonly name = 'enrich';
   readonly #o: EnrichStageOptions;
   readonly #breaker: CircuitBreaker;
   readonly #log: Logger;
@@ -42,12 +44,8 @@ export class EnrichStage {
     this.#breaker = new CircuitBreaker({ threshold: options.breakerThreshold ?? 5, cooldownMs: options.breakerCooldownMs ?? 30_000 });
   }
 
-  /** Whether this stage waits on anything (the pipeline runs a window of them concurrently). */
-  get async(): boolean {
-    return this.#o.enricher !== undefined;
-  }
-
-  async run(record: EventRecord): Promise<EventRecord> {
+  /** The enriched record, at once when nothing has to be looked up, else once its lookup is done. */
+  process(record: EventRecord): EventRecord | Promise<EventRecord> {
     return this.runNow(record) ?? this.lookUp(record);
   }
 

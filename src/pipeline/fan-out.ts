@@ -1,17 +1,18 @@
 import type { SinkConfig } from '../config/schema.ts';
-import { SINK_QUEUE_DEFAULTS, deliveryMode } from '../config/sink-defaults.ts';
+import { deliveryMode } from '../config/sink-defaults.ts';
 import type { EventRecord } from '../model/event-record.ts';
 import { Route } from '../route/rule-matcher.ts';
 import { Throttle } from '../route/throttle.ts';
-import { RetrySender } from '../sinks/retry-sender.ts';
-import { type QueuedRecord, SinkQueue } from '../sinks/sink-queue.ts';
-import { sleep } from '../source/backoff.ts';
+import { SinkChain } from '../sinks/sink-chain.ts';
+import type { QueuedRecord, SinkQueue } from '../sinks/sink-queue.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 
-/** One sink and what stands before it: its route, its throttle and its queue. */
+/** One sink and what stands before it: its route, its throttle, and its own chain (queue, retries, sink). */
 export interface SinkLane {
+  chain: SinkChain;
+  /** The chain's queue (what fan-out pushes to). */
   queue: SinkQueue;
   route: Route;
   throttle: Throttle | undefined;
@@ -30,35 +31,10 @@ export interface LaneOptions {
 }
 
 export function createLane({ sink, config, index, metrics, logger, afterAck }: LaneOptions): SinkLane {
-  const settings = config ?? SINK_QUEUE_DEFAULTS;
-  const delivery = deliveryMode(config?.delivery, index);
-  const required = delivery === 'required';
-  // The Collector's exporterhelper layering: queue and batcher, then the one retry layer, then the sink.
-  const sender = new RetrySender({
-    sink,
-    initialBackoffMs: settings.initialBackoff,
-    maxBackoffMs: settings.maxBackoff,
-    // A required sink retries until delivered: dropping would break its promise.
-    maxElapsedMs: required ? undefined : settings.maxElapsedTime,
-    sleep,
-    metrics,
-    logger,
-  });
+  const chain = new SinkChain({ sink, config, delivery: deliveryMode(config?.delivery, index), metrics, logger, afterAck });
   return {
-    queue: new SinkQueue({
-      sink,
-      sender,
-      delivery,
-      queueSize: settings.queueSize,
-      queueBytes: settings.queueBytes,
-      maxBatchSize: settings.maxBatchSize,
-      maxBatchBytes: settings.maxBatchBytes,
-      batchTimeoutMs: settings.batchTimeout,
-      metrics,
-      logger,
-      // A best-effort sink's acknowledgements do not move the checkpoint: nothing to write.
-      ...(required ? { afterAck } : {}),
-    }),
+    chain,
+    queue: chain.queue,
     route: new Route(config?.match ?? [], config?.drop ?? []),
     throttle: config?.throttle ? new Throttle(config.throttle.limit, config.throttle.interval) : undefined,
   };

@@ -3,26 +3,30 @@ import type { AckTracker, TrackedEntry } from '../checkpoint/ack-tracker.ts';
 import type { Config, SinkConfig } from '../config/schema.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import type { AttributeMap, EventRecord } from '../model/event-record.ts';
-import { Route } from '../route/rule-matcher.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { SourceItem } from '../source/source-item.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import { CountStage } from './count-stage.ts';
+import { DropStage } from './drop-stage.ts';
 import { EnrichStage } from './enrich-stage.ts';
 import { type FanOutHold, type SinkLane, createLane, fanOut } from './fan-out.ts';
 import { InFlightBudget, estimateRecordBytes } from './in-flight-budget.ts';
 import { OccurrenceStage } from './occurrence-stage.ts';
-import type { EventItem } from './stage.ts';
-
-/** What stopped a delivery from going through at once (see Pipeline.consume). */
-type Stopped = StoppedRecord | { waiting: Promise<void> };
-type StoppedRecord = { held: Held; record: EventRecord; acquired: boolean };
+import { type EventItem, type Stage, runStages } from './stage.ts';
 
 /**
- * One record's hold on its cursor entry and on the in-flight budget: the entry's `pending`
- * counts the pipeline's own hold (1) plus one per required sink it was queued for; when the
- * last of them is done, the entry may let the cursor pass and the record's bytes go back to
- * the budget. One object per record, with `done` the one callback the sinks' queues call.
+ * What stopped a delivery from going through at once (see Pipeline.consume): a record over the
+ * budget, a fan-out waiting for a queue, or a record whose stages wait (the window's first).
+ */
+type Stopped = StoppedRecord | { waiting: Promise<void> } | { previous: Promise<void> };
+type StoppedRecord = { held: Held; record: EventRecord };
+
+/**
+ * One record's hold on its cursor entry and on the in-flight budget: the tracker counts the
+ * pipeline's own hold (1) plus one per required sink it was queued for; when the last of them
+ * is done, the cursor may pass the entry and the record's bytes go back to the budget. One
+ * object per record, with `done` the one callback the sinks' queues call.
  */
 class Held implements FanOutHold {
   readonly #tracker: AckTracker;
@@ -38,12 +42,11 @@ class Held implements FanOutHold {
   }
 
   expect(): void {
-    this.#entry.pending += 1;
+    this.#tracker.expect(this.#entry);
   }
 
   readonly done = (): void => {
-    this.#tracker.ack(this.#entry);
-    if (this.#entry.pending <= 0) this.#budget.release(this.bytes);
+    if (this.#tracker.ack(this.#entry)) this.#budget.release(this.bytes);
   };
 }
 
@@ -72,10 +75,11 @@ const SINK_SHUTDOWN_GRACE_MS = 5000;
 /**
  * The pipeline, stage by stage, in the order every record takes:
  *
- *   occurrence → map → enrich (owners, then service.*) → drop → fan-out (route, throttle, queue) → sinks
+ *   occurrence → map → [enrich (owners, then service.*) → drop → count] → fan-out (route, throttle, queue) → sinks
  *
- * Each stage is its own module; this one only orders them, runs a bounded window of owner
- * lookups at once, bounds the bytes in flight, and ties each record to its place in the
+ * Each stage is its own module; the bracketed ones share the {@link Stage} shape and are this
+ * class's list. This one only orders them, runs a bounded window of records whose stages wait
+ * (owner lookups) at once, bounds the bytes in flight, and ties each record to its place in the
  * checkpoint's {@link AckTracker}: an entry is added in stream order when the item arrives and
  * completes when every sink it went to acknowledged it, so the cursor never passes a record that
  * is still on its way, whatever order the stages finish in.
@@ -84,8 +88,8 @@ export class Pipeline {
   readonly lanes: readonly SinkLane[];
   readonly #o: PipelineOptions;
   readonly #occurrence: OccurrenceStage;
-  readonly #enrich: EnrichStage;
-  readonly #drop: Route | undefined;
+  /** The stages between mapping and fan-out, in order. */
+  readonly #stages: readonly Stage[];
   readonly #budget = new InFlightBudget(IN_FLIGHT_BYTES);
 
   constructor(options: PipelineOptions) {
@@ -104,17 +108,17 @@ export class Pipeline {
         maxBodyLength: config.maxBodyLength,
       },
     });
-    this.#enrich = new EnrichStage({ enricher: options.enricher, serviceName: config.enrich.serviceName, deadlineMs: config.enrich.deadline, metrics, logger });
-    this.#drop = config.drop.length > 0 ? new Route([], config.drop) : undefined;
+    this.#stages = [
+      new EnrichStage({ enricher: options.enricher, serviceName: config.enrich.serviceName, deadlineMs: config.enrich.deadline, metrics, logger }),
+      ...(config.drop.length > 0 ? [new DropStage(config.drop, metrics)] : []),
+      new CountStage(metrics),
+    ];
     this.lanes = options.sinks.map(({ sink, config: sc }, index) => createLane({ sink, config: sc, index, metrics, logger, afterAck: options.afterAck }));
   }
 
   /** Starts the sinks in reverse pipeline order (the last stage first), so each stage has somewhere to go. */
   async start(): Promise<void> {
-    for (const lane of [...this.lanes].reverse()) {
-      await lane.queue.sink.start();
-      lane.queue.start();
-    }
+    for (const lane of [...this.lanes].reverse()) await lane.chain.start();
   }
 
   /**
@@ -131,10 +135,10 @@ export class Pipeline {
       const record = this.#record(tracker, item);
       if (record === undefined) continue;
       const held = this.#hold(tracker, item as EventItem, record);
-      if (!this.#budget.tryAcquire(held.bytes)) return this.#rest(tracker, items, i, { held, record, acquired: false });
-      const enriched = this.#enrich.runNow(record);
-      if (enriched === undefined) return this.#rest(tracker, items, i, { held, record, acquired: true });
-      const waiting = this.#finish(held, enriched);
+      if (!this.#budget.tryAcquire(held.bytes)) return this.#rest(tracker, items, i, { held, record });
+      const out = runStages(this.#stages, record);
+      if (out instanceof Promise) return this.#rest(tracker, items, i + 1, { previous: out.then((r) => this.#deliver(held, r)) });
+      const waiting = this.#deliver(held, out);
       if (waiting !== undefined) return this.#rest(tracker, items, i + 1, { waiting });
     }
     return this.#room(tracker);
@@ -142,46 +146,41 @@ export class Pipeline {
 
   /**
    * The rest of a delivery, from item `from`, once something has to wait: `stopped` is the
-   * record that stopped {@link Pipeline.consume} (over the budget, or an owner lookup to wait
-   * for), or its fan-out waiting for a queue. Owner lookups of a window of records run at once;
-   * records leave the window in stream order.
+   * record that stopped {@link Pipeline.consume} (over the budget), the fan-out of one waiting
+   * for a queue, or one whose stages wait (an owner lookup). Stages of a window of records run
+   * at once; records reach the fan-out in stream order.
    */
   async #rest(tracker: AckTracker, items: readonly SourceItem[], from: number, stopped: Stopped): Promise<void> {
     const window: Array<Promise<void>> = [];
     let previous: Promise<void> | undefined;
     let first: StoppedRecord | undefined;
     if ('waiting' in stopped) await stopped.waiting;
+    else if ('previous' in stopped) window.push((previous = stopped.previous));
     else first = stopped;
     for (let i = from; i < items.length; i++) {
       let held: Held;
       let record: EventRecord;
-      let acquired: boolean;
       if (first !== undefined) {
-        ({ held, record, acquired } = first);
+        ({ held, record } = first);
         first = undefined;
+        await this.#budget.acquire(held.bytes);
       } else {
         const item = items[i] as SourceItem;
         const next = this.#record(tracker, item);
         if (next === undefined) continue;
         record = next;
         held = this.#hold(tracker, item as EventItem, record);
-        acquired = this.#budget.tryAcquire(held.bytes);
+        if (!this.#budget.tryAcquire(held.bytes)) await this.#budget.acquire(held.bytes);
       }
-      if (!acquired) await this.#budget.acquire(held.bytes);
-      if (previous === undefined) {
-        // Nothing of this delivery waits on a lookup: the record may still go through at once.
-        const enriched = this.#enrich.runNow(record);
-        if (enriched !== undefined) {
-          const waiting = this.#finish(held, enriched);
-          if (waiting !== undefined) await waiting;
-          continue;
-        }
-        const looked = this.#enrich.lookUp(record);
-        previous = looked.then((r) => this.#finish(held, r));
-      } else {
-        const enriched = this.#enrich.run(record);
-        previous = previous.then(() => enriched).then((r) => this.#finish(held, r));
+      const out = runStages(this.#stages, record);
+      if (previous === undefined && !(out instanceof Promise)) {
+        // Nothing of this delivery waits on a stage: the record may still go through at once.
+        const waiting = this.#deliver(held, out);
+        if (waiting !== undefined) await waiting;
+        continue;
       }
+      const prior = previous;
+      previous = prior === undefined ? (out as Promise<EventRecord | undefined>).then((r) => this.#deliver(held, r)) : prior.then(() => out).then((r) => this.#deliver(held, r));
       window.push(previous);
       if (window.length >= ENRICH_WINDOW) await window.shift();
     }
@@ -215,28 +214,21 @@ export class Pipeline {
   }
 
   /**
-   * drop → metrics → fan-out; releases the record's own hold on its cursor entry. Undefined when
-   * it was queued everywhere at once, else a promise that resolves once it was.
+   * fan-out of a record the stages handed on (undefined: one ended it); releases the record's own
+   * hold on its cursor entry. Undefined when it was queued everywhere at once, else a promise
+   * that resolves once it was.
    */
-  #finish(held: Held, record: EventRecord): Promise<void> | undefined {
-    if (this.#drop !== undefined && !this.#drop.accepts(record)) {
-      this.#o.metrics.droppedByRule.inc({});
+  #deliver(held: Held, record: EventRecord | undefined): Promise<void> | undefined {
+    if (record === undefined) {
       held.done();
       return undefined;
     }
-    this.#count(record);
     const routed = fanOut(this.lanes, record, this.#o.metrics, held, held.bytes);
     if (typeof routed === 'number') {
       held.done();
       return undefined;
     }
     return routed.then(held.done);
-  }
-
-  #count(record: EventRecord): void {
-    const { event } = record;
-    // Raw values: the metrics bound every label (BoundedLabel).
-    this.#o.metrics.event(event.type, event.reason, event.regarding.kind, record.resource['k8s.namespace.name'] as string | undefined);
   }
 
   /**
@@ -252,17 +244,7 @@ export class Pipeline {
 
   /** Stops the sinks' loops and shuts the sinks down (in pipeline order). */
   async shutdown(graceMs = SINK_SHUTDOWN_GRACE_MS): Promise<void> {
-    await Promise.all(this.lanes.map((lane) => lane.queue.stop()));
-    // A sink whose shutdown hangs (an exporter still retrying towards a dead endpoint) is left
-    // behind: nothing it holds is acknowledged, and the process must still be able to exit.
-    await Promise.all(
-      this.lanes.map(async (lane) => {
-        let timer: NodeJS.Timeout | undefined;
-        const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
-        const outcome = await Promise.race([lane.queue.sink.shutdown().catch(() => undefined), gaveUp]);
-        clearTimeout(timer);
-        if (outcome === 'timeout') this.#o.logger.warn({ sink: lane.queue.sink.name, graceMs }, 'sink did not shut down in time; left behind');
-      }),
-    );
+    await Promise.all(this.lanes.map((lane) => lane.chain.stop()));
+    await Promise.all(this.lanes.map((lane) => lane.chain.shutdownSink(graceMs)));
   }
 }

@@ -17,6 +17,19 @@ describe('ack tracker', () => {
     assert.equal(tracker.committed, '101');
   });
 
+  it('waits for each acknowledgement expected after the entry was added, and says which acknowledgement was the last', () => {
+    const tracker = new AckTracker('100');
+    const entry = tracker.add('101', 1);
+    tracker.expect(entry);
+    tracker.expect(entry);
+    assert.equal(entry.pending, 3);
+    assert.equal(tracker.ack(entry), false);
+    assert.equal(tracker.ack(entry), false);
+    assert.equal(tracker.committed, '100');
+    assert.equal(tracker.ack(entry), true);
+    assert.equal(tracker.committed, '101');
+  });
+
   it('commits at once an entry that went to no sink', () => {
     const tracker = new AckTracker('100');
     tracker.add('101', 0);

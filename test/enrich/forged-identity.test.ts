@@ -167,7 +167,7 @@ describe('enrich stage on a mismatch', () => {
     const stage = new EnrichStage({ enricher: undefined, serviceName: true, deadlineMs: 1000, metrics, logger });
     const pod = { kind: 'Pod', name: 'web-7d9f-abcde', namespace: 'victim', uid: 'victim-pod-uid', apiVersion: 'v1' };
     for (let i = 0; i < 3; i++) {
-      const record = await stage.run(mapEvent(normalizeEvent(forged(pod)), 'ADDED'));
+      const record = await stage.process(mapEvent(normalizeEvent(forged(pod)), 'ADDED'));
       assert.equal(record.resource['service.name'], undefined);
     }
     assert.equal(await metricSum(metrics, MISMATCH), 3);

@@ -44,6 +44,53 @@ describe('stdout sink', () => {
     assert.equal(version('big-9', 2, 'b').old_event?.count, 1, 'the newest is remembered');
   });
 
+  it('classic: two sinks over the same records each print old_event on UPDATED lines, whichever formats first, and leave the records as they were', async () => {
+    const texts = ['', ''];
+    const sinks = texts.map((_, i) => {
+      const out = new PassThrough();
+      out.on('data', (chunk: Buffer) => (texts[i] += chunk.toString()));
+      return new StdoutSink({ name: `classic-${i}`, format: 'classic', stream: out });
+    });
+    const version = (count: number) => {
+      const raw = podEvent({ metadata: { name: 'shared', namespace: 'default', uid: 'uid-shared' }, count });
+      const record = mapEvent(normalizeEvent(raw), count === 1 ? 'ADDED' : 'UPDATED');
+      record.raw = raw;
+      // Frozen as every sink must treat a fanned-out record: another sink reads it too.
+      return Object.freeze(record);
+    };
+    const [first, second, third] = [version(1), version(2), version(3)];
+    const [a, b] = sinks as [StdoutSink, StdoutSink];
+    // Each sink's batches go out on their own timers: the order in which two sinks format the
+    // same record is not fixed.
+    assert.deepEqual(await a.export([first]), { ok: true });
+    assert.deepEqual(await b.export([first]), { ok: true });
+    assert.deepEqual(await b.export([second]), { ok: true });
+    assert.deepEqual(await a.export([second, third]), { ok: true });
+    assert.deepEqual(await b.export([third]), { ok: true });
+    for (const [i, text] of texts.entries()) {
+      const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { verb: string; event: { count: number }; old_event?: { count: number } });
+      assert.deepEqual(lines.map((l) => [l.verb, l.event.count, l.old_event?.count]), [['ADDED', 1, undefined], ['UPDATED', 2, 1], ['UPDATED', 3, 2]], `sink ${i}`);
+    }
+  });
+
+  it('classic: a retried batch prints the same old_event as its first attempt', async () => {
+    let text = '';
+    const out = new PassThrough();
+    out.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const sink = new StdoutSink({ name: 'classic', format: 'classic', stream: out });
+    const version = (count: number) => {
+      const raw = podEvent({ metadata: { name: 'again', namespace: 'default', uid: 'uid-again' }, count });
+      const record = mapEvent(normalizeEvent(raw), count === 1 ? 'ADDED' : 'UPDATED');
+      record.raw = raw;
+      return record;
+    };
+    const batch = [version(1), version(2)];
+    await sink.export(batch);
+    await sink.export(batch);
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { event: { count: number }; old_event?: { count: number } });
+    assert.deepEqual(lines.map((l) => [l.event.count, l.old_event?.count]), [[1, undefined], [2, 1], [1, undefined], [2, 1]]);
+  });
+
   it('writes a batch of long records in pieces of about 1 MiB, every line whole and in order', async () => {
     const pieces: string[] = [];
     const out = new Writable({ write: (chunk: Buffer, _encoding, callback) => (pieces.push(chunk.toString()), callback()) });
