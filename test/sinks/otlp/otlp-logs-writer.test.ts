@@ -67,6 +67,18 @@ describe('OTLP protobuf writer (records encoded at enqueue, requests by concaten
     assert.ok(total > 300, `the corpus was read (${total} records)`);
   });
 
+  it('encodes the next records as the SDK does after a record that threw half-way and after a 256 KiB one (one writer is reused)', () => {
+    const records = fixtureEvents(EVENT_FIXTURES[0] as string).map((raw) => mapEvent(normalizeEvent(raw), 'ADDED', { clusterName: 'fixtures', maxBodyLength: 32_768 }));
+    const encoder = new LogRecordEncoder(SCOPE);
+    const first = records[0] as EventRecord;
+    const hostile = { get boom(): string { throw new Error('getter'); } };
+    assert.throws(() => encoder.encode({ ...first, attributes: { ...first.attributes, 'k8s.event.extra': { nested: hostile } } }), /getter/);
+    assertSameAsSdk(records, 'after a throw');
+    const big = { ...first, body: 'x'.repeat(256 * 1024) };
+    assertSameAsSdk([big], 'a large record');
+    assertSameAsSdk(records, 'after a large record');
+  });
+
   it('writes what the SDK serializer writes for generated records (unicode with lone surrogates, empty strings, every value type, int64 times)', () => {
     const text = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 60 }),
