@@ -8,7 +8,8 @@ import type { AttributeMap, EventRecord } from '../../../src/model/event-record.
 import { mapEvent } from '../../../src/model/map-event.ts';
 import { normalizeEvent } from '../../../src/model/normalize.ts';
 import { LogRecordEncoder } from '../../../src/sinks/otlp/log-record-encoder.ts';
-import { toReadableLogRecords } from '../../../src/sinks/otlp/resource-grouping.ts';
+import { encodeResource } from '../../../src/sinks/otlp/otlp-logs-writer.ts';
+import { resourceKey, toReadableLogRecords } from '../../../src/sinks/otlp/resource-grouping.ts';
 import { EVENT_FIXTURES, fixtureEvents } from '../../support/fixtures.ts';
 
 // The official message definitions (a copy of opentelemetry-proto's logs and common messages), read by protobufjs's full build.
@@ -115,6 +116,29 @@ describe('OTLP protobuf writer (records encoded at enqueue, requests by concaten
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('gives each record the Resource of its own attributes when records of one object differ in them', () => {
+    const encoder = new LogRecordEncoder(SCOPE);
+    const base = mapEvent(normalizeEvent(fixtureEvents(EVENT_FIXTURES[0] as string)[0] as never), 'ADDED');
+    assert.equal(typeof base.resource['k8s.object.uid'], 'string', 'the fixture names its object');
+    const variant = (resource: AttributeMap): EventRecord => ({ ...base, resource });
+    const records = [
+      base,
+      variant({ ...base.resource, 'k8s.container.name': 'sidecar' }),
+      base,
+      variant({ ...base.resource, 'k8s.namespace.name': `${String(base.resource['k8s.namespace.name'])}x` }),
+      variant({ ...base.resource, 'service.name': 'a\u0000b\u0001' }),
+      variant({ ...base.resource, 'k8s.replica.count': 1 }),
+      variant(Object.fromEntries(Object.entries(base.resource).slice(0, -1))),
+      base,
+    ];
+    for (const [i, record] of records.entries()) {
+      const item = encoder.encode(record);
+      assert.equal(item.resource.key, resourceKey(record.resource), `record ${i}: key`);
+      assert.deepEqual(item.resource.bytes, encodeResource(record.resource), `record ${i}: resource bytes`);
+    }
+    assertSameAsSdk(records, 'variants of one object');
   });
 
   it('keeps one encoded Resource per involved object and one ResourceLogs per object in a request', () => {
