@@ -157,9 +157,20 @@ export function encodeScope(scope: InstrumentationScope & { attributes?: Record<
   return w.finish();
 }
 
+/** A scratch buffer larger than this is not kept after a record (a 1 MiB message would pin it). */
+const SCRATCH_KEEP_BYTES = 64 * 1024;
+/**
+ * The writer every `LogRecord` is written into, then copied out of once: a fresh writer starts
+ * at 128 bytes and doubles (four buffers and copies for a ~720-byte record), which the profile
+ * showed as `Buffer.allocUnsafe` per record. Encoding is synchronous, so one is enough.
+ */
+let scratch = protobuf.Writer.create();
+
 /** The body of one `LogRecord` message for a record (no trace context: events have none). */
 export function encodeLogRecord(record: EventRecord): Uint8Array {
-  const w = protobuf.Writer.create();
+  // A throw half-way (an exotic value) leaves the writer part-written: start from a clean one then.
+  if (scratch.pos !== 0 || (scratch.states !== null && scratch.states.length > 0)) scratch = protobuf.Writer.create();
+  const w = scratch;
   w.uint32(TAG.logTime);
   hrTime(w, record.hrTime);
   if (record.severityNumber !== undefined && record.severityNumber !== 0) w.uint32(TAG.logSeverityNumber).int32(record.severityNumber);
@@ -180,7 +191,10 @@ export function encodeLogRecord(record: EventRecord): Uint8Array {
     w.uint32(TAG.logEventName);
     string(w, record.eventName);
   }
-  return w.finish();
+  const bytes = w.finish();
+  w.pos = 0;
+  if (w.buf.length > SCRATCH_KEEP_BYTES) scratch = protobuf.Writer.create();
+  return bytes;
 }
 
 /** Records of one resource and what that resource is, for {@link encodeLogsRequest}. */

@@ -8,7 +8,8 @@ import type { AttributeMap, EventRecord } from '../../../src/model/event-record.
 import { mapEvent } from '../../../src/model/map-event.ts';
 import { normalizeEvent } from '../../../src/model/normalize.ts';
 import { LogRecordEncoder } from '../../../src/sinks/otlp/log-record-encoder.ts';
-import { toReadableLogRecords } from '../../../src/sinks/otlp/resource-grouping.ts';
+import { encodeResource } from '../../../src/sinks/otlp/otlp-logs-writer.ts';
+import { resourceKey, toReadableLogRecords } from '../../../src/sinks/otlp/resource-grouping.ts';
 import { EVENT_FIXTURES, fixtureEvents } from '../../support/fixtures.ts';
 
 // The official message definitions (a copy of opentelemetry-proto's logs and common messages), read by protobufjs's full build.
@@ -67,6 +68,18 @@ describe('OTLP protobuf writer (records encoded at enqueue, requests by concaten
     assert.ok(total > 300, `the corpus was read (${total} records)`);
   });
 
+  it('encodes the next records as the SDK does after a record that threw half-way and after a 256 KiB one (one writer is reused)', () => {
+    const records = fixtureEvents(EVENT_FIXTURES[0] as string).map((raw) => mapEvent(normalizeEvent(raw), 'ADDED', { clusterName: 'fixtures', maxBodyLength: 32_768 }));
+    const encoder = new LogRecordEncoder(SCOPE);
+    const first = records[0] as EventRecord;
+    const hostile = { get boom(): string { throw new Error('getter'); } };
+    assert.throws(() => encoder.encode({ ...first, attributes: { ...first.attributes, 'k8s.event.extra': { nested: hostile } } }), /getter/);
+    assertSameAsSdk(records, 'after a throw');
+    const big = { ...first, body: 'x'.repeat(256 * 1024) };
+    assertSameAsSdk([big], 'a large record');
+    assertSameAsSdk(records, 'after a large record');
+  });
+
   it('writes what the SDK serializer writes for generated records (unicode with lone surrogates, empty strings, every value type, int64 times)', () => {
     const text = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 60 }),
@@ -103,6 +116,29 @@ describe('OTLP protobuf writer (records encoded at enqueue, requests by concaten
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('gives each record the Resource of its own attributes when records of one object differ in them', () => {
+    const encoder = new LogRecordEncoder(SCOPE);
+    const base = mapEvent(normalizeEvent(fixtureEvents(EVENT_FIXTURES[0] as string)[0] as never), 'ADDED');
+    assert.equal(typeof base.resource['k8s.object.uid'], 'string', 'the fixture names its object');
+    const variant = (resource: AttributeMap): EventRecord => ({ ...base, resource });
+    const records = [
+      base,
+      variant({ ...base.resource, 'k8s.container.name': 'sidecar' }),
+      base,
+      variant({ ...base.resource, 'k8s.namespace.name': `${String(base.resource['k8s.namespace.name'])}x` }),
+      variant({ ...base.resource, 'service.name': 'a\u0000b\u0001' }),
+      variant({ ...base.resource, 'k8s.replica.count': 1 }),
+      variant(Object.fromEntries(Object.entries(base.resource).slice(0, -1))),
+      base,
+    ];
+    for (const [i, record] of records.entries()) {
+      const item = encoder.encode(record);
+      assert.equal(item.resource.key, resourceKey(record.resource), `record ${i}: key`);
+      assert.deepEqual(item.resource.bytes, encodeResource(record.resource), `record ${i}: resource bytes`);
+    }
+    assertSameAsSdk(records, 'variants of one object');
   });
 
   it('keeps one encoded Resource per involved object and one ResourceLogs per object in a request', () => {
