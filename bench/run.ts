@@ -415,7 +415,9 @@ async function withRig<T>(
     return await body({ sim, rx, router });
   } catch (error) {
     const tail = router?.stderr.trim().split('\n').slice(-3).join(' ') ?? '';
-    throw new Error(`${(error as Error).message}${tail ? ` — router stderr: ${tail}` : ''}`);
+    // How far it got: a peer OOM-killed in the limit is a result, reported with what arrived.
+    const received = await rx.ask({ cmd: 'stats' }, 'stats', 5000).then((s) => ` [received ${s['records']}]`, () => '');
+    throw new Error(`${(error as Error).message}${received}${tail ? ` — router stderr: ${tail}` : ''}`);
   } finally {
     await router?.stop();
     await Promise.all([sim.stop(), rx.stop()]);
@@ -717,7 +719,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
         events: 0,
         extra: { peer: true },
         cgroup: { limitMb: MEMORY_LIMIT_MB, peakMb: MEMORY_LIMIT_MB, oomKills: 1, failcnt: 0 },
-        notes: `OOM-killed in the same ${MEMORY_LIMIT_MB} MiB cgroup before the stream was through (its informer caches every Event; 787 MB RSS after 220,000 events without a limit, see below); ${withReceiver.replace(homedir(), '~')}`,
+        notes: `OOM-killed in the same ${MEMORY_LIMIT_MB} MiB cgroup before the stream was through (${fmt(Number(/\[received (\d+)\]/.exec(message)?.[1] ?? Number.NaN))} of ${fmt(SIZES.warmup + SIZES.events)} events exported; its informer caches every Event; 787 MB RSS after 220,000 events without a limit, see below); ${withReceiver.replace(homedir(), '~')}`,
       });
       return;
     }
@@ -752,7 +754,8 @@ SCENARIOS['exporter'] = async () => {
   } catch (error) {
     const message = (error as Error).message;
     if (!message.includes('OOM-killed')) throw error;
-    results.push({ scenario, events: 0, extra: { peer: true }, cgroup: { limitMb: MEMORY_LIMIT_MB, peakMb: MEMORY_LIMIT_MB, oomKills: 1, failcnt: 0 }, notes: `OOM-killed in the same ${MEMORY_LIMIT_MB} MiB cgroup before the stream was through; ${where}` });
+    const received = /\[received (\d+)\]/.exec(message)?.[1];
+    results.push({ scenario, events: 0, extra: { peer: true }, cgroup: { limitMb: MEMORY_LIMIT_MB, peakMb: MEMORY_LIMIT_MB, oomKills: 1, failcnt: 0 }, notes: `OOM-killed in the same ${MEMORY_LIMIT_MB} MiB cgroup before the stream was through (${received === undefined ? '' : `${fmt(Number(received))} of ${fmt(SIZES.warmup + SIZES.events)} events written; `}its informer caches every Event); ${where}` });
     return;
   }
   const x = row.extra as { lines: number; distinct: number; enriched: number; streamed: number };
@@ -810,7 +813,7 @@ async function writeComparison(header: string): Promise<void> {
   const lines = [
     '| tool | events | events/s | CPU µs/event | cgroup peak MiB, OOM kills | notes |',
     '|---|---:|---:|---:|---|---|',
-    ...entries.map((e) => `| ${e.tool} | ${fmt(e.row.events)} | ${fmt(e.eventsPerSec)} | ${fmt(e.cpuUsPerEvent, 1)} | ${e.row.cgroup ? `${fmt(e.row.cgroup.peakMb)}, ${e.row.cgroup.oomKills}` : '—'} | ${e.note ?? ''}${e.note && e.row.notes ? '; ' : ''}${e.row.notes.slice(0, 400)} |`),
+    ...entries.map((e) => `| ${e.tool} | ${fmt(e.row.events)} | ${fmt(e.eventsPerSec)} | ${fmt(e.cpuUsPerEvent, 1)} | ${e.row.cgroup ? `${fmt(e.row.cgroup.peakMb)}, ${e.row.cgroup.oomKills}` : '—'} | ${e.note && !e.row.notes.startsWith('OOM') ? `${e.note}; ` : ''}${e.row.notes.slice(0, 400)} |`),
   ];
   const text = `${header}\n- sizes: ${sizes}\n\n![eventrouter and its peers side by side](comparison.svg)\n\n${lines.join('\n')}`;
   if (quick) {
