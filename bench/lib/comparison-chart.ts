@@ -24,15 +24,20 @@ const METRICS: Array<{ key: 'cpuUsPerEvent' | 'eventsPerSec' | 'cgroupPeakMb'; t
 
 /** The Vega-Lite spec: one horizontal bar panel per metric, one bar per tool, values printed. */
 export function comparisonSpec(entries: ComparisonEntry[], title: string, limitMb: number): Record<string, unknown> {
-  const tools = entries.map((e) => (e.note ? `${e.tool} (${e.note})` : e.tool));
+  const tools = entries.map((e) => e.tool);
   const panels = METRICS.map((m) => {
     const values: Datum[] = [];
-    entries.forEach((e, i) => {
+    for (const e of entries) {
       const value = e[m.key];
-      if (value === undefined || Number.isNaN(value)) return;
-      values.push({ tool: tools[i] as string, metric: m.title, value, label: value.toLocaleString('en-US', { maximumFractionDigits: m.digits }) });
-    });
-    const y = { field: 'tool', type: 'nominal', sort: tools, title: null, axis: { labelLimit: 480 } };
+      // A tool without a figure (OOM-killed, not run) keeps its row, with the reason as the label.
+      if (value === undefined || Number.isNaN(value)) {
+        if (e.note) values.push({ tool: e.tool, metric: m.title, value: 0, label: e.note });
+        continue;
+      }
+      const figure = value.toLocaleString('en-US', { maximumFractionDigits: m.digits });
+      values.push({ tool: e.tool, metric: m.title, value, label: e.note ? `${figure} (${e.note})` : figure });
+    }
+    const y = { field: 'tool', type: 'nominal', sort: tools, title: null, axis: { labelLimit: 400 } };
     const x = { field: 'value', type: 'quantitative', title: null, ...(m.key === 'cgroupPeakMb' ? { scale: { domain: [0, limitMb] } } : {}) };
     return {
       title: { text: m.title, fontSize: 12 },

@@ -118,9 +118,11 @@ test('the comparison renders to SVG without a browser: every tool, its figures, 
   );
   assert.match(svg, /^<svg /);
   const texts = (svg.match(/<text[^>]*>[^<]*<\/text>/g) ?? []).map((t) => t.replace(/<[^>]*>/g, ''));
-  for (const expected of ['eventrouter → OTLP', 'Collector k8s_events → OTLP (OOM-killed in 128 MiB)', 'kubernetes-event-exporter (GETs objects) → file', '45.5', '59.7', '5,739', '6,725', '55', '128', '93']) {
+  for (const expected of ['eventrouter → OTLP', 'Collector k8s_events → OTLP', 'kubernetes-event-exporter (GETs objects) → file', '45.5', '59.7', '5,739', '6,725', '55', '128 (OOM-killed in 128 MiB)', '93']) {
     assert.ok(texts.includes(expected), `"${expected}" in ${texts.join('|')}`);
   }
+  // The killed peer keeps its row in the CPU and rate panels, with the reason instead of a figure.
+  assert.equal(texts.filter((t) => t === 'OOM-killed in 128 MiB').length, 2);
 });
 
 test('the exporter build script without source exits 3 and says how to get it', async () => {
