@@ -12,6 +12,7 @@
  *   npm run bench -- --profile    throughput with `--cpu-prof` on the router; prints the top self-time functions
  *   npm run bench -- --only throughput,ceiling
  *   npm run bench -- --only bigmsg   1,000 events with 1 MiB messages (watch burst, then LIST) in 128 MiB
+ *   npm run bench -- --only throughput,enrichment,collector,exporter   the side-by-side comparison and its chart
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,8 @@ import { type CgroupReport, MemoryCgroup, memoryCgroupUnavailable } from './lib/
 import { OutageReceiver } from './lib/outage-receiver.ts';
 import { parseSamples } from '../test/support/metric-samples.ts';
 import { imageEnv, imageNodeFlags } from './lib/image-runtime.ts';
+import { type ComparisonEntry, comparisonSvg } from './lib/comparison-chart.ts';
+import { EventGenerator } from './lib/event-generator.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BENCH = new URL('.', import.meta.url).pathname;
@@ -220,6 +223,9 @@ interface RouterOptions {
   profileDir?: string;
   /** Run this Collector binary with a `k8s_events` receiver instead of eventrouter (scenario 6). */
   collectorBin?: string;
+  /** Run this kubernetes-event-exporter binary instead of eventrouter, its `file` receiver writing to `fifo` (scenario 6b). */
+  exporterBin?: string;
+  fifo?: string;
   /** Sinks instead of the one OTLP sink; OTLP endpoints are replaced by the receiver's, or by `endpoints[name]`. */
   sinks?: Array<Record<string, unknown>>;
   endpoints?: Record<string, string>;
@@ -298,6 +304,35 @@ class RouterProcess {
       );
       node = [o.collectorBin, '--config', collectorConfig];
     }
+    if (o.exporterBin !== undefined && o.fifo !== undefined) {
+      // Its cheapest receiver, `file` (JSON lines through lumberjack), into the receiver's named pipe.
+      // It GETs every event's involved object (discovery RESTMapper + dynamic client) unless
+      // cached by uid/resourceVersion: a cache for all 1,328 objects, and the client rate limit
+      // raised as the router's (`enrich.qps: 1000`), so the measured part is cache hits like
+      // scenario 5's. maxEventAgeSeconds: its default (5) discards events queued longer in a backlog.
+      const exporterConfig = join(this.dir, 'exporter.yaml');
+      writeFileSync(
+        exporterConfig,
+        [
+          'logLevel: error',
+          'logFormat: json',
+          'maxEventAgeSeconds: 3600',
+          'kubeQPS: 1000',
+          'kubeBurst: 1000',
+          'cacheSize: 4096',
+          'route:',
+          '  routes:',
+          '    - match:',
+          '        - receiver: file',
+          'receivers:',
+          '  - name: file',
+          '    file:',
+          `      path: ${JSON.stringify(o.fifo)}`,
+          '',
+        ].join('\n'),
+      );
+      node = [o.exporterBin, '-conf', exporterConfig, '-kubeconfig', kubeconfig, '-metrics-address', '127.0.0.1:0'];
+    }
     let argv = HAVE_TASKSET ? ['taskset', '-c', '1', ...node] : node;
     if (CGROUP_UNAVAILABLE === undefined) {
       this.cgroup = new MemoryCgroup(`router-${++routerCount}`, MEMORY_LIMIT_MB);
@@ -353,11 +388,14 @@ interface Rig {
 }
 
 async function withRig<T>(
-  o: { owners?: boolean; compression?: 'gzip' | 'none'; preload?: number; profileDir?: string; seed: string; collectorBin?: string; sinks?: Array<Record<string, unknown>>; endpoints?: Record<string, string>; listen?: string; messageBytes?: number },
+  o: { owners?: boolean; compression?: 'gzip' | 'none'; preload?: number; profileDir?: string; seed: string; collectorBin?: string; exporterBin?: string; sinks?: Array<Record<string, unknown>>; endpoints?: Record<string, string>; listen?: string; messageBytes?: number },
   body: (rig: Rig) => Promise<T>,
 ): Promise<T> {
-  const sim = new Helper('sim-server.ts', { replicas: REPLICAS, seed: o.seed, owners: o.owners ?? false, messageBytes: o.messageBytes ?? 0 }, 0);
-  const rx = new Helper('receiver.ts', {}, 0);
+  // kubernetes-event-exporter needs every involved object (and discovery) and writes into a named pipe the receiver reads.
+  const peer = o.exporterBin === undefined ? undefined : mkdtempSync(join(tmpdir(), 'eventrouter-bench-fifo-'));
+  const fifo = peer === undefined ? undefined : join(peer, 'events.ndjson');
+  const sim = new Helper('sim-server.ts', { replicas: REPLICAS, seed: o.seed, owners: o.owners ?? false, objects: o.exporterBin !== undefined, messageBytes: o.messageBytes ?? 0 }, 0);
+  const rx = new Helper('receiver.ts', fifo === undefined ? {} : { fifo }, 0);
   let router: RouterProcess | undefined;
   try {
     const [simReady, rxReady] = await Promise.all([sim.next('ready'), rx.next('ready')]);
@@ -369,6 +407,7 @@ async function withRig<T>(
       owners: o.owners ?? false,
       ...(o.profileDir ? { profileDir: o.profileDir } : {}),
       ...(o.collectorBin ? { collectorBin: o.collectorBin } : {}),
+      ...(o.exporterBin && fifo ? { exporterBin: o.exporterBin, fifo } : {}),
       ...(o.sinks ? { sinks: o.sinks } : {}),
       ...(o.endpoints ? { endpoints: o.endpoints } : {}),
       ...(o.listen ? { listen: o.listen } : {}),
@@ -376,10 +415,13 @@ async function withRig<T>(
     return await body({ sim, rx, router });
   } catch (error) {
     const tail = router?.stderr.trim().split('\n').slice(-3).join(' ') ?? '';
-    throw new Error(`${(error as Error).message}${tail ? ` — router stderr: ${tail}` : ''}`);
+    // How far it got: a peer OOM-killed in the limit is a result, reported with what arrived.
+    const received = await rx.ask({ cmd: 'stats' }, 'stats', 5000).then((s) => ` [received ${s['records']}]`, () => '');
+    throw new Error(`${(error as Error).message}${received}${tail ? ` — router stderr: ${tail}` : ''}`);
   } finally {
     await router?.stop();
     await Promise.all([sim.stop(), rx.stop()]);
+    if (peer !== undefined) rmSync(peer, { recursive: true, force: true });
   }
 }
 
@@ -404,13 +446,14 @@ const results: Row[] = [];
 const timeoutFor = (events: number) => 60_000 + events; // ≥ 1,000 events/s plus slack
 
 /** Streams `events` through a watch after a warm-up; rate, CPU and bytes of the measured part only. */
-async function streamThrough(o: { compression: 'gzip' | 'none'; owners: boolean; profileDir?: string; seed: string; collectorBin?: string; sinks?: Array<Record<string, unknown>> }): Promise<Row & { cpuMs: number }> {
+async function streamThrough(o: { compression: 'gzip' | 'none'; owners: boolean; profileDir?: string; seed: string; collectorBin?: string; exporterBin?: string; sinks?: Array<Record<string, unknown>> }): Promise<Row & { cpuMs: number }> {
   return withRig(o, async ({ sim, rx, router }) => {
     await router.guard(sim.next('watch', 60_000));
     const warmup = SIZES.warmup;
     // The Collector's k8s_events drops the odd event it considers older than its start: wait for
     // 97 % and then until the count stops moving, and measure what arrived.
-    const share = o.collectorBin === undefined ? 1 : 0.97;
+    // kubernetes-event-exporter: the same, so that a missed event is a figure in its row, not a timeout.
+    const share = o.collectorBin === undefined && o.exporterBin === undefined ? 1 : 0.97;
     const settle = async (records: number): Promise<Message> => {
       let last = await router.guard(rx.ask({ cmd: 'waitFor', records: Math.floor(records * share) }, 'reached', timeoutFor(records)));
       if (share === 1) return last;
@@ -443,13 +486,26 @@ async function streamThrough(o: { compression: 'gzip' | 'none'; owners: boolean;
       wireBytesPerEvent: (reached['wireBytes'] - rxBefore['wireBytes']) / measured,
       cpuMs,
       cgroup: router.memoryReport(),
-      notes: `${((reached['records'] - rxBefore['records']) / (reached['requests'] - rxBefore['requests'])).toFixed(0)} records/request, ${((reached['records'] - rxBefore['records']) / (reached['resources'] - rxBefore['resources'])).toFixed(1)} records/resource; uncompressed ${((reached['rawBytes'] - rxBefore['rawBytes']) / measured).toFixed(0)} B/event${o.collectorBin ? `; ${SIZES.events - measured} of ${SIZES.events} not exported` : `; sample decode errors ${reached['sampleErrors']}/${reached['sampled']}`}`,
+      ...(o.exporterBin !== undefined ? { extra: { lines: reached['lines'], distinct: reached['distinct'], enriched: reached['enriched'], streamed: warmup + SIZES.events } } : {}),
+      notes: o.exporterBin !== undefined
+        ? `${fmt(reached['lines'] - rxBefore['lines'])} JSON lines in the measured part, ${fmt(reached['distinct'])} distinct events of ${fmt(warmup + SIZES.events)} streamed in all (${fmt(reached['lines'])} lines), ${fmt(reached['enriched'])} with the involved object's labels; ${((reached['wireBytes'] - rxBefore['wireBytes']) / measured).toFixed(0)} B/event`
+        : `${((reached['records'] - rxBefore['records']) / (reached['requests'] - rxBefore['requests'])).toFixed(0)} records/request, ${((reached['records'] - rxBefore['records']) / (reached['resources'] - rxBefore['resources'])).toFixed(1)} records/resource; uncompressed ${((reached['rawBytes'] - rxBefore['rawBytes']) / measured).toFixed(0)} B/event${o.collectorBin ? `; ${SIZES.events - measured} of ${SIZES.events} not exported` : `; sample decode errors ${reached['sampleErrors']}/${reached['sampled']}`}`,
     };
   });
 }
 
 let ceilingRate: number | undefined;
 let throughputCpu: number | undefined;
+let enrichmentCpu: number | undefined;
+
+/** The kubernetes-event-exporter binary bench/peers/build-event-exporter.sh built, or why there is none. */
+function exporterBinary(): { bin: string } | { reason: string } {
+  const cache = process.env['EVENTROUTER_E2E_CACHE'] ?? join(homedir(), '.cache/eventrouter-e2e');
+  const dirs = existsSync(cache) ? readdirSync(cache).filter((d) => d.startsWith('kubernetes-event-exporter-')) : [];
+  const bin = dirs.map((d) => join(cache, d, 'bin/kubernetes-event-exporter')).find((b) => existsSync(b));
+  if (bin !== undefined) return { bin };
+  return { reason: `no kubernetes-event-exporter binary in ${cache.replace(homedir(), '~')}: bench/peers/build-event-exporter.sh builds it from a git copy of github.com/resmoio/kubernetes-event-exporter (EVENTROUTER_EVENT_EXPORTER_GIT; the module is not on the Go module proxy)` };
+}
 
 const SCENARIOS: Record<string, () => Promise<void>> = {
   /** At rest: 20 stored events listed and exported, then 10 s idle; the defaults otherwise. */
@@ -616,6 +672,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   async enrichment() {
     const off = throughputCpu ?? (await streamThrough({ compression: 'none', owners: false, seed: 'eoff' })).cpuUsPerEvent ?? 0;
     const on = await streamThrough({ compression: 'none', owners: true, seed: 'eon' });
+    enrichmentCpu = on.cpuUsPerEvent;
     const cost = ((on.cpuUsPerEvent ?? 0) - off) / off;
     results.push({
       ...on,
@@ -662,7 +719,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
         events: 0,
         extra: { peer: true },
         cgroup: { limitMb: MEMORY_LIMIT_MB, peakMb: MEMORY_LIMIT_MB, oomKills: 1, failcnt: 0 },
-        notes: `OOM-killed in the same ${MEMORY_LIMIT_MB} MiB cgroup before the stream was through (its informer caches every Event; 787 MB RSS after 220,000 events without a limit, see below); ${withReceiver.replace(homedir(), '~')}`,
+        notes: `OOM-killed in the same ${MEMORY_LIMIT_MB} MiB cgroup before the stream was through (${fmt(Number(/\[received (\d+)\]/.exec(message)?.[1] ?? Number.NaN))} of ${fmt(SIZES.warmup + SIZES.events)} events exported; its informer caches every Event; 787 MB RSS after 220,000 events without a limit, see below); ${withReceiver.replace(homedir(), '~')}`,
       });
       return;
     }
@@ -675,6 +732,100 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
     });
   },
 };
+
+/**
+ * kubernetes-event-exporter (issue 21 target 5): its informer lists and watches the same stream;
+ * it GETs every event's involved object, so the simulated cluster holds them all, and the
+ * comparison is with scenario 5 (eventrouter with owner enrichment). Its cheapest receiver,
+ * `file`, writes JSON lines into a named pipe the receiver process counts.
+ */
+SCENARIOS['exporter'] = async () => {
+  const scenario = '6b. side by side: kubernetes-event-exporter → `file` receiver (JSON lines), GETs every involved object, same stream as 1';
+  const found = exporterBinary();
+  if ('reason' in found) {
+    process.stderr.write(` skipped: ${found.reason}`);
+    results.push({ scenario, events: 0, extra: { peer: true }, notes: `not run — ${found.reason}` });
+    return;
+  }
+  const where = found.bin.replace(homedir(), '~');
+  let row: Awaited<ReturnType<typeof streamThrough>>;
+  try {
+    row = await streamThrough({ compression: 'none', owners: true, seed: 'kee', exporterBin: found.bin });
+  } catch (error) {
+    const message = (error as Error).message;
+    if (!message.includes('OOM-killed')) throw error;
+    const received = /\[received (\d+)\]/.exec(message)?.[1];
+    results.push({ scenario, events: 0, extra: { peer: true }, cgroup: { limitMb: MEMORY_LIMIT_MB, peakMb: MEMORY_LIMIT_MB, oomKills: 1, failcnt: 0 }, notes: `OOM-killed in the same ${MEMORY_LIMIT_MB} MiB cgroup before the stream was through (${received === undefined ? '' : `${fmt(Number(received))} of ${fmt(SIZES.warmup + SIZES.events)} events written; `}its informer caches every Event); ${where}` });
+    return;
+  }
+  const x = row.extra as { lines: number; distinct: number; enriched: number; streamed: number };
+  // It discards, by design, events with neither lastTimestamp nor eventTime (their age counts from
+  // year 1, past maxEventAgeSeconds): two fixtures (Namespace termination events) are such.
+  const untimed = new EventGenerator({ replicas: REPLICAS, seed: 'kee', messageBytes: 0 }).untimed(x.streamed);
+  results.push({
+    ...row,
+    extra: { ...x, untimed, peer: true },
+    scenario,
+    target: 'every event with a time received, once',
+    met: x.distinct === x.streamed - untimed && x.lines === x.distinct,
+    notes: `${fmt(1e6 / (row.cpuUsPerEvent ?? Number.NaN))} events per CPU-second${enrichmentCpu === undefined ? '' : ` vs eventrouter with enrichment ${fmt(1e6 / enrichmentCpu)} (scenario 5)`}; ${fmt(untimed)} events without lastTimestamp/eventTime discarded by its age filter, as it does; ${row.notes}; ${where}`,
+  });
+};
+
+/** The side-by-side rows (eventrouter without and with enrichment, the two peers) for the comparison section and chart. */
+function comparisonEntries(): Array<ComparisonEntry & { row: Row }> {
+  const pick = (prefix: string, tool: string) => {
+    const row = results.find((r) => r.scenario.startsWith(prefix));
+    if (row === undefined) return [];
+    const oom = (row.cgroup?.oomKills ?? 0) > 0;
+    const measured = row.events > 0;
+    return [{
+      row,
+      tool,
+      cpuUsPerEvent: measured ? row.cpuUsPerEvent : undefined,
+      eventsPerSec: measured ? row.eventsPerSec : undefined,
+      cgroupPeakMb: row.cgroup?.peakMb,
+      note: oom ? `OOM-killed in ${MEMORY_LIMIT_MB} MiB` : measured ? undefined : 'not run',
+    }];
+  };
+  const collector = results.find((r) => r.scenario.startsWith('6. side by side'));
+  const version = /Collector v?(\d+\.\d+\.\d+)/.exec(collector?.scenario ?? '')?.[1];
+  return [
+    ...pick('1. throughput: watch → OTLP/HTTP protobuf, no compression', 'eventrouter → OTLP'),
+    ...pick('5. owner enrichment on', 'eventrouter + owner enrichment → OTLP'),
+    ...pick('6. side by side', `Collector${version ? ` v${version}` : ''} k8s_events → OTLP`),
+    ...pick('6b. side by side', 'kubernetes-event-exporter (GETs objects) → file'),
+  ];
+}
+
+/**
+ * The comparison as a table and an SVG chart (bench/comparison.svg, shown by README.md and
+ * bench/README.md). Written when eventrouter and at least one peer were measured in this run and
+ * it is not `--quick`; otherwise the chart goes to a temporary file, so `--quick` still renders it.
+ */
+async function writeComparison(header: string): Promise<void> {
+  const entries = comparisonEntries();
+  const ours = entries.some((e) => e.tool.startsWith('eventrouter') && e.cpuUsPerEvent !== undefined);
+  const peers = entries.some((e) => !e.tool.startsWith('eventrouter') && (e.cpuUsPerEvent !== undefined || e.note?.startsWith('OOM')));
+  if (!ours || !peers) return;
+  const sizes = `${fmt(SIZES.events)} streamed events after a ${fmt(SIZES.warmup)}-event warm-up`;
+  const svg = await comparisonSvg(entries, `Same stream (${sizes}), same ${MEMORY_LIMIT_MB} MiB memory cgroup, one core (${new Date().toISOString().slice(0, 10)})`, MEMORY_LIMIT_MB);
+  const lines = [
+    '| tool | events | events/s | CPU µs/event | cgroup peak MiB, OOM kills | notes |',
+    '|---|---:|---:|---:|---|---|',
+    ...entries.map((e) => `| ${e.tool} | ${fmt(e.row.events)} | ${fmt(e.eventsPerSec)} | ${fmt(e.cpuUsPerEvent, 1)} | ${e.row.cgroup ? `${fmt(e.row.cgroup.peakMb)}, ${e.row.cgroup.oomKills}` : '—'} | ${e.note && !e.row.notes.startsWith('OOM') ? `${e.note}; ` : ''}${e.row.notes.slice(0, 400)} |`),
+  ];
+  const text = `${header}\n- sizes: ${sizes}\n\n![eventrouter and its peers side by side](comparison.svg)\n\n${lines.join('\n')}`;
+  if (quick) {
+    const file = join(mkdtempSync(join(tmpdir(), 'eventrouter-bench-chart-')), 'comparison.svg');
+    writeFileSync(file, svg);
+    process.stdout.write(`\ncomparison chart (quick run, not kept in bench/): ${file}\n`);
+    return;
+  }
+  writeFileSync(join(BENCH, 'comparison.svg'), svg);
+  writeSection('comparison', text);
+  process.stdout.write(`\n${text}\n\nwrote bench/comparison.svg and the comparison section of bench/README.md\n`);
+}
 
 /** A steady rate of 1,000 events/s for `durationMs`; creation → receipt latency; RSS sampled. */
 async function steady(durationMs: number, seed: string, onSample?: (s: { at: number; rssMb: number; cpuMs: number; received: number }) => void): Promise<Row> {
@@ -901,7 +1052,7 @@ async function main(): Promise<void> {
     return;
   }
   const only = args.only?.split(',');
-  const order = ['rest', 'ceiling', 'throughput', 'sync', 'latency', 'enrichment', 'sinks3', 'bigmsg', 'collector'];
+  const order = ['rest', 'ceiling', 'throughput', 'sync', 'latency', 'enrichment', 'sinks3', 'bigmsg', 'collector', 'exporter'];
   for (const name of order) {
     if (only && !only.includes(name)) continue;
     const started = Date.now();
@@ -917,6 +1068,7 @@ async function main(): Promise<void> {
   const out = `${machineBlock(m, load0, load1)}\n- sizes: ${SIZES.events.toLocaleString('en-US')} streamed events (after a ${SIZES.warmup.toLocaleString('en-US')}-event warm-up), ${SIZES.sync.toLocaleString('en-US')} for the initial sync, ${SIZES.latencyMs / 1000} s of latency\n\n${table(results)}`;
   process.stdout.write(`\n${out}\n`);
   if (!quick && only === undefined) writeSection('results', out);
+  await writeComparison(machineBlock(m, load0, load1));
   if (results.some((r) => r.notes.startsWith('failed'))) process.exitCode = 1;
   if (args.guard) memoryGuard();
 }

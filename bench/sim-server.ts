@@ -22,9 +22,15 @@ interface Options {
   owners: boolean;
   /** Pad every message with this many characters (the 1 MiB message scenario). */
   messageBytes: number;
+  /**
+   * Also create every involved object of every kind the stream refers to, and serve the
+   * discovery documents for them: kubernetes-event-exporter GETs each event's involved object
+   * through a RESTMapper built from discovery (the side-by-side scenario).
+   */
+  objects: boolean;
 }
 
-const options: Options = { replicas: 8, seed: 's', owners: false, messageBytes: 0, ...JSON.parse(process.argv[2] ?? '{}') };
+const options: Options = { replicas: 8, seed: 's', owners: false, messageBytes: 0, objects: false, ...JSON.parse(process.argv[2] ?? '{}') };
 const BASE_RV = 5_000_000;
 const generator = new EventGenerator({ replicas: options.replicas, seed: options.seed, messageBytes: options.messageBytes });
 /** Lines per write: 128 ordinary events, or one when each is large. */
@@ -138,8 +144,50 @@ function proxy(req: IncomingMessage, res: ServerResponse): void {
   req.pipe(upstream);
 }
 
+/** Where each kind of involved object lives (the fixtures' kinds); the discovery documents are made from it. */
+const RESOURCES: Record<string, { group: string; version: string; plural: string; namespaced: boolean }> = {
+  Pod: { group: '', version: 'v1', plural: 'pods', namespaced: true },
+  Node: { group: '', version: 'v1', plural: 'nodes', namespaced: false },
+  Namespace: { group: '', version: 'v1', plural: 'namespaces', namespaced: false },
+  Event: { group: '', version: 'v1', plural: 'events', namespaced: true },
+  Deployment: { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },
+  ReplicaSet: { group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true },
+  Lease: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true },
+  ClusterOperator: { group: 'config.openshift.io', version: 'v1', plural: 'clusteroperators', namespaced: false },
+  MachineConfigPool: { group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigpools', namespaced: false },
+};
+const groupVersion = (r: { group: string; version: string }) => (r.group === '' ? r.version : `${r.group}/${r.version}`);
+const collectionOf = (r: { group: string; version: string; plural: string }) => `${r.group === '' ? '/api' : `/apis/${r.group}`}/${r.version}/${r.plural}`;
+
+/** The legacy (non-aggregated) discovery documents: /api, /apis, /api/v1, /apis/GROUP/VERSION. */
+function discovery(pathname: string): Record<string, unknown> | undefined {
+  const all = Object.entries(RESOURCES);
+  if (pathname === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
+  if (pathname === '/apis') {
+    const groups = [...new Set(all.map(([, r]) => r.group).filter((g) => g !== ''))].map((name) => {
+      const versions = [...new Set(all.filter(([, r]) => r.group === name).map(([, r]) => r.version))].map((version) => ({ groupVersion: `${name}/${version}`, version }));
+      return { name, versions, preferredVersion: versions[0] };
+    });
+    return { kind: 'APIGroupList', apiVersion: 'v1', groups };
+  }
+  const resources = all.filter(([, r]) => `${r.group === '' ? '/api' : `/apis/${r.group}`}/${r.version}` === pathname);
+  if (resources.length === 0) return undefined;
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: groupVersion(resources[0]?.[1] as { group: string; version: string }),
+    resources: resources.map(([kind, r]) => ({ name: r.plural, singularName: kind.toLowerCase(), namespaced: r.namespaced, kind, verbs: ['get', 'list', 'watch'] })),
+  };
+}
+
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  const document = options.objects && req.method === 'GET' ? discovery(url.pathname) : undefined;
+  if (document !== undefined) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(document));
+    return;
+  }
   if (req.method === 'GET' && url.pathname === '/api/v1/events') {
     if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') return watch(url, res);
     void list(url, res);
@@ -150,17 +198,33 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 30_000;
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
-fake.create('/api/v1/namespaces', { metadata: { name: 'kube-system' } });
-if (options.owners) createOwners();
+const created = new Set<string>();
+const once = (collection: string, namespace: string, name: string, make: () => Record<string, unknown>) => {
+  const key = `${collection}|${namespace}/${name}`;
+  if (created.has(key)) return;
+  created.add(key);
+  fake.create(collection, make());
+};
+once('/api/v1/namespaces', '', 'kube-system', () => ({ metadata: { name: 'kube-system', labels: { 'kubernetes.io/metadata.name': 'kube-system' } } }));
+if (options.owners || options.objects) createOwners();
+if (options.objects) createInvolvedObjects();
+
+/** Every other involved object (Nodes, Namespaces, Deployments, ...), with its uid as the events give it. */
+function createInvolvedObjects(): void {
+  for (const { apiVersion, kind } of generator.involvedKinds()) {
+    const r = RESOURCES[kind];
+    if (r === undefined) continue;
+    for (const o of generator.involvedObjects(kind)) {
+      const namespace = r.namespaced ? o.namespace : '';
+      once(collectionOf(r), namespace, o.name, () => ({
+        apiVersion: apiVersion || groupVersion(r), kind,
+        metadata: { name: o.name, ...(namespace ? { namespace } : {}), ...(o.uid ? { uid: o.uid } : {}), labels: { 'app.kubernetes.io/name': o.name } },
+      }));
+    }
+  }
+}
 
 function createOwners(): void {
-  const created = new Set<string>();
-  const once = (collection: string, namespace: string, name: string, make: () => Record<string, unknown>) => {
-    const key = `${collection}|${namespace}/${name}`;
-    if (created.has(key)) return;
-    created.add(key);
-    fake.create(collection, make());
-  };
   for (const pod of generator.involvedObjects('Pod')) {
     // A Deployment pod is named <deployment>-<pod-template-hash>-<suffix>; others get no owner.
     const parts = pod.name.replace(/-r\d+$/, '').split('-');

@@ -5,7 +5,9 @@ interface Template {
   /** Literal JSON pieces; `fields[k]` goes between `parts[k]` and `parts[k + 1]`. */
   parts: string[];
   fields: string[];
-  involved: { kind: string; namespace: string; name: string; uid: string } | undefined;
+  involved: { apiVersion: string; kind: string; namespace: string; name: string; uid: string } | undefined;
+  /** The fixture has a lastTimestamp or an eventTime (kubernetes-event-exporter discards events with neither). */
+  timed: boolean;
 }
 
 /** The involved object of a generated event, for creating it in the simulated cluster (enrichment). */
@@ -86,6 +88,20 @@ export class EventGenerator {
     return `{"type":"ADDED","object":${this.objectJson(i, resourceVersion, createdMs)}}\n`;
   }
 
+  /** How many of events 0 … count-1 have neither lastTimestamp nor eventTime. */
+  untimed(count: number): number {
+    let n = 0;
+    for (let i = 0; i < count; i++) if (!(this.#templates[i % this.#templates.length] as Template).timed) n += 1;
+    return n;
+  }
+
+  /** The kinds of involved object the stream refers to (the apiVersion as the fixtures give it, '' when absent). */
+  involvedKinds(): Array<{ apiVersion: string; kind: string }> {
+    const kinds = new Map<string, { apiVersion: string; kind: string }>();
+    for (const t of this.#templates) if (t.involved !== undefined && t.involved.kind !== '') kinds.set(t.involved.kind, { apiVersion: t.involved.apiVersion || (kinds.get(t.involved.kind)?.apiVersion ?? ''), kind: t.involved.kind });
+    return [...kinds.values()];
+  }
+
   /** Every distinct involved object the stream refers to (all replicas), of the given kind. */
   involvedObjects(kind: string): InvolvedObject[] {
     const seen = new Map<string, InvolvedObject>();
@@ -124,6 +140,7 @@ function compile(fixture: Record<string, unknown>): Template {
   const io = event['involvedObject'] as Record<string, unknown> | undefined;
   if (io !== undefined && typeof io['name'] === 'string' && io['name'] !== '') {
     involved = {
+      apiVersion: String(io['apiVersion'] ?? ''),
       kind: String(io['kind'] ?? ''),
       namespace: String(io['namespace'] ?? ''),
       name: io['name'],
@@ -136,5 +153,5 @@ function compile(fixture: Record<string, unknown>): Template {
   const parts: string[] = [];
   const fields: string[] = [];
   pieces.forEach((piece, k) => (k % 2 === 0 ? parts : fields).push(piece));
-  return { parts, fields, involved };
+  return { parts, fields, involved, timed: Boolean(event['lastTimestamp'] || event['eventTime']) };
 }
