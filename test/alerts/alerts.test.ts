@@ -110,16 +110,30 @@ interface Expectation {
   firing: Record<string, string>[];
 }
 
+interface AssertOptions {
+  /** Evaluate at every step (the healthy baseline), not only at the last scrape. */
+  everyStep?: boolean;
+  /** Evaluate at this scrape of the first recorder instead of the last. */
+  atScrape?: number;
+  /** More routers scraped under the same job, each with its own target labels. */
+  others?: Array<{ recorder: ScrapeRecorder; target: Record<string, string> }>;
+}
+
 /**
- * Evaluates the shipped rules over what `recorder` scraped with `promtool test rules`: at the
- * last scrape for each expectation, or at every scrape when `everyStep` (the healthy baseline).
- * Fails with promtool's own report (expected and got) when an alert is not as expected.
+ * Evaluates the shipped rules over what `recorder` (and `others`) scraped with `promtool test
+ * rules`: at the last scrape (or `atScrape`) for each expectation, or at every scrape when
+ * `everyStep` (the healthy baseline). Fails with promtool's own report (expected and got) when an
+ * alert is not as expected.
  */
-async function assertAlerts(recorder: ScrapeRecorder, expectations: Expectation[], everyStep = false): Promise<void> {
-  await recorder.stop();
-  const steps = stepCount(recorder.scrapes, PERIOD_MS);
-  const input = toInputSeries(recorder.scrapes, PERIOD_MS, { names: ruleMetricNames(), targetLabels: TARGET, stepSeconds: STEP_SECONDS });
-  const times = everyStep ? Array.from({ length: steps }, (_, i) => i) : [steps - 1];
+async function assertAlerts(recorder: ScrapeRecorder, expectations: Expectation[], options: AssertOptions = {}): Promise<void> {
+  const targets = [{ recorder, target: TARGET }, ...(options.others ?? [])];
+  for (const t of targets) await t.recorder.stop();
+  // One clock for every target: step 0 is the earliest scrape of any.
+  const start = Math.min(...targets.map((t) => t.recorder.scrapes[0]?.at ?? Infinity));
+  const steps = stepCount(recorder.scrapes, PERIOD_MS, start);
+  const input = targets.flatMap((t) => toInputSeries(t.recorder.scrapes, PERIOD_MS, { names: ruleMetricNames(), targetLabels: t.target, stepSeconds: STEP_SECONDS, start }));
+  const at = options.atScrape === undefined ? steps - 1 : stepCount(recorder.scrapes.slice(0, options.atScrape + 1), PERIOD_MS, start) - 1;
+  const times = options.everyStep ? Array.from({ length: steps }, (_, i) => i) : [at];
   const alertRuleTest = expectations.flatMap(({ alert, firing }) => {
     const rule = ALERTS.get(alert);
     assert.ok(rule, `no alert ${alert} in the shipped rules`);
@@ -147,7 +161,7 @@ describe('shipped alerting rules, evaluated by promtool over the real router\'s 
     await r.recorder.until((s) => value(s, 'eventrouter_leader') === 1 && (value(s, 'eventrouter_records_total', { outcome: 'exported' }) ?? 0) > 0, 'the router leading and exporting');
     await r.recorder.more(HOLD_STEPS + 3);
     assert.ok(r.receiver.logs.length > 0);
-    await assertAlerts(r.recorder, [...ALERTS.keys()].map((alert) => ({ alert, firing: [] })), true);
+    await assertAlerts(r.recorder, [...ALERTS.keys()].map((alert) => ({ alert, firing: [] })), { everyStep: true });
   });
 
   it('EventrouterRecordsFailed fires while a receiver refuses records (HTTP 400)', async () => {
@@ -179,10 +193,14 @@ describe('shipped alerting rules, evaluated by promtool over the real router\'s 
     writeFileSync(join(r.dir, 'state'), 'not a directory');
     await r.recorder.until((s) => value(s, 'eventrouter_checkpoint_healthy') === 0, 'the checkpoint reported unhealthy');
     await r.recorder.more(HOLD_STEPS - 10);
-    await assertAlerts(r.recorder, [{ alert: 'EventrouterCheckpointFailing', firing: [series()] }]);
+    await assertAlerts(r.recorder, [
+      { alert: 'EventrouterCheckpointFailing', firing: [series()] },
+      // A save that fails at once is no timeout.
+      { alert: 'EventrouterCheckpointSaveTimedOut', firing: [] },
+    ]);
   });
 
-  it('EventrouterCheckpointFailing fires while a checkpoint save hangs', { todo: 'needs checkpoint.timeout, the save deadline (branch health): a save that never returns leaves eventrouter_checkpoint_healthy at 1' }, async () => {
+  it('EventrouterCheckpointFailing and EventrouterCheckpointSaveTimedOut fire while a checkpoint save hangs', async () => {
     // A save that has not returned after checkpoint.timeout counts as failed.
     const r = await startRouter({}, undefined, { timeout: '1s' });
     const path = join(r.dir, 'state', 'checkpoint.json');
@@ -199,7 +217,36 @@ describe('shipped alerting rules, evaluated by promtool over the real router\'s 
     });
     await r.recorder.until((s) => value(s, 'eventrouter_checkpoint_healthy') === 0, 'the hung save reported as failed');
     await r.recorder.more(HOLD_STEPS - 10);
-    await assertAlerts(r.recorder, [{ alert: 'EventrouterCheckpointFailing', firing: [series()] }]);
+    await assertAlerts(r.recorder, [
+      { alert: 'EventrouterCheckpointFailing', firing: [series()] },
+      { alert: 'EventrouterCheckpointSaveTimedOut', firing: [series({ outcome: 'timeout' })] },
+    ]);
+  });
+
+  it('EventrouterCheckpointSaveTimedOut fires on a save that returned late, while EventrouterCheckpointFailing does not', async () => {
+    const r = await startRouter({}, undefined, { timeout: '1s' });
+    const path = join(r.dir, 'state', 'checkpoint.json');
+    await r.recorder.until((s) => (value(s, 'eventrouter_checkpoint_writes_total', { outcome: 'ok' }) ?? 0) > 0, 'checkpoints written');
+    // The save blocks on a FIFO (a hung filesystem, as above) past its deadline, then returns.
+    const fifo = `${path}.${process.pid}.tmp`;
+    execFileSync('mkfifo', [fifo]);
+    let reader: number | undefined;
+    cleanups.push(() => {
+      if (reader !== undefined) closeSync(reader);
+    });
+    await r.recorder.until((s) => (value(s, 'eventrouter_checkpoint_writes_total', { outcome: 'timeout' }) ?? 0) > 0, 'the save past its deadline');
+    // A reader lets the blocked open return, so the late save returns (its fsync of a FIFO may
+    // fail: it is the hung save's outcome, not counted again); with the FIFO gone, the saves
+    // after it write a regular file and succeed.
+    reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    unlinkSync(fifo);
+    const ok = value(r.recorder.last, 'eventrouter_checkpoint_writes_total', { outcome: 'ok' }) ?? 0;
+    await r.recorder.until((s) => value(s, 'eventrouter_checkpoint_healthy') === 1 && (value(s, 'eventrouter_checkpoint_writes_total', { outcome: 'ok' }) ?? 0) > ok, 'checkpoints written again');
+    await r.recorder.more(HOLD_STEPS - 10);
+    await assertAlerts(r.recorder, [
+      { alert: 'EventrouterCheckpointSaveTimedOut', firing: [series({ outcome: 'timeout' })] },
+      { alert: 'EventrouterCheckpointFailing', firing: [] },
+    ]);
   });
 
   it('EventrouterNoLeader fires while no replica can take the Lease (forbidden)', async () => {
@@ -208,6 +255,41 @@ describe('shipped alerting rules, evaluated by promtool over the real router\'s 
     await r.recorder.until((s) => value(s, 'eventrouter_leader') === 0, 'the replica on standby');
     await r.recorder.more(3);
     await assertAlerts(r.recorder, [{ alert: 'EventrouterNoLeader', firing: [{ job: TARGET.job }] }]);
+  });
+
+  it('EventrouterSeveralLeaders fires while two routers under one job each hold their own Lease', async () => {
+    // Two releases whose leaseName differ, scraped under one job: each leads and routes every event.
+    const election = (name: string): Record<string, unknown> => ({
+      leaderElection: { enabled: true, leaseNamespace: 'default', leaseName: `lease-${name}`, identity: name },
+      checkpoint: { store: 'configmap', namespace: 'default', configMapName: `checkpoint-${name}`, interval: '50ms' },
+    });
+    const r = await startRouter(election('router-0'));
+    const other = new App({
+      config: testConfig({
+        server: { listen: '127.0.0.1:0' },
+        sinks: [{ name: SINK, type: 'otlp', endpoint: r.receiver.url, batchTimeout: '20ms' }],
+        ...election('router-1'),
+      }),
+      client: KubeClient.fromServer(r.api.url),
+      logger: silentLogger(),
+      env: {},
+    });
+    await other.start();
+    cleanups.push(() => other.stop(5_000));
+    const otherRecorder = new ScrapeRecorder(`http://${other.serverAddress}`, PERIOD_MS);
+    otherRecorder.start();
+    cleanups.push(() => otherRecorder.stop());
+    await r.recorder.until((s) => value(s, 'eventrouter_leader') === 1, 'router-0 leading');
+    await otherRecorder.until((s) => value(s, 'eventrouter_leader') === 1, 'router-1 leading');
+    await r.recorder.more(4);
+    await assertAlerts(
+      r.recorder,
+      [
+        { alert: 'EventrouterSeveralLeaders', firing: [{ job: TARGET.job }] },
+        { alert: 'EventrouterNoLeader', firing: [] },
+      ],
+      { others: [{ recorder: otherRecorder, target: { ...TARGET, instance: 'router-1' } }] },
+    );
   });
 
   it('EventrouterWatchStalled fires while the API server holds the watch open and sends nothing', async () => {
@@ -268,6 +350,20 @@ describe('shipped alerting rules, evaluated by promtool over the real router\'s 
     await r.recorder.until((s) => (value(s, 'eventrouter_sink_oldest_queued_age_seconds', { sink: SINK }) ?? 0) * DILATION > 300, 'a record waiting 300 s (dilated)');
     await r.recorder.more(2);
     await assertAlerts(r.recorder, [{ alert: 'EventrouterSinkStalled', firing: [series({ sink: SINK })] }]);
+  });
+
+  it('EventrouterSinkStalled fires once the router judges the sink stalled (server.deliveryStallThreshold), before a record is 5 minutes old', async () => {
+    // A threshold of 1 s real is 120 s on the dilated clock: the router's own judgement (the one
+    // /readyz names) fires the alert, not only the 5-minute age.
+    const r = await startRouter({ server: { listen: '127.0.0.1:0', deliveryStallThreshold: '1s' } });
+    await r.recorder.until((s) => (value(s, 'eventrouter_records_total', { outcome: 'exported' }) ?? 0) > 0, 'events exported');
+    r.receiver.always = { kind: 'status', status: 503 };
+    await r.recorder.until((s) => value(s, 'eventrouter_sink_stalled', { sink: SINK }) === 1, 'the sink judged stalled');
+    await r.recorder.stop();
+    const at = r.recorder.scrapes.findIndex((s) => value(s.samples, 'eventrouter_sink_stalled', { sink: SINK }) === 1);
+    const age = (value(r.recorder.scrapes[at]!.samples, 'eventrouter_sink_oldest_queued_age_seconds', { sink: SINK }) ?? 0) * DILATION;
+    assert.ok(age < 300, `the oldest record waited ${age} s (dilated) when the sink was judged stalled: the 5-minute half alone would fire`);
+    await assertAlerts(r.recorder, [{ alert: 'EventrouterSinkStalled', firing: [series({ sink: SINK })] }], { atScrape: at });
   });
 
   it('EventrouterRecordsDropped fires while a best-effort sink drops what it cannot deliver', async () => {

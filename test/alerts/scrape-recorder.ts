@@ -94,6 +94,8 @@ export interface InputSeriesOptions {
   targetLabels: Record<string, string>;
   /** promtool's `interval`, in seconds: the virtual time between two scrapes. */
   stepSeconds: number;
+  /** Real time (Unix ms) of step 0; the first scrape's by default. Several targets share one. */
+  start?: number;
 }
 
 function formatValue(value: number): string {
@@ -120,7 +122,7 @@ function seriesText(name: string, labels: Record<string, string>): string {
  * `_` (no sample), as a missed scrape is.
  */
 export function toInputSeries(scrapes: readonly Scrape[], periodMs: number, options: InputSeriesOptions): InputSeries[] {
-  const first = scrapes[0]?.at ?? 0;
+  const first = options.start ?? scrapes[0]?.at ?? 0;
   const dilation = (options.stepSeconds * 1000) / periodMs;
   const steps = scrapes.length === 0 ? 0 : Math.round(((scrapes.at(-1)?.at ?? first) - first) / periodMs) + 1;
   const series = new Map<string, string[]>();
@@ -141,7 +143,7 @@ export function toInputSeries(scrapes: readonly Scrape[], periodMs: number, opti
 }
 
 /** The number of promtool steps the scrapes span (the last one is at step count - 1). */
-export function stepCount(scrapes: readonly Scrape[], periodMs: number): number {
+export function stepCount(scrapes: readonly Scrape[], periodMs: number, start = scrapes[0]?.at ?? 0): number {
   if (scrapes.length === 0) return 0;
-  return Math.round(((scrapes.at(-1)?.at ?? 0) - (scrapes[0]?.at ?? 0)) / periodMs) + 1;
+  return Math.round(((scrapes.at(-1)?.at ?? 0) - start) / periodMs) + 1;
 }
