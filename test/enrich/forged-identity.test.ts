@@ -15,6 +15,7 @@ import { capturingLogger } from '../support/capturing-logger.ts';
 import { settled, startApp, testConfig } from '../support/harness.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
 import { metricSum, samples } from '../support/metric-samples.ts';
+import { VICTIM_RESOURCE_KEYS } from '../support/victim-keys.ts';
 import { CLUSTER_UID, COLLECTIONS, eventAbout, workload } from './cluster-fixtures.ts';
 
 const EVENTS = COLLECTIONS['Event']!;
@@ -42,28 +43,9 @@ function forged(pod: ReturnType<typeof workload>, reason = 'BackOff'): Record<st
   return event;
 }
 
-/** Every resource attribute that would attribute a record to the victim's pod or its workloads. */
-const VICTIM_KEYS = [
-  'k8s.pod.name',
-  'k8s.pod.uid',
-  'k8s.node.name',
-  'k8s.container.name',
-  'k8s.replicaset.name',
-  'k8s.replicaset.uid',
-  'k8s.deployment.name',
-  'k8s.deployment.uid',
-  'k8s.object.kind',
-  'k8s.object.name',
-  'k8s.object.uid',
-  'service.name',
-  'service.namespace',
-  'service.version',
-  'service.instance.id',
-];
-
 function assertNotAttributed(record: EventRecord): void {
   assert.equal(record.resource['k8s.namespace.name'], 'attacker');
-  for (const key of VICTIM_KEYS) assert.equal(record.resource[key], undefined, `${key} on the resource: ${JSON.stringify(record.resource)}`);
+  for (const key of VICTIM_RESOURCE_KEYS) assert.equal(record.resource[key], undefined, `${key} on the resource: ${JSON.stringify(record.resource)}`);
   assert.equal(record.attributes['eventrouter.identity.mismatch'], true);
   assert.equal(record.attributes['k8s.event.claimed.namespace'], 'victim');
   assert.equal(record.attributes['k8s.event.claimed.name'], 'web-7d9f-abcde');

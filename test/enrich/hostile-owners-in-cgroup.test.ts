@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { OtlpReceiver, waitFor } from '../support/otlp-receiver.ts';
-import { cgroupUnavailable, describeExit, prepareImage, startRouterInCgroup } from '../support/router-in-cgroup.ts';
+import { assertCleanExit, cgroupUnavailable, describeExit, failIfExited, prepareImage, startRouterInCgroup } from '../support/router-in-cgroup.ts';
 
 const EVENTS = '/api/v1/events';
 const unavailable = cgroupUnavailable();
@@ -66,7 +66,7 @@ describe('owner enrichment against hostile objects, in 128 MiB', { skip: unavail
     try {
       await waitFor(
         () => {
-          if (router.exited() !== undefined) throw new Error(`${name}: the router died after ${delivered()}/${expected} records: ${describeExit(router.exited())}`);
+          failIfExited(router, `${name}: the router died after ${delivered()}/${expected} records`);
           return delivered() >= expected;
         },
         `${name}: ${expected} records`,
@@ -77,8 +77,7 @@ describe('owner enrichment against hostile objects, in 128 MiB', { skip: unavail
       console.log(`hostile owners "${name}": ${delivered()}/${expected} delivered; ${describeExit(exit).split('\n')[0]}`);
     }
     const exit = router.exited();
-    assert.equal(exit?.code, 0, describeExit(exit));
-    assert.equal(exit?.cgroup?.oomKills ?? 0, 0, describeExit(exit));
+    assertCleanExit(exit);
   }
 
   it('events about a pod named "." in a namespace of 3,000 pods: no LIST of the namespace, every record delivered', async () => {

@@ -12,6 +12,7 @@ import { KubeClient } from '../../src/kube/kube-client.ts';
 import { EventSource } from '../../src/source/event-source.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
+import { closeServer } from '../support/http-server.ts';
 import { metricSum } from '../support/metric-samples.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
 
@@ -20,8 +21,7 @@ describe('a LIST that hands out a new continue token with no items, forever', ()
   let source: EventSource | undefined;
   afterEach(async () => {
     await source?.shutdown();
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await closeServer(server);
   });
 
   it('fails that list after a few empty pages and backs off, as for a repeated token', async () => {

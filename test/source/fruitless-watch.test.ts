@@ -13,6 +13,7 @@ import { KubeClient } from '../../src/kube/kube-client.ts';
 import { EventSource } from '../../src/source/event-source.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
+import { closeServer } from '../support/http-server.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
 
 const MIN_BACKOFF_MS = 300;
@@ -22,8 +23,7 @@ describe('a watch answered with one line that moves nothing, then closed', () =>
   let source: EventSource | undefined;
   afterEach(async () => {
     await source?.shutdown();
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await closeServer(server);
   });
 
   const lines = {

@@ -4,6 +4,7 @@
  * cgroup like the shipped pod limit, against a simulated API server. For hostile-input tests
  * whose failure is an abort or an OOM kill, which only shows under the real limit and flags.
  */
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -110,4 +111,15 @@ export function describeExit(exit: RouterExit | undefined): string {
   const c = exit.cgroup;
   const figures = c === undefined ? '' : `, cgroup peak ${c.peakMb.toFixed(1)} MiB of ${c.limitMb}, ${c.oomKills} OOM kills`;
   return `exit ${exit.code ?? exit.signal}${figures}; stderr tail:\n${exit.stderr.slice(-2000)}`;
+}
+
+/** For a wait's predicate: throws at once, with `what` and the exit, once the router has exited. */
+export function failIfExited(router: RouterInCgroup, what: string): void {
+  if (router.exited() !== undefined) throw new Error(`${what}: ${describeExit(router.exited())}`);
+}
+
+/** The run ended as a stop should end it: exit code 0, and the kernel killed nothing for memory. */
+export function assertCleanExit(exit: RouterExit | undefined): void {
+  assert.equal(exit?.code, 0, describeExit(exit));
+  assert.equal(exit?.cgroup?.oomKills ?? 0, 0, describeExit(exit));
 }

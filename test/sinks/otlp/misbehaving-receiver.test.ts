@@ -11,6 +11,7 @@ import { afterEach, describe, it } from 'node:test';
 import { mapEvent } from '../../../src/model/map-event.ts';
 import { normalizeEvent } from '../../../src/model/normalize.ts';
 import { podEvent } from '../../support/harness.ts';
+import { closeServer } from '../../support/http-server.ts';
 import { otlpSink } from '../../support/sinks.ts';
 
 const records = () => Array.from({ length: 3 }, () => mapEvent(normalizeEvent(podEvent()), 'ADDED'));
@@ -18,8 +19,7 @@ const records = () => Array.from({ length: 3 }, () => mapEvent(normalizeEvent(po
 describe('OTLP/HTTP receivers that misbehave after taking the request', () => {
   let server: Server | undefined;
   afterEach(async () => {
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await closeServer(server);
     server = undefined;
   });
 
