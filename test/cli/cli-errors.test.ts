@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { type Result, baseEnv, dir, start, writeConfig, writeKubeconfig } from '../support/cli-process.ts';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
+import { freePort } from '../support/free-port.ts';
 
 /** The process's result, or a failure (after killing it) if it has not exited within `ms`: a hang, not a slow exit. */
 async function exited(args: string[], env: NodeJS.ProcessEnv = baseEnv(), ms = 60_000): Promise<Result> {
@@ -29,14 +30,6 @@ async function exited(args: string[], env: NodeJS.ProcessEnv = baseEnv(), ms = 6
   }
 }
 
-/** A loopback port nothing listens on (bound, then released). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const ERROR_LINES = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('eventrouter: '));
 
@@ -207,6 +200,7 @@ describe('CLI errors that say what to do', () => {
     const result = await exited(['demo', '--config', writeConfig('three-sinks.yaml', example), '--duration', '3s', '--interval', '200ms'], baseEnv({ EVENTROUTER_LOG_LEVEL: 'error' }));
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, new RegExp(`nothing listened at http://127\\.0\\.0\\.1:${loki} \\(sink loki\\)`));
+    assert.match(result.stdout, new RegExp(`nothing listened at http://127\\.0\\.0\\.1:${elastic} \\(sink elastic\\)`), 'the demo answered at the elastic sink too');
     const outcome = (sink: string) => {
       const match = new RegExp(`sink ${sink}: (\\d+) delivered, 0 failed, 0 pending`).exec(result.stdout);
       assert.ok(match, `${sink} in the summary:\n${result.stdout.slice(-400)}`);
