@@ -135,8 +135,8 @@ export class App {
   /**
    * What the probes report. Liveness is "this process can make progress": the event loop runs
    * and, when leading, every watch loop moves (reads, reconnects, backs off, or waits for room in
-   * the pipeline). It never depends on the cluster being quiet or on a sink being up: a restart
-   * fixes neither. Readiness: leading and synced with a checkpoint that can be written, or a
+   * the pipeline), and the leader-election loop moves (renews, campaigns, sleeps). It never
+   * depends on the cluster being quiet or on a sink being up: a restart fixes neither. Readiness: leading and synced with a checkpoint that can be written, or a
    * standby that sees a leader. A stalled sink makes `/readyz` say `degraded` and name it, and
    * stays 200: the receiver is down for every replica alike, and no pod change fixes it.
    */
@@ -145,23 +145,29 @@ export class App {
     const problems: string[] = [];
     const loopStalledMs = this.#eventLoop.stalledMs;
     const eventLoop = { lagMs: Math.round(this.#eventLoop.lastLagMs), stalledSeconds: Math.round(loopStalledMs / 1000) };
-    const loopAlive = this.#eventLoop.responsive;
-    if (!loopAlive) problems.push(`the event loop has not run on time for ${eventLoop.stalledSeconds}s`);
+    const eventLoopAlive = this.#eventLoop.responsive;
+    if (!eventLoopAlive) problems.push(`the event loop has not run on time for ${eventLoop.stalledSeconds}s`);
+    // A wedged acquire/renew loop leaves a leader exporting after its lease expired elsewhere, or a standby that never takes over.
+    const elector = this.#elector;
+    const leaderElection = elector && { state: elector.loopState, stalledSeconds: Math.round(elector.stalledMs / 1000) };
+    const electorAlive = elector === undefined || elector.stalledMs === 0;
+    if (!electorAlive) problems.push(`the leaderElection loop is stuck (${leaderElection!.state}) for ${leaderElection!.stalledSeconds}s past its bound`);
+    const loopAlive = eventLoopAlive && electorAlive;
+    const loops = { eventLoop, ...(leaderElection ? { leaderElection } : {}) };
     const draining = this.#terms?.draining;
     if (draining !== undefined) {
       // A term that ended still exports what it holds, and its checkpoint write is still to come.
-      return { alive: loopAlive, ready: true, problems, details: { role: 'draining', checkpoint: draining.checkpointStatus, sinks: this.#sinkDetails(draining, problems, now), eventLoop } };
+      return { alive: loopAlive, ready: true, problems, details: { role: 'draining', checkpoint: draining.checkpointStatus, sinks: this.#sinkDetails(draining, problems, now), ...loops } };
     }
     const router = this.#terms ? this.#terms.current : this.#router;
     if (!this.isLeader || router === undefined) {
-      const elector = this.#elector;
       const leaderlessMs = elector?.leaderlessMs(now) ?? 0;
       const leaderless = elector !== undefined && leaderlessMs > this.config.leaderElection.leaseDuration;
       if (leaderless) problems.push(`no replica has held the lease for ${Math.round(leaderlessMs / 1000)}s${elector.lastError ? `: ${elector.lastError}` : ''}`);
       const leader = { holder: elector?.holder ?? null, leaderlessSeconds: Math.round(leaderlessMs / 1000), lastError: elector?.lastError ?? null };
       // A standby that sees no leader cannot do its part (take over): not ready, so that
       // `kubectl get pods` shows it. Restarting would not help, so liveness stays.
-      return { alive: loopAlive, ready: !leaderless, problems, details: { role: 'standby', holder: leader.holder, leader, eventLoop } };
+      return { alive: loopAlive, ready: !leaderless, problems, details: { role: 'standby', holder: leader.holder, leader, ...loops } };
     }
     const stalledMs = router.maxStalledMs;
     const watches = router.watchStatus();
@@ -176,7 +182,7 @@ export class App {
       // permissions): while it lasts a crash re-sends everything since the last write.
       ready: synced && checkpoint.ok,
       problems,
-      details: { role: 'leader', synced, watchIdleSeconds: Math.round(router.maxIdleMs / 1000), watches, sinks, checkpoint, eventLoop },
+      details: { role: 'leader', synced, watchIdleSeconds: Math.round(router.maxIdleMs / 1000), watches, sinks, checkpoint, ...loops },
     };
   }
 

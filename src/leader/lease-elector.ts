@@ -19,6 +19,9 @@ interface Lease {
   };
 }
 
+/** What the acquire/renew loop is doing now (its heartbeat's step). */
+export type ElectorLoopState = 'starting' | 'acquiring' | 'renewing' | 'sleeping' | 'stopping' | 'stopped' | 'failed';
+
 /** Why a term ended, and how long this process may still finish what it was doing. */
 export interface StoppedLeading {
   /**
@@ -92,6 +95,9 @@ export class LeaseElector extends LoopComponent {
   /** The last error of an acquire/renew attempt, while attempts fail. */
   #lastError: string | undefined;
   #reportedLeaderless = false;
+  #state: ElectorLoopState = 'starting';
+  /** By when the loop must have moved on from its current step (its heartbeat), local epoch ms. */
+  #dueBy = Number.POSITIVE_INFINITY;
 
   constructor(options: LeaseElectorOptions) {
     super();
@@ -101,6 +107,9 @@ export class LeaseElector extends LoopComponent {
   }
 
   protected loopFailed(error: Error): void {
+    // A loop that ended by itself neither renews nor takes over: a hang that a restart fixes.
+    this.#state = 'failed';
+    this.#dueBy = Date.now();
     this.#log.error({ err: error.message }, 'leader election stopped');
   }
 
@@ -126,6 +135,32 @@ export class LeaseElector extends LoopComponent {
   leaderlessMs(now = this.#now()): number {
     if (this.#campaignSince === undefined) return 0;
     return Math.max(0, now - Math.max(this.#leaderUntil, this.#campaignSince));
+  }
+
+  /**
+   * The loop's heartbeat: it enters `state`, which by its own bound (an attempt's request
+   * timeout, a retry period's sleep) ends within `withinMs`; one more retry period is slack
+   * for a busy event loop. Wall clock (not the injectable `now`): a hang is real time.
+   */
+  #beat(state: ElectorLoopState, withinMs: number): void {
+    this.#state = state;
+    this.#dueBy = Date.now() + Math.max(0, withinMs) + this.#o.retryPeriodMs;
+  }
+
+  /**
+   * How long the acquire/renew loop has been stuck past the bound of its step (0 while it moves):
+   * an await that never resolves would leave a leader exporting after its lease expired
+   * elsewhere, or a standby that never takes over. Never before it starts or while it stops
+   * (shutdown has its own deadline).
+   */
+  get stalledMs(): number {
+    if (this.#state === 'starting' || this.#state === 'stopping' || this.#state === 'stopped') return 0;
+    return Math.max(0, Date.now() - this.#dueBy);
+  }
+
+  /** What the acquire/renew loop is doing now. */
+  get loopState(): ElectorLoopState {
+    return this.#state;
   }
 
   /** The last acquire/renew error, while attempts fail. */
@@ -232,6 +267,8 @@ export class LeaseElector extends LoopComponent {
       // A leader's attempt may not outlast its renew deadline; a standby's has the same bound.
       const budget = this.#leading ? this.#renewedAt + renewDeadline - attemptAt : renewDeadline;
       let held = false;
+      // Every request of the attempt carries `budget` as its deadline, so the step ends within it.
+      this.#beat(this.#leading ? 'renewing' : 'acquiring', budget);
       if (budget > 0) {
         try {
           held = await this.tryAcquireOrRenew(attemptAt, budget);
@@ -263,14 +300,17 @@ export class LeaseElector extends LoopComponent {
       } else if (!this.#leading) {
         this.#log.debug({ holder: this.#observedHolder }, 'standing by');
       }
+      this.#beat('sleeping', retry);
       await sleep(retry, signal);
     }
+    this.#state = 'stopping';
     if (this.#leading) {
       this.#stopLeading({ reason: 'shutdown', graceMs: this.#graceMs(this.#now()) });
       await this.#callbacks;
       await this.release();
     }
     await this.#callbacks;
+    this.#state = 'stopped';
   }
 
   /** Keeps {@link leaderlessMs} current and says once, loudly, when no replica leads for longer than a lease. */
