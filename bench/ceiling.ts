@@ -10,7 +10,7 @@
  * Usage: node bench/ceiling.ts '{"events":200000}'
  */
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
-import { SCOPE } from '../src/app/version.ts';
+import { INSTRUMENTATION_SCOPE } from '../src/app/version.ts';
 import { applyServiceAttributes } from '../src/enrich/service-attributes.ts';
 import type { EventRecord } from '../src/model/event-record.ts';
 import { mapEvent } from '../src/model/map-event.ts';
@@ -21,7 +21,7 @@ import { parseWatchFrame } from '../src/source/watch-frame.ts';
 import { EventGenerator } from './lib/event-generator.ts';
 
 const { events = 200_000, batch = 1000, sdk = false } = JSON.parse(process.argv[2] ?? '{}') as { events?: number; batch?: number; sdk?: boolean };
-const encoder = new LogRecordEncoder(SCOPE);
+const encoder = new LogRecordEncoder(INSTRUMENTATION_SCOPE);
 const generator = new EventGenerator({ replicas: 8, seed: 'c' });
 const now = Date.now();
 const lines: string[] = new Array(events);
@@ -33,7 +33,7 @@ function pass(count: number): { bytes: number } {
   let records: EventRecord[] = [];
   let encoded: EncodedLogRecord[] = [];
   const flush = () => {
-    if (sdk) bytes += ProtobufLogsSerializer.serializeRequest(toReadableLogRecords(records, SCOPE))?.length ?? 0;
+    if (sdk) bytes += ProtobufLogsSerializer.serializeRequest(toReadableLogRecords(records, INSTRUMENTATION_SCOPE))?.length ?? 0;
     else bytes += encoder.request(encoded).length;
     records = [];
     encoded = [];

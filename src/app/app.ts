@@ -20,7 +20,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import type { OtlpMetricsExport } from '../telemetry/otlp-metrics-export.ts';
 import { startupSummary } from './startup-summary.ts';
-import { SCOPE, VERSION } from './version.ts';
+import { INSTRUMENTATION_SCOPE, VERSION } from './version.ts';
 
 export interface AppOptions {
   config: Config;
@@ -114,7 +114,7 @@ export class App {
     const configs = this.config.sinks ?? [];
     const injected = typeof this.#o.sinks === 'function' ? this.#o.sinks() : this.#o.sinks;
     const env = this.#o.env ?? process.env;
-    const sinks = injected ?? createSinks(configs, { scope: SCOPE, env, ...(this.#o.stdout ? { stdout: this.#o.stdout } : {}) });
+    const sinks = injected ?? createSinks(configs, { scope: INSTRUMENTATION_SCOPE, env, ...(this.#o.stdout ? { stdout: this.#o.stdout } : {}) });
     const lanes = [
       // Injected sinks take the queue, batching and route settings of the config entry at their index.
       ...sinks.map((sink, i) => ({ sink, ...(configs[i] ? { config: configs[i] } : {}) })),

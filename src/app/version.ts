@@ -14,4 +14,4 @@ export const VERSION: string = (() => {
   }
 })();
 
-export const SCOPE = { name: 'eventrouter', version: VERSION } as const;
+export const INSTRUMENTATION_SCOPE = { name: 'eventrouter', version: VERSION } as const;

@@ -5,7 +5,7 @@ import { AckTracker } from '../checkpoint/ack-tracker.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
 import { DumpSource } from '../source/dump-source.ts';
 import { Metrics } from '../telemetry/metrics.ts';
-import { SCOPE, VERSION } from '../app/version.ts';
+import { INSTRUMENTATION_SCOPE, VERSION } from '../app/version.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { NO_OTLP_ENV, readOtlpEnv } from '../config/otlp-env.ts';
 import { withOtlpTargets } from '../config/otlp-target.ts';
@@ -102,7 +102,7 @@ async function run(config: Config, logger: Logger): Promise<number> {
 }
 
 function buildSinks(config: Config) {
-  return createSinks(config.sinks ?? [], { scope: SCOPE, env: process.env });
+  return createSinks(config.sinks ?? [], { scope: INSTRUMENTATION_SCOPE, env: process.env });
 }
 
 /** With no sinks configured: OTLP if an endpoint is set in the environment, else the given fallback only. */

@@ -41,7 +41,7 @@ const ANNOTATION_PREFIX = 'resource.opentelemetry.io/';
  *   (only for events about a container: a pod-level event has no container to name).
  *
  * Differences from the convention, documented in docs/correlation.md: the labels are always
- * consulted (the convention asks tools to make them opt-in; DESIGN.md makes them the default),
+ * consulted (the convention asks tools to make them opt-in; eventrouter makes them the default),
  * and for an event about a workload the workload's own labels/annotations stand in for the pod's.
  */
 export function applyServiceAttributes(resource: AttributeMap, metadata: WorkloadMetadata = {}): void {

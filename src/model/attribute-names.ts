@@ -1,5 +1,5 @@
 /**
- * Attribute names of the eventrouter convention v1 (DESIGN.md). Names that the OpenTelemetry
+ * Attribute names of the eventrouter convention v1 (README.md, "The event → OpenTelemetry mapping"). Names that the OpenTelemetry
  * semantic conventions define as stable come from `@opentelemetry/semantic-conventions`;
  * incubating ones are copied here (as that package recommends, since its incubating entry
  * point may change in a minor release); `k8s.object.*` and `k8s.event.*` follow the

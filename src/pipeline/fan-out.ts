@@ -1,8 +1,8 @@
 import type { SinkConfig } from '../config/schema.ts';
 import { deliveryMode } from '../config/sink-defaults.ts';
 import type { EventRecord } from '../model/event-record.ts';
-import { Route } from '../route/rule-matcher.ts';
-import { Throttle } from '../route/throttle.ts';
+import { RecordFilter } from '../rules/record-filter.ts';
+import { Throttle } from '../rules/throttle.ts';
 import { SinkChain } from '../sinks/sink-chain.ts';
 import type { QueuedRecord, SinkQueue } from '../sinks/sink-queue.ts';
 import type { Sink } from '../sinks/sink.ts';
@@ -14,7 +14,7 @@ export interface SinkLane {
   chain: SinkChain;
   /** The chain's queue (what fan-out pushes to). */
   queue: SinkQueue;
-  route: Route;
+  filter: RecordFilter;
   throttle: Throttle | undefined;
 }
 
@@ -35,7 +35,7 @@ export function createLane({ sink, config, index, metrics, logger, afterAck }: L
   return {
     chain,
     queue: chain.queue,
-    route: new Route(config?.match ?? [], config?.drop ?? []),
+    filter: new RecordFilter(config?.match ?? [], config?.drop ?? []),
     throttle: config?.throttle ? new Throttle(config.throttle.limit, config.throttle.interval) : undefined,
   };
 }
@@ -66,7 +66,7 @@ export function fanOut(lanes: readonly SinkLane[], record: EventRecord, metrics:
 function route(lanes: readonly SinkLane[], from: number, targets: number, record: EventRecord, metrics: Metrics, hold: FanOutHold, bytes: number | undefined): number | Promise<number> {
   for (let i = from; i < lanes.length; i++) {
     const lane = lanes[i] as SinkLane;
-    if (!lane.route.accepts(record)) {
+    if (!lane.filter.accepts(record)) {
       metrics.records.inc({ sink: lane.queue.sink.name, outcome: 'filtered' });
       continue;
     }

@@ -7,7 +7,7 @@ import type { EventItem } from './stage.ts';
 
 /**
  * The first two stages, occurrence → map: decides whether a notification is a real occurrence
- * (DESIGN.md "Which watch notifications become records", with `source.emit`), and maps it to
+ * (README.md "Which notifications become records", with `source.emit`), and maps it to
  * a record. The tracker that remembers what was seen lives here.
  */
 export class OccurrenceStage {

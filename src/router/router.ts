@@ -27,7 +27,7 @@ export interface RouterOptions {
   clusterUid?: string;
 }
 
-interface Scope {
+interface WatchedNamespace {
   namespace: string;
   source: EventSource;
   tracker: AckTracker;
@@ -43,7 +43,7 @@ export class Router {
   readonly #log: Logger;
   readonly #pipeline: Pipeline;
   readonly #committer: CheckpointCommitter;
-  #scopes: Scope[] = [];
+  #scopes: WatchedNamespace[] = [];
   #abort = new AbortController();
   #running: Promise<void>[] = [];
   #resume: ResumePointLoader | undefined;

@@ -20,7 +20,7 @@ import { grpcReceiver } from '../support/grpc-receiver.ts';
 import { otlpSink } from '../support/sinks.ts';
 
 const EVENTS = '/api/v1/events';
-const SCOPE = { name: 'eventrouter', version: 'test' };
+const TEST_SCOPE = { name: 'eventrouter', version: 'test' };
 const dir = mkdtempSync(join(tmpdir(), 'eventrouter-sinks-'));
 
 function record(raw: Record<string, unknown>) {
@@ -120,7 +120,7 @@ describe('sinks and routing', () => {
     const secure = await receiver({ key: pki.serverKey, cert: pki.serverCert, ca: pki.ca, requestCert: true, rejectUnauthorized: true });
     const events = fixtureEvents('k9s-gke-event-pulled.json').map(record);
     const config = parseConfig({ sinks: [{ name: 'mtls', type: 'otlp', endpoint: secure.url, timeout: '30s', tls: { caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile } }] }, {});
-    const sink = createSink(config.sinks![0]!, { scope: SCOPE, env: {} });
+    const sink = createSink(config.sinks![0]!, { scope: TEST_SCOPE, env: {} });
     await sink.start();
     assert.deepEqual(await sink.export(events), { ok: true });
     assert.equal(secure.logs.length, 1);
@@ -140,7 +140,7 @@ describe('sinks and routing', () => {
     writeFileSync(tokenFile, 'file-secret\n');
     const env = { LOKI_TENANT: 'team-a' };
     const config = parseConfig({ sinks: [{ name: 'loki', type: 'otlp', endpoint: out.url, headers: { 'X-Scope-OrgID': { env: 'LOKI_TENANT' }, Authorization: { file: tokenFile }, 'X-Static': 'v' } }] }, env);
-    const sink = createSink(config.sinks![0]!, { scope: SCOPE, env });
+    const sink = createSink(config.sinks![0]!, { scope: TEST_SCOPE, env });
     await sink.start();
     assert.deepEqual(await sink.export(fixtureEvents('k9s-gke-event-pulled.json').map(record)), { ok: true });
     const headers = out.requests[0]!.headers;
@@ -158,7 +158,7 @@ describe('sinks and routing', () => {
     const second = await receiver();
     const env = { OTEL_EXPORTER_OTLP_HEADERS: 'authorization=first-sink-secret' };
     const config = parseConfig({ sinks: [{ name: 'a', type: 'otlp', endpoint: first.url }, { name: 'b', type: 'otlp', endpoint: second.url }] }, env);
-    const [a, b] = createSinks(config.sinks!, { scope: SCOPE, env });
+    const [a, b] = createSinks(config.sinks!, { scope: TEST_SCOPE, env });
     await a!.start();
     await b!.start();
     const events = fixtureEvents('k9s-gke-event-pulled.json').map(record);
@@ -184,7 +184,7 @@ describe('sinks and routing', () => {
         const objects = fixtureEvents(fixture);
         const recs = objects.map((raw) => ({ ...record(raw), raw }));
         const config = parseConfig({ sinks: [{ name: 'out', type: 'stdout', format }] }, {});
-        const sink = createSink(config.sinks![0]!, { scope: SCOPE, env: {}, stdout: stream });
+        const sink = createSink(config.sinks![0]!, { scope: TEST_SCOPE, env: {}, stdout: stream });
         await sink.export(recs);
         lines[format] = text.trim().split('\n');
       }

@@ -16,7 +16,7 @@ import { EVENT_FIXTURES, fixtureEvents } from '../../support/fixtures.ts';
 const root = protobuf.parse(readFileSync(new URL('../../support/otlp-logs.proto', import.meta.url), 'utf8'), { keepCase: true }).root;
 const Request = root.lookupType('opentelemetry.proto.ExportLogsServiceRequest');
 
-const SCOPE = { name: 'eventrouter', version: '1.2.3' };
+const TEST_SCOPE = { name: 'eventrouter', version: '1.2.3' };
 
 function decode(bytes: Uint8Array): Record<string, unknown> {
   return Request.toObject(Request.decode(bytes), { longs: String, bytes: String, enums: Number, defaults: true, arrays: true, objects: true }) as Record<string, unknown>;
@@ -24,9 +24,9 @@ function decode(bytes: Uint8Array): Record<string, unknown> {
 
 /** Ours and the SDK's request for the same records: compared decoded, field by field (resource, then each record), then as bytes. */
 function assertSameAsSdk(records: readonly EventRecord[], label: string): void {
-  const encoder = new LogRecordEncoder(SCOPE);
+  const encoder = new LogRecordEncoder(TEST_SCOPE);
   const ours = encoder.request(records.map((r) => encoder.encode(r)));
-  const sdk = ProtobufLogsSerializer.serializeRequest(toReadableLogRecords(records, SCOPE)) as Uint8Array;
+  const sdk = ProtobufLogsSerializer.serializeRequest(toReadableLogRecords(records, TEST_SCOPE)) as Uint8Array;
   const a = decode(ours)['resource_logs'] as Array<Record<string, unknown>>;
   const b = decode(sdk)['resource_logs'] as Array<Record<string, unknown>>;
   assert.equal(a.length, b.length, `${label}: ResourceLogs count`);
@@ -70,7 +70,7 @@ describe('OTLP protobuf writer (records encoded at enqueue, requests by concaten
 
   it('encodes the next records as the SDK does after a record that threw half-way and after a 256 KiB one (one writer is reused)', () => {
     const records = fixtureEvents(EVENT_FIXTURES[0] as string).map((raw) => mapEvent(normalizeEvent(raw), 'ADDED', { clusterName: 'fixtures', maxBodyLength: 32_768 }));
-    const encoder = new LogRecordEncoder(SCOPE);
+    const encoder = new LogRecordEncoder(TEST_SCOPE);
     const first = records[0] as EventRecord;
     const hostile = { get boom(): string { throw new Error('getter'); } };
     assert.throws(() => encoder.encode({ ...first, attributes: { ...first.attributes, 'k8s.event.extra': { nested: hostile } } }), /getter/);
@@ -119,7 +119,7 @@ describe('OTLP protobuf writer (records encoded at enqueue, requests by concaten
   });
 
   it('gives each record the Resource of its own attributes when records of one object differ in them', () => {
-    const encoder = new LogRecordEncoder(SCOPE);
+    const encoder = new LogRecordEncoder(TEST_SCOPE);
     const base = mapEvent(normalizeEvent(fixtureEvents(EVENT_FIXTURES[0] as string)[0] as never), 'ADDED');
     assert.equal(typeof base.resource['k8s.object.uid'], 'string', 'the fixture names its object');
     const variant = (resource: AttributeMap): EventRecord => ({ ...base, resource });
@@ -142,7 +142,7 @@ describe('OTLP protobuf writer (records encoded at enqueue, requests by concaten
   });
 
   it('keeps one encoded Resource per involved object and one ResourceLogs per object in a request', () => {
-    const encoder = new LogRecordEncoder(SCOPE);
+    const encoder = new LogRecordEncoder(TEST_SCOPE);
     const raw = fixtureEvents(EVENT_FIXTURES[0] as string);
     const records = raw.map((r) => mapEvent(normalizeEvent(r), 'ADDED'));
     const items = records.map((r) => encoder.encode(r));

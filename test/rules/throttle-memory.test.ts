@@ -9,7 +9,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, it } from 'node:test';
 import { mapEvent } from '../../src/model/map-event.ts';
 import { normalizeEvent } from '../../src/model/normalize.ts';
-import { Throttle } from '../../src/route/throttle.ts';
+import { Throttle } from '../../src/rules/throttle.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -45,7 +45,7 @@ export function compileRule(rule: RuleConfig): Rule {
 }
 
 /** Per-sink routing: a record goes to the sink if it matches any `match` rule (or there are none) and no `drop` rule. */
-export class Route {
+export class RecordFilter {
   readonly #match: Rule[];
   readonly #drop: Rule[];
 

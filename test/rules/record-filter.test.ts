@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { mapEvent } from '../../src/model/map-event.ts';
 import { normalizeEvent } from '../../src/model/normalize.ts';
 import type { EventRecord } from '../../src/model/event-record.ts';
-import { Route, compileRule } from '../../src/route/rule-matcher.ts';
+import { RecordFilter, compileRule } from '../../src/rules/record-filter.ts';
 import { podEvent } from '../support/harness.ts';
 
 /** An event about a pod, in the namespace of the object it names (as the API server keeps it; see identity.ts). */
@@ -14,7 +14,7 @@ function record(overrides: Record<string, unknown> = {}): EventRecord {
 
 describe('route rules', () => {
   it('drops by the issue\'s many-star glob against an object named 5,000 dashes, and goes on', () => {
-    const route = new Route([], [{ name: '*-*-*-*-*-controller' }]);
+    const route = new RecordFilter([], [{ name: '*-*-*-*-*-controller' }]);
     const hostile = record({ involvedObject: { kind: 'Pod', name: '-'.repeat(5000), namespace: 'default' } });
     assert.equal(route.accepts(hostile), true);
     assert.equal(route.accepts(record({ involvedObject: { kind: 'Pod', name: 'a-b-c-d-e-controller', namespace: 'default' } })), false);
@@ -46,18 +46,18 @@ describe('route rules', () => {
   });
 
   it('accepts every record when it has no rules', () => {
-    assert.equal(new Route([], []).accepts(record()), true);
+    assert.equal(new RecordFilter([], []).accepts(record()), true);
   });
 
   it('accepts a record that matches any of its match rules, and no other', () => {
-    const route = new Route([{ reason: 'BackOff' }, { type: 'Warning' }], []);
+    const route = new RecordFilter([{ reason: 'BackOff' }, { type: 'Warning' }], []);
     assert.equal(route.accepts(record({ reason: 'BackOff', type: 'Normal' })), true);
     assert.equal(route.accepts(record({ reason: 'Failed', type: 'Warning' })), true);
     assert.equal(route.accepts(record({ reason: 'Pulled', type: 'Normal' })), false);
   });
 
   it('drops a record that a drop rule matches, even when a match rule matches it too', () => {
-    const route = new Route([{ type: 'Warning' }], [{ namespace: 'kube-*' }]);
+    const route = new RecordFilter([{ type: 'Warning' }], [{ namespace: 'kube-*' }]);
     assert.equal(route.accepts(record({ type: 'Warning' })), true);
     assert.equal(route.accepts(record({ type: 'Warning', involvedObject: { kind: 'Pod', name: 'dns', namespace: 'kube-system' } })), false);
   });

@@ -4,7 +4,7 @@ import type { EventRecord } from '../../src/model/event-record.ts';
 import { mapEvent } from '../../src/model/map-event.ts';
 import { normalizeEvent } from '../../src/model/normalize.ts';
 import { ATTR_EVENTROUTER_THROTTLE_SUPPRESSED } from '../../src/model/attribute-names.ts';
-import { Throttle } from '../../src/route/throttle.ts';
+import { Throttle } from '../../src/rules/throttle.ts';
 import { podEvent } from '../support/harness.ts';
 
 const MINUTE = 60_000;
