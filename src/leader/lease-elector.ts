@@ -19,6 +19,35 @@ interface Lease {
   };
 }
 
+/** The largest `leaseDurationSeconds` the API accepts (an int32), as client-go decodes it. */
+const MAX_LEASE_SECONDS = 2 ** 31 - 1;
+
+/**
+ * The Lease as the API server answered it, with every spec field checked: a Lease anyone with
+ * write access left with `spec: null`, a string duration or a numeric holder would otherwise
+ * throw on every attempt (no replica ever leads) or, with a NaN duration, never expire. Like
+ * client-go, an absent or unusable field reads as its zero value: no holder, a duration of 0
+ * (expired), so a candidate takes the Lease and writes it back well-formed.
+ */
+function wellFormed(answer: unknown): Lease {
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) throw new Error(`the API server answered the Lease request with ${answer === null ? 'null' : typeof answer}, not an object`);
+  const lease = answer as Record<string, unknown>;
+  const raw = typeof lease['spec'] === 'object' && lease['spec'] !== null && !Array.isArray(lease['spec']) ? (lease['spec'] as Record<string, unknown>) : {};
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  const seconds = raw['leaseDurationSeconds'];
+  const transitions = raw['leaseTransitions'];
+  const spec: Lease['spec'] = {
+    holderIdentity: text(raw['holderIdentity']) ?? '',
+    leaseDurationSeconds: Number.isInteger(seconds) && (seconds as number) > 0 && (seconds as number) <= MAX_LEASE_SECONDS ? (seconds as number) : 0,
+    leaseTransitions: Number.isInteger(transitions) && (transitions as number) >= 0 && (transitions as number) <= MAX_LEASE_SECONDS ? (transitions as number) : 0,
+  };
+  const acquireTime = text(raw['acquireTime']);
+  const renewTime = text(raw['renewTime']);
+  if (acquireTime !== undefined) spec.acquireTime = acquireTime;
+  if (renewTime !== undefined) spec.renewTime = renewTime;
+  return { ...(lease as unknown as Lease), spec };
+}
+
 /** What the acquire/renew loop is doing now (its heartbeat's step). */
 export type ElectorLoopState = 'starting' | 'acquiring' | 'renewing' | 'sleeping' | 'stopping' | 'stopped' | 'failed';
 
@@ -192,7 +221,8 @@ export class LeaseElector extends LoopComponent {
   }
 
   #expired(now: number): boolean {
-    return now > this.#observedAt + this.#observedDurationMs;
+    // As client-go: valid while observedAt + duration is after now, so a 0 duration is expired at once.
+    return now >= this.#observedAt + this.#observedDurationMs;
   }
 
   /**
@@ -208,7 +238,7 @@ export class LeaseElector extends LoopComponent {
     };
     let current: Lease;
     try {
-      current = await this.#o.client.json<Lease>(this.#path(this.#o.name), request);
+      current = wellFormed(await this.#o.client.json<unknown>(this.#path(this.#o.name), request));
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 404)) throw error;
       const created = await this.#o.client.json<Lease>(this.#path(), {
@@ -221,7 +251,7 @@ export class LeaseElector extends LoopComponent {
           spec: { ...spec, acquireTime: microTime(now), leaseTransitions: 0 },
         },
       });
-      this.#observe(created, now);
+      this.#observe(wellFormed(created), now);
       return true;
     }
     this.#observe(current, now);
@@ -238,7 +268,7 @@ export class LeaseElector extends LoopComponent {
       },
     };
     const written = await this.#o.client.json<Lease>(this.#path(this.#o.name), { ...request, method: 'PUT', body: next });
-    this.#observe(written, now);
+    this.#observe(wellFormed(written), now);
     return true;
   }
 
@@ -343,7 +373,7 @@ export class LeaseElector extends LoopComponent {
     const deadline = AbortSignal.timeout(this.#renewDeadlineMs);
     for (let attempt = 1; ; attempt++) {
       try {
-        const current = await this.#o.client.json<Lease>(this.#path(this.#o.name), { signal: deadline, timeoutMs: 0 });
+        const current = wellFormed(await this.#o.client.json<unknown>(this.#path(this.#o.name), { signal: deadline, timeoutMs: 0 }));
         if (current.spec.holderIdentity !== this.#o.identity) return;
         const now = microTime(this.#now());
         const released = await this.#o.client.json<Lease>(this.#path(this.#o.name), {
@@ -352,7 +382,7 @@ export class LeaseElector extends LoopComponent {
           timeoutMs: 0,
           body: { ...current, spec: { ...current.spec, holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now } },
         });
-        this.#observe(released, this.#now());
+        this.#observe(wellFormed(released), this.#now());
         this.#log.info('released the lease');
         return;
       } catch (error) {
