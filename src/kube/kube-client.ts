@@ -44,6 +44,14 @@ export const MAX_OBJECT_BYTES = 4 * 1024 * 1024;
 /** Of an error answer, what is read for its Status: a Status is small, an HTML error page need not be. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
+/** How long a request waits for its credentials by default (client-go's exec plugins have no bound; a hung one must not stall the router). */
+const CREDENTIALS_TIMEOUT_MS = 30_000;
+
+/** The kubeconfig's credentials (an exec plugin, an auth provider) did not resolve in time. */
+export class CredentialsTimeoutError extends Error {
+  override name = 'CredentialsTimeoutError';
+}
+
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
@@ -126,8 +134,16 @@ export class KubeClient {
   readonly server: string;
   readonly #url: URL;
   #agent: { value: HttpAgent; createdAt: number } | undefined;
+  /** The credentials being resolved now: one exec plugin run at a time, shared by every request that needs it. */
+  #credentials: Promise<HttpsRequestOptions> | undefined;
+  readonly #credentialsTimeoutMs: number;
 
-  constructor(kubeConfig: KubeConfig) {
+  /**
+   * @param credentialsTimeoutMs how long a request waits for its credentials (an exec plugin
+   * such as `aws eks get-token` that hangs on a metadata endpoint) before it fails naming them.
+   */
+  constructor(kubeConfig: KubeConfig, { credentialsTimeoutMs = CREDENTIALS_TIMEOUT_MS }: { credentialsTimeoutMs?: number } = {}) {
+    this.#credentialsTimeoutMs = credentialsTimeoutMs;
     const cluster = kubeConfig.getCurrentCluster();
     if (cluster === null) throw new Error('the kubeconfig has no current cluster');
     this.kubeConfig = kubeConfig;
@@ -166,9 +182,7 @@ export class KubeClient {
   /** Sends a request; resolves with the response of any status (the body is not consumed). */
   async request(path: string, options: RequestOptions = {}): Promise<KubeResponse> {
     const method = options.method ?? 'GET';
-    const https: HttpsRequestOptions = {};
-    // Credentials per request: exec plugins and token files refresh what they return.
-    await this.kubeConfig.applyToHTTPSOptions(https);
+    const https = await this.#resolveCredentials(options.signal);
     const headers: OutgoingHttpHeaders = { ...(https.headers as OutgoingHttpHeaders | undefined), accept: options.accept ?? 'application/json' };
     let body: string | undefined;
     if (options.body !== undefined) {
@@ -195,6 +209,52 @@ export class KubeClient {
       req.on('error', reject);
       req.end(body);
     });
+  }
+
+  /**
+   * Credentials per request (exec plugins and token files refresh what they return), resolved
+   * once for all requests waiting at the same time, and bounded: a hung plugin fails each request
+   * with an error that names it, instead of leaving the watch, the checkpoint and the Lease
+   * waiting for ever, and never piles up one child process per retry.
+   */
+  async #resolveCredentials(signal: AbortSignal | undefined): Promise<HttpsRequestOptions> {
+    let pending = this.#credentials;
+    if (pending === undefined) {
+      const https: HttpsRequestOptions = {};
+      const started = this.kubeConfig.applyToHTTPSOptions(https).then(() => https);
+      const settle = () => {
+        if (this.#credentials === started) this.#credentials = undefined;
+      };
+      started.then(settle, settle);
+      this.#credentials = pending = started;
+    }
+    const deadline = AbortSignal.timeout(this.#credentialsTimeoutMs);
+    const bound = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const resolved = await new Promise<HttpsRequestOptions>((resolve, reject) => {
+      const onAbort = () => {
+        const user = this.kubeConfig.getCurrentUser();
+        const plugin = user?.exec?.command ?? user?.authProvider?.name;
+        reject(
+          signal?.aborted
+            ? (signal.reason as Error)
+            : new CredentialsTimeoutError(`the kubeconfig credentials${plugin ? ` (${user?.exec ? 'exec plugin' : 'auth provider'} ${plugin})` : ''} were not ready within ${this.#credentialsTimeoutMs / 1000}s`),
+        );
+      };
+      if (bound.aborted) return onAbort();
+      bound.addEventListener('abort', onAbort, { once: true });
+      pending.then(
+        (https) => {
+          bound.removeEventListener('abort', onAbort);
+          resolve(https);
+        },
+        (error: unknown) => {
+          bound.removeEventListener('abort', onAbort);
+          reject(error as Error);
+        },
+      );
+    });
+    // Each request gets its own copy: the headers object is extended per request below.
+    return { ...resolved, ...(resolved.headers ? { headers: { ...resolved.headers } } : {}) };
   }
 
   /** Sends a request for one object and parses the JSON answer (at most {@link MAX_OBJECT_BYTES}); non-2xx answers become {@link ApiError}. */
