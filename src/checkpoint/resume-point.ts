@@ -1,6 +1,7 @@
 import { readClusterUid } from '../enrich/cluster-uid.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
 import { Backoff, sleep } from '../source/backoff.ts';
+import type { EventApi } from '../source/config.ts';
 import { currentResourceVersion } from '../source/current-resource-version.ts';
 import { compareResourceVersions } from '../source/resource-version.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -12,7 +13,7 @@ import type { Checkpoint, CheckpointStatus, CheckpointStore } from './checkpoint
 export interface ResumePointOptions {
   store: CheckpointStore;
   client: KubeClient;
-  api: 'core/v1' | 'events.k8s.io/v1';
+  api: EventApi;
   /** The watched scopes ("" = all namespaces). The first is where the current resourceVersion is read. */
   namespaces: readonly string[];
   /** `k8s.cluster.uid` of the cluster the router talks to, when it could be read at start-up (else it is read again when a checkpoint needs it). */

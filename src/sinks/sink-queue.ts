@@ -1,4 +1,4 @@
-import type { DeliveryMode } from '../config/sink-defaults.ts';
+import type { DeliveryMode } from './sink-defaults.ts';
 import type { EventRecord } from '../model/event-record.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';

@@ -8,7 +8,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { z } from 'zod';
 import { valuesSchema, valuesSchemaText, VALUES_SCHEMA_PATH } from '../../deploy/helm/values-schema.ts';
 import { walk } from '../../src/config/json-schema.ts';
-import { ConfigError } from '../../src/config/config-error.ts';
+import { ConfigError } from '../../src/config-kit/config-error.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { DURATION_PATTERN, parseDuration } from '../../src/util/duration.ts';
