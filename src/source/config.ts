@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { duration, durationOr, stringList } from '../config-kit/schema-kit.ts';
+import { formatDuration } from '../util/duration.ts';
+import { SOURCE_BACKOFF_DEFAULTS } from './backoff.ts';
 
 /** The Event APIs the router can watch; the first is the default. */
 export const EVENT_APIS = ['core/v1', 'events.k8s.io/v1'] as const;
@@ -31,8 +33,8 @@ export const sourceConfigSchema = z
     inactivityTimeout: duration('3m').describe(
       'A watch stream that delivers nothing for this long is reconnected (watchdog); paused by back-pressure, it is not counted.',
     ),
-    minBackoff: duration('1s').describe('First retry delay after a failed list or watch (jittered, doubling).'),
-    maxBackoff: duration('30s').describe('Longest retry delay after failed lists or watches.'),
+    minBackoff: duration(formatDuration(SOURCE_BACKOFF_DEFAULTS.minBackoff)).describe('First retry delay after a failed list or watch (jittered, doubling).'),
+    maxBackoff: duration(formatDuration(SOURCE_BACKOFF_DEFAULTS.maxBackoff)).describe('Longest retry delay after failed lists or watches.'),
     dedupeCacheSize: z
       .number()
       .int()
