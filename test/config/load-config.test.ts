@@ -23,7 +23,7 @@ describe('configuration', () => {
   it('reports every problem with its key path, not just the first', () => {
     const found = problems({
       source: { api: 'v2', pageSize: 0, backfill: 'yesterday', watchTimeout: 'soon' },
-      sinks: [{ name: 'x', type: 'kafka' }, { name: 'y', type: 'otlp', endpoint: 'not a url' }],
+      sinks: [{ name: 'x', type: 'carrier-pigeon' }, { name: 'y', type: 'otlp', endpoint: 'not a url' }],
       leaderElection: { enabled: 'yes' },
       extra: true,
     });
