@@ -1,8 +1,8 @@
 import { type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Component } from '../component/component.ts';
-import { LISTEN_HINT, parseListen } from '../config/addresses.ts';
-import type { Config } from '../config/schema.ts';
+import { LISTEN_HINT, parseListen } from '../config-kit/addresses.ts';
+import type { ServerConfig } from './config.ts';
 import { PROMETHEUS_CONTENT_TYPE, type Metrics } from '../telemetry/metrics.ts';
 
 /** The server could not listen on `server.listen` (or `server.metricsListen`: {@link key}). */
@@ -153,7 +153,7 @@ function notFound(res: ServerResponse): void {
 }
 
 /** The server that `server.*` configures; undefined when it would serve nothing (`server.listen` "" and no `server.metricsListen`). */
-export function createHttpServer(config: Pick<Config['server'], 'listen' | 'metricsListen'>, deps: HttpServerDeps): HttpServer | undefined {
+export function createHttpServer(config: Pick<ServerConfig, 'listen' | 'metricsListen'>, deps: HttpServerDeps): HttpServer | undefined {
   const { listen, metricsListen } = config;
   if (listen === '' && (metricsListen === undefined || metricsListen === '')) return undefined;
   return new HttpServer(listen, deps, metricsListen === undefined ? {} : { metricsListen });

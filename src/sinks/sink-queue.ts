@@ -1,4 +1,4 @@
-import type { DeliveryMode } from '../config/sink-defaults.ts';
+import type { DeliveryMode } from './sink-defaults.ts';
 import type { EventRecord } from '../model/event-record.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -46,7 +46,7 @@ export interface SinkQueueOptions {
   maxBatchSize: number;
   /** Bytes of one batch at most, counted as `queueBytes` is (a single larger record still goes, alone). */
   maxBatchBytes?: number;
-  /** How long a partial batch waits for more records. */
+  /** `sinks[].batchTimeout` (sinks/config.ts), in milliseconds. */
   batchTimeoutMs: number;
   metrics: Metrics;
   logger?: Logger | undefined;

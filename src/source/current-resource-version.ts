@@ -1,4 +1,5 @@
 import type { KubeClient } from '../kube/kube-client.ts';
+import type { EventApi } from './config.ts';
 import { eventsPath } from './events-path.ts';
 
 /**
@@ -9,7 +10,7 @@ import { eventsPath } from './events-path.ts';
  */
 export async function currentResourceVersion(
   client: KubeClient,
-  api: 'core/v1' | 'events.k8s.io/v1',
+  api: EventApi,
   namespace: string,
   signal?: AbortSignal,
 ): Promise<string> {
