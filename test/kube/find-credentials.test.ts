@@ -38,6 +38,13 @@ describe('finding cluster credentials', () => {
     );
   });
 
+  it('refuses a KUBECONFIG that lists no file at all (only separators), saying so', () => {
+    assert.throws(
+      () => findCredentials({ KUBECONFIG: `${delimiter}${delimiter}`, HOME: folder('.kube/config') }),
+      (error: Error) => error instanceof NoCredentialsError && error.message === `KUBECONFIG is set ("${delimiter}${delimiter}") but names no file; unset it or list kubeconfig files separated by "${delimiter}"`,
+    );
+  });
+
   it('takes ~/.kube/config (HOME of the environment given, or the home option) when KUBECONFIG is unset or empty', () => {
     const home = folder('.kube/config');
     assert.deepEqual(findCredentials({ HOME: home }), { kind: 'kubeconfig', files: [join(home, '.kube', 'config')] });
