@@ -7,7 +7,6 @@ import { KubeClient } from '../../src/kube/kube-client.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { capturingLogger } from '../support/capturing-logger.ts';
-import { podEvent } from '../support/harness.ts';
 import { metricSum } from '../support/metric-samples.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
 
@@ -43,7 +42,7 @@ describe('resume point', () => {
     await api.start();
     client = KubeClient.fromServer(api.url);
     kubeSystemUid = api.create(NAMESPACES, { metadata: { name: 'kube-system' } }).metadata['uid'] as string;
-    for (let i = 0; i < 3; i++) api.create(EVENTS, podEvent());
+    for (let i = 0; i < 3; i++) api.create(EVENTS, { metadata: { generateName: 'e-', namespace: 'default' }, reason: 'Started' });
   });
   afterEach(() => {
     for (const abort of aborts) abort.abort();
