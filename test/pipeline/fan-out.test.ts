@@ -15,7 +15,7 @@ const record = (overrides: Record<string, unknown> = {}) => mapEvent(normalizeEv
 
 /** Sink config entries as the schema outputs them (defaults applied). */
 const sinkConfigs = (...entries: Array<Record<string, unknown>>): SinkConfig[] =>
-  testConfig({ sinks: entries.map((e, i) => ({ name: `s${i}`, type: 'stdout', batchTimeout: '10ms', ...e })) }).sinks;
+  testConfig({ sinks: entries.map((e, i) => ({ name: `s${i}`, type: 'stdout', batchTimeout: '10ms', ...e })) }).sinks ?? [];
 
 function lanes(configs: Array<SinkConfig | undefined>, metrics = new Metrics()) {
   const sinks = configs.map((c, i) => new InMemorySink(c?.name ?? `injected-${i}`));

@@ -274,7 +274,7 @@ describe('router (one leadership term, on its own)', () => {
     const r = new Router({
       config,
       client: KubeClient.fromServer(api.url),
-      sinks: [{ sink: options.sink, config: config.sinks[0] }],
+      sinks: [{ sink: options.sink, ...(config.sinks?.[0] ? { config: config.sinks[0] } : {}) }],
       checkpointStore: options.store,
       metrics: options.metrics ?? new Metrics(),
       logger: silentLogger(),

@@ -6,7 +6,7 @@ import { LocalOtlpReceivers } from '../../src/sim/local-otlp-receivers.ts';
 import { freePort } from '../support/free-port.ts';
 import { testConfig } from '../support/harness.ts';
 
-const sinks = (...entries: Array<Record<string, unknown>>) => testConfig({ sinks: entries.map((e, i) => ({ name: `s${i}`, type: 'otlp', ...e })) }).sinks;
+const sinks = (...entries: Array<Record<string, unknown>>) => testConfig({ sinks: entries.map((e, i) => ({ name: `s${i}`, type: 'otlp', ...e })) }).sinks ?? [];
 
 async function post(url: string, contentType = 'application/x-protobuf', method = 'POST'): Promise<{ status: number; type: string | null; body: string }> {
   const res = await fetch(url, { method, headers: { 'content-type': contentType }, ...(method === 'POST' ? { body: new Uint8Array([1, 2, 3]) } : {}) });
@@ -64,7 +64,7 @@ describe('local OTLP receivers (the demo)', () => {
         { endpoint: `https://127.0.0.1:${port}` },
         { endpoint: `http://collector.example:${port}` },
       ),
-      ...testConfig({ sinks: [{ name: 'out', type: 'stdout' }] }).sinks,
+      ...(testConfig({ sinks: [{ name: 'out', type: 'stdout' }] }).sinks ?? []),
     ]);
     assert.deepEqual(receivers.receivers, []);
     await assert.rejects(fetch(`http://127.0.0.1:${port}/v1/logs`, { method: 'POST' }));
