@@ -119,8 +119,11 @@ export class SinkQueue {
     const sink = options.sink.name;
     // Its depth is read at collection; every outcome an alert may watch exists from the start, at 0.
     metrics.addSink(sink, () => this.depth);
-    metrics.sinkHealthSources.set(sink, () => this.health());
+    metrics.sinkHealthSources.set(sink, this.#healthSource);
   }
+
+  /** What the sink health gauges read while this queue runs; given up on stop (see {@link stop}). */
+  readonly #healthSource = (): SinkHealth => this.health();
 
   /** Records queued and in flight. */
   get depth(): number {
@@ -222,6 +225,11 @@ export class SinkQueue {
   /** Stops the loop (an export in flight finishes or is abandoned); queued records stay unacknowledged. */
   async stop(graceMs = 1000): Promise<void> {
     this.#stopped.abort();
+    // A stopped queue (a leadership term that ended) is no sink's health any more: left in place,
+    // its leftover records aged for ever on a standby and fired the stalled-sink alert. A queue of
+    // the next term under the same name may already have taken the place: that one stays.
+    const { sinkHealthSources } = this.#metrics;
+    if (sinkHealthSources.get(this.sink.name) === this.#healthSource) sinkHealthSources.delete(this.sink.name);
     this.#wake();
     // An export that hangs past the grace period is abandoned: its records stay unacknowledged.
     let timer: NodeJS.Timeout | undefined;

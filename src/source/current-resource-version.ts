@@ -14,11 +14,11 @@ export async function currentResourceVersion(
   namespace: string,
   signal?: AbortSignal,
 ): Promise<string> {
-  const list = await client.json<{ metadata?: { resourceVersion?: unknown } }>(`${eventsPath(api, namespace)}?limit=1`, {
+  const list = await client.json<{ metadata?: { resourceVersion?: unknown } } | null>(`${eventsPath(api, namespace)}?limit=1`, {
     ...(signal ? { signal } : {}),
     timeoutMs: 30_000,
   });
-  const rv = list.metadata?.resourceVersion;
+  const rv = list?.metadata?.resourceVersion;
   if (typeof rv !== 'string' || rv === '') throw new Error(`LIST ${eventsPath(api, namespace)} carried no resourceVersion`);
   return rv;
 }

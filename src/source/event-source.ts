@@ -379,6 +379,9 @@ export class EventSource extends LoopComponent implements Source {
    * them on, and only then move the cursor: what the pipeline did not accept is read again.
    */
   async #watch(signal: AbortSignal): Promise<number> {
+    // Stopped while the list handed its last page on: its abort event has passed, so a stream
+    // opened now would not be aborted and would keep shutdown() waiting until the server ends it.
+    if (signal.aborted) return 0;
     const stream = new AbortController();
     const abortStream = () => stream.abort();
     signal.addEventListener('abort', abortStream, { once: true });
