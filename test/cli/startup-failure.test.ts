@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeStartupFailure } from '../../src/cli/startup-failure.ts';
-import { ConfigError } from '../../src/config/config-error.ts';
+import { ConfigError } from '../../src/config-kit/config-error.ts';
 import { ApiError } from '../../src/kube/kube-client.ts';
 import { ListenError } from '../../src/server/http-server.ts';
 

@@ -3,7 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { otlpEnvProblems } from '../../src/config/otlp-env-check.ts';
+import { otlpSinkShape } from '../../../src/sinks/otlp/config.ts';
+import { otlpEnvProblems as checkWithShape } from '../../../src/sinks/otlp/otlp-env-check.ts';
+
+/** The check as the otlp kind runs it, with its own keys' rules. */
+const otlpEnvProblems = (sink: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] => checkWithShape(sink, env, otlpSinkShape);
 
 const dir = mkdtempSync(join(tmpdir(), 'eventrouter-otlp-env-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LISTEN_HINT, otlpEndpointProblem, parseListen } from '../../src/config/addresses.ts';
+import { LISTEN_HINT, otlpEndpointProblem, parseListen } from '../../src/config-kit/addresses.ts';
 
 describe('listen addresses', () => {
   it('reads host:port, an empty host (all interfaces) and a bracketed IPv6 host', () => {
