@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, createServer, get as httpGet, request as httpRequest } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -170,8 +170,8 @@ interface Row {
   /** The classes of src/ this row exercises (the coverage check reads it). */
   covers: string[];
   make(peers: Peers): Promise<Made>;
-  /** How its start fails, or why it cannot. */
-  failingStart: FailingStart | { cannotFail: string };
+  /** How its start fails (one way or several), or why it cannot. */
+  failingStart: FailingStart | FailingStart[] | { cannotFail: string };
 }
 
 /** An in-memory sink that knows whether it is started; `refuse` makes its start reject. */
@@ -549,7 +549,8 @@ const ROWS: Row[] = [
         held: () => [...stillStarted([sink]), ...(api.watcherCount > 0 ? ['a watch on the API server'] : [])],
       };
     },
-    failingStart: {
+    failingStart: [
+    {
       how: 'one of its two sinks refuses to start',
       rejects: /sink refusing cannot start/,
       async make(peers) {
@@ -558,6 +559,20 @@ const ROWS: Row[] = [
         return { component: lifecycle(() => router.start(), () => router.stop(1000)), work: async () => undefined, held: () => stillStarted(sinks) };
       },
     },
+    {
+      how: 'the API server is unreachable',
+      async make(peers) {
+        const sink = new TrackedSink('routed');
+        const router = routerAgainst(await peers.unreachable(), [sink]);
+        return {
+          component: lifecycle(() => router.start(), () => router.stop(1000)),
+          work: async () => undefined,
+          held: () => stillStarted([sink]),
+          failed: () => !router.checkpointStatus.ok || router.watchStatus().some((w) => w.state === 'backing-off'),
+        };
+      },
+    },
+  ],
   },
   {
     name: 'App',
@@ -586,7 +601,8 @@ const ROWS: Row[] = [
         held: () => (api.watcherCount > 0 ? ['a watch on the API server'] : []),
       };
     },
-    failingStart: {
+    failingStart: [
+    {
       how: 'server.listen is taken',
       rejects: /server\.listen: cannot listen on .*\(EADDRINUSE\)/,
       async make(peers) {
@@ -603,6 +619,23 @@ const ROWS: Row[] = [
         return { component: lifecycle(() => app.start(), () => app.stop(1000)), work: async () => undefined, held: () => (api.watcherCount > 0 ? ['a watch on the API server'] : []) };
       },
     },
+    {
+      how: 'the API server is unreachable',
+      async make(peers) {
+        const app = appAgainst(await peers.unreachable());
+        const watches = () => (app.health().details['watches'] as Array<{ state: string }> | undefined) ?? [];
+        return { component: lifecycle(() => app.start(), () => app.stop(1000)), work: async () => undefined, failed: () => watches().some((w) => w.state === 'backing-off') };
+      },
+    },
+    {
+      how: 'leader election cannot reach the API server',
+      async make(peers) {
+        const app = appAgainst(await peers.unreachable(), { leaderElection: { enabled: true, leaseNamespace: 'ns', retryPeriod: '50ms' } });
+        const leader = () => app.health().details['leader'] as { lastError: string | null } | undefined;
+        return { component: lifecycle(() => app.start(), () => app.stop(1000)), work: async () => undefined, failed: () => (leader()?.lastError ?? null) !== null };
+      },
+    },
+  ],
   },
   {
     name: 'CheckpointCommitter',
@@ -619,7 +652,21 @@ const ROWS: Row[] = [
         },
       };
     },
-    failingStart: { cannotFail: 'it has no start: a write that fails is retried with backoff until shutdown' },
+    failingStart: {
+      how: 'its store cannot write (a file where the directory should be)',
+      async make(peers) {
+        const dir = peers.tempDir();
+        writeFileSync(join(dir, 'not-a-directory'), '');
+        const path = join(dir, 'not-a-directory', 'checkpoint.json');
+        const committer = new CheckpointCommitter({ store: new FileCheckpointStore(path), api: 'events.k8s.io/v1', intervalMs: 0, metrics: new Metrics(), logger: silentLogger(), minBackoffMs: 10, maxBackoffMs: 50 });
+        return {
+          // Its start is the first move of the cursor.
+          component: lifecycle(() => void committer.tracker('').add('1001', 0), () => committer.shutdown()),
+          work: async () => undefined,
+          failed: () => (committer.status.failures ?? 0) >= 2,
+        };
+      },
+    },
   },
   {
     name: 'OtlpMetricsExport',
@@ -755,6 +802,17 @@ function electorAgainst(url: string, onStartedLeading: () => void): LeaseElector
   });
 }
 
+function appAgainst(url: string, overrides: Record<string, unknown> = {}): App {
+  return new App({
+    config: testConfig(overrides),
+    client: KubeClient.fromServer(url),
+    logger: silentLogger(),
+    checkpointStore: new NoCheckpointStore(),
+    env: { POD_NAME: 'me', POD_NAMESPACE: 'ns' },
+    stdout: new PassThrough(),
+  });
+}
+
 function routerAgainst(url: string, sinks: TrackedSink[]): Router {
   return new Router({
     config: testConfig(),
@@ -855,34 +913,33 @@ for (const row of ROWS) {
       }, `${row.name} shut down before start`);
     });
 
-    const failure = row.failingStart;
-    if ('cannotFail' in failure) {
-      it(`has no start that can fail (${failure.cannotFail})`, () => {
-        assert.ok(failure.cannotFail.length > 0);
-      });
-    } else if (failure.rejects !== undefined) {
-      const rejects = failure.rejects;
-      it(`rejects a start when ${failure.how}, and releases what it had started`, async () => {
-        await withPeers(async (peers) => {
-          const made = await failure.make(peers);
-          const ready = resources();
-          await within(assert.rejects(made.component.start(), rejects), 'the failing start');
-          // No shutdown yet: a caller (startAll) shuts down only what started.
-          await expectReleased(ready, made, `${row.name} after its start failed, without a shutdown`);
-          await within(made.component.shutdown(), 'a shutdown after the failed start');
-          return made;
-        }, `${row.name} after its start failed`);
-      });
-    } else {
-      it(`starts its loop when ${failure.how}, and its shutdown ends the retries`, async () => {
-        await withPeers(async (peers) => {
-          const made = await failure.make(peers);
-          await within(made.component.start(), 'start');
-          await waitFor(() => made.failed?.() ?? true, 'the loop to fail once', STEP_MS);
-          await within(made.component.shutdown(), 'shutdown');
-          return made;
-        }, `${row.name} after its failing loop was shut down`);
-      });
+    const failing = row.failingStart;
+    // A row whose start cannot fail says why in the table (`cannotFail`), and has no test here.
+    for (const failure of 'cannotFail' in failing ? [] : Array.isArray(failing) ? failing : [failing]) {
+      if (failure.rejects !== undefined) {
+        const rejects = failure.rejects;
+        it(`rejects a start when ${failure.how}, and releases what it had started`, async () => {
+          await withPeers(async (peers) => {
+            const made = await failure.make(peers);
+            const ready = resources();
+            await within(assert.rejects(made.component.start(), rejects), 'the failing start');
+            // No shutdown yet: a caller (startAll) shuts down only what started.
+            await expectReleased(ready, made, `${row.name} after its start failed, without a shutdown`);
+            await within(made.component.shutdown(), 'a shutdown after the failed start');
+            return made;
+          }, `${row.name} after its start failed`);
+        });
+      } else {
+        it(`starts its loop when ${failure.how}, and its shutdown ends the retries`, async () => {
+          await withPeers(async (peers) => {
+            const made = await failure.make(peers);
+            await within(made.component.start(), 'start');
+            await waitFor(() => made.failed?.() ?? true, 'the loop to fail once', STEP_MS);
+            await within(made.component.shutdown(), 'shutdown');
+            return made;
+          }, `${row.name} after its failing loop was shut down`);
+        });
+      }
     }
   });
 }
