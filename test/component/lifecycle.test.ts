@@ -48,15 +48,15 @@ import { otlpSink } from '../support/sinks.ts';
  * real dependencies (the fake API server, loopback receivers on port 0, temp dirs), and for
  * every row
  *
- * - start → work → shutdown: the component does its work (a sink delivers a record, a source a
- *   event), and once shut down holds nothing (no listening socket, connection or ref'd timer left,
- *   by `process.getActiveResourcesInfo()`, and nothing of its dependencies: a watch, a lease, a
- *   started sink);
+ * - start → work → shutdown: the component does its work (a sink delivers a record, a source an
+ *   event), and once shut down holds nothing while its peers still run: no listening socket,
+ *   connection or ref'd timer more than before it started (`process.getActiveResourcesInfo()`),
+ *   and nothing of its dependencies (a watch, the lease, a started sink);
  * - shutdown twice: the second is a no-op that resolves;
  * - shutdown before start: resolves, and leaves nothing behind;
  * - a start that fails (a port taken, an unreachable API, a sink that refuses) rejects and
  *   releases what it had started, without a shutdown; a component whose start cannot fail says
- *   why, and one whose work is a background loop (a watch, a lease campaign) starts, fails in
+ *   why in its row (`cannotFail`), and one whose work is a background loop (a watch, a lease campaign) starts, fails in
  *   the loop, and its shutdown ends the retries.
  *
  * The last test scans src/ so that a new component without a row fails here.
@@ -729,11 +729,10 @@ const ROWS: Row[] = [
   {
     name: 'LocalOtlpReceivers',
     covers: ['LocalOtlpReceivers'],
-    async make(peers) {
+    async make() {
       const port = await freePort();
       const receivers = new LocalOtlpReceivers();
       const sinks = testConfig({ sinks: [{ name: 'loki', type: 'otlp', endpoint: `http://127.0.0.1:${port}` }] }).sinks ?? [];
-      void peers;
       return {
         component: lifecycle(() => receivers.start(sinks), () => receivers.stop()),
         async work() {
