@@ -122,8 +122,20 @@ export class HttpServer implements Component {
     return this.#metricsOnListen ? this.address : this.#endpoints.find((e) => e.key === 'server.metricsListen')?.address;
   }
 
-  /** Listens on each `host:port` (`[::]:8080` for IPv6); rejects with a {@link ListenError}. */
+  /**
+   * Listens on each `host:port` (`[::]:8080` for IPv6); rejects with a {@link ListenError}, and
+   * then closes the endpoints that did listen: a server whose start failed holds no port.
+   */
   async start(): Promise<void> {
+    try {
+      await this.#listen();
+    } catch (error) {
+      await this.shutdown();
+      throw error;
+    }
+  }
+
+  async #listen(): Promise<void> {
     for (const endpoint of this.#endpoints) {
       const address = parseListen(endpoint.listen);
       if (address === undefined) throw new ListenError(endpoint.listen, undefined, LISTEN_HINT, endpoint.key);
