@@ -47,6 +47,8 @@ const { values: args } = parseArgs({
     /** A/B: alternate the router of this commit and of the working tree, throughput without compression. */
     ab: { type: 'string' },
     rounds: { type: 'string' },
+    /** The initial-sync scenario's two backlogs, "BASE,FULL" (default 5,000 and the full size; issue 21 target 3: 200000,1000000). */
+    'sync-sizes': { type: 'string' },
     /** Extra node flags for the router process, e.g. "--max-semi-space-size=4" (memory experiments). */
     'router-node-options': { type: 'string' },
     /** The router's memory cgroup limit in MiB (default 128, as a small pod's; 0: none). */
@@ -564,7 +566,12 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
 
   /** The initial sync at 5,000 events, then at full size: memory must not grow with the backlog. */
   async sync() {
-    const small = quick ? 2_000 : 5_000;
+    // Issue 21 target 3 compares a 1,000,000-event sync with a 200,000-event one, within 8 MiB;
+    // the default compares the full size with 5,000 events, within 16 MB (issue 11).
+    const sizes = args['sync-sizes']?.split(',').map(Number);
+    const small = sizes?.[0] ?? (quick ? 2_000 : 5_000);
+    const fullSize = sizes?.[1] ?? SIZES.sync;
+    const tolerance = sizes === undefined ? 16 : 8;
     const one = (events: number) =>
       withRig({ preload: events, seed: `sync${events}` }, async ({ rx, router }) => {
         const reached = await router.guard(rx.ask({ cmd: 'waitFor', records: events }, 'reached', timeoutFor(events)));
@@ -583,12 +590,12 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
       });
     const base = await one(small);
     results.push({ ...base, scenario: `${base.scenario}, ${fmt(small)} events (flatness baseline)` });
-    const full = await one(SIZES.sync);
+    const full = await one(fullSize);
     const growth = (full.cgroup?.peakMb ?? full.peakRssMb) - (base.cgroup?.peakMb ?? base.peakRssMb);
     results.push({
       ...full,
-      target: `no OOM kill; peak within 16 MB of the ${fmt(small)}-event sync`,
-      met: (full.cgroup?.oomKills ?? 0) === 0 && growth <= 16,
+      target: `no OOM kill; peak within ${tolerance} MB of the ${fmt(small)}-event sync`,
+      met: (full.cgroup?.oomKills ?? 0) === 0 && growth <= tolerance,
       notes: `${full.notes}; peak ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB over the ${fmt(small)}-event sync (${full.cgroup ? 'cgroup peak' : 'VmHWM'})`,
     });
   },
