@@ -16,7 +16,7 @@
  *   npm run bench -- --only throughput,enrichment,collector,exporter   the side-by-side comparison and its chart
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -49,6 +49,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     /** The initial-sync scenario's two backlogs, "BASE,FULL" (default 5,000 and the full size; issue 21 target 3: 200000,1000000). */
     'sync-sizes': { type: 'string' },
+    /** The router's stdout appended to this file (with `--router-node-options=--trace-gc`: where the GC time goes). */
+    'router-stdout': { type: 'string' },
     /** Extra node flags for the router process, e.g. "--max-semi-space-size=4" (memory experiments). */
     'router-node-options': { type: 'string' },
     /** The router's memory cgroup limit in MiB (default 128, as a small pod's; 0: none). */
@@ -341,7 +343,8 @@ class RouterProcess {
       this.cgroup = new MemoryCgroup(`router-${++routerCount}`, MEMORY_LIMIT_MB);
       argv = this.cgroup.wrap(argv);
     }
-    this.child = spawn(argv[0] as string, argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const stdout = args['router-stdout'] === undefined ? 'ignore' : openSync(args['router-stdout'], 'a');
+    this.child = spawn(argv[0] as string, argv.slice(1), { env, stdio: ['ignore', stdout, 'pipe'] });
     this.child.stderr?.setEncoding('utf8').on('data', (text: string) => (this.stderr = (this.stderr + text).slice(-4000)));
     this.exit = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
