@@ -36,6 +36,8 @@ export interface EventSourceOptions {
   resumeList?: { resourceVersion: string; after: string };
   /** Accepts items; resolves when the pipeline has room again (this is the back-pressure). */
   deliver: Deliver;
+  /** Hand on each watched event's object as received (`raw`): only a sink that prints it needs it (default true). */
+  keepRaw?: boolean;
   metrics: Metrics;
   logger: Logger;
 }
@@ -83,7 +85,7 @@ export class EventSource extends LoopComponent implements Source {
     this.#resumeList = options.resumeList;
     this.#log = options.logger.child({ component: 'source', namespace: options.namespace || '*' });
     this.#malformed = new MalformedInput(options.metrics, this.#log);
-    this.#frames = new WatchFrameMapper(options.metrics, this.#malformed);
+    this.#frames = new WatchFrameMapper(options.metrics, this.#malformed, options.keepRaw ?? true);
     this.#grace = Math.min(this.#settings.inactivityTimeout, 60_000);
     this.#dueBy = Date.now() + REQUEST_MS + this.#grace;
   }
