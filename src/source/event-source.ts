@@ -4,6 +4,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { ApiError, type KubeClient, toApiError } from '../kube/kube-client.ts';
 import { lastSeenTime } from '../model/normalize.ts';
+import { parseTimeMillis } from '../model/time.ts';
 import { Backoff, sleep } from './backoff.ts';
 import { eventsPath } from './events-path.ts';
 import { currentResourceVersion } from './current-resource-version.ts';
@@ -355,7 +356,7 @@ export class EventSource extends LoopComponent implements Source {
         // Already handed on and acknowledged by the interrupted list of an earlier run.
         if (resume !== undefined && lastKey <= resume.after && !isNewerThan(event.resourceVersion, resume.resourceVersion)) continue;
         if (cutoff !== undefined) {
-          const seen = Date.parse(lastSeenTime(event) ?? event.creationTimestamp ?? '');
+          const seen = parseTimeMillis(lastSeenTime(event) ?? event.creationTimestamp);
           if (!Number.isNaN(seen) && seen < cutoff) continue;
         }
         items.push({ kind: 'event', notification: 'LISTED', event, raw, resourceVersion: undefined });
