@@ -5,6 +5,8 @@ import { mapEvent } from '../../src/model/map-event.ts';
 import { normalizeEvent } from '../../src/model/normalize.ts';
 import { applyServiceAttributes } from '../../src/enrich/service-attributes.ts';
 import { resourceKey } from '../../src/sinks/otlp/resource-grouping.ts';
+import { LogRecordEncoder } from '../../src/sinks/otlp/log-record-encoder.ts';
+import { INSTRUMENTATION_SCOPE } from '../../src/app/version.ts';
 import { parseWatchFrame } from '../../src/source/watch-frame.ts';
 import { EventGenerator } from '../lib/event-generator.ts';
 const g = new EventGenerator({ replicas: 8, seed: 'c' });
@@ -21,5 +23,7 @@ for (let k = 0; k < 3; k++) {
   time('plain Map get+set (fresh uid)', () => { for (const u of uids2) { if (m.get(u) === undefined) m.set(u, { count: 1 }); } });
   const res = new LRUCache<string, object>({ max: 2048 });
   time('resourceKey only', () => { for (const r of recs) resourceKey(r.resource); });
+  const encoder = new LogRecordEncoder(INSTRUMENTATION_SCOPE);
+  time('LogRecordEncoder.encode (resource lookup + LogRecord)', () => { for (const r of recs) encoder.encode(r); });
   time('resourceKey + lru get/set', () => { for (const r of recs) { const key = resourceKey(r.resource); if (res.get(key) === undefined) res.set(key, { key }); } });
 }
