@@ -11,8 +11,6 @@ import { type Checkpoint, type CheckpointStore, isCheckpoint } from './checkpoin
 export class FileCheckpointStore implements CheckpointStore {
   readonly kind = 'file';
   readonly path: string;
-  /** The directory was made (or found): not asked again before every write, only if it went away. */
-  #dirMade = false;
 
   constructor(path: string) {
     this.path = path;
@@ -39,20 +37,9 @@ export class FileCheckpointStore implements CheckpointStore {
 
   async save(checkpoint: Checkpoint): Promise<void> {
     const dir = dirname(this.path);
-    // Once, not before each write (one per acknowledged batch): `mkdir -p` on every save was
-    // 0.6-1.6 µs per event of the saturated router's profile (bench/README.md).
-    if (!this.#dirMade) await mkdir(dir, { recursive: true });
-    this.#dirMade = true;
+    await mkdir(dir, { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;
-    let file;
-    try {
-      file = await open(tmp, 'w', 0o600);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      // The directory went away since (an emptyDir remounted, an operator's clean-up): made again.
-      await mkdir(dir, { recursive: true });
-      file = await open(tmp, 'w', 0o600);
-    }
+    const file = await open(tmp, 'w', 0o600);
     try {
       await file.writeFile(`${JSON.stringify(checkpoint)}\n`);
       await file.sync();
