@@ -162,6 +162,7 @@ export class Router {
             if (!this.#abort.signal.aborted) this.#committer.observe(namespace, source.resourceVersion);
           });
         },
+        keepRaw: this.#pipeline.keepsRaw,
         metrics: this.#o.metrics,
         logger: this.#o.logger,
       });
