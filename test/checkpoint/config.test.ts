@@ -33,6 +33,11 @@ describe('checkpoint config', () => {
     ]);
   });
 
+  it('refuses a save timeout of 0 (every save would time out), by its key', () => {
+    assert.deepEqual(problems(checkpointConfigSchema, { timeout: '0' }), ['timeout: must be above 0 (every save would time out)']);
+    assert.equal(checkpointConfigSchema.parse({ timeout: '1ms' }).timeout, 1);
+  });
+
   it('describes every key', () => {
     assert.deepEqual(undescribedKeys(checkpointConfigSchema), []);
     assert.ok(checkpointConfigSchema.description);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { duration, durationOr, durationText, listenAddress, pattern, stringList, toMs } from '../../src/config-kit/schema-kit.ts';
+import { duration, durationOr, durationText, listenAddress, pattern, positiveDuration, stringList, toMs } from '../../src/config-kit/schema-kit.ts';
 import { LISTEN_HINT } from '../../src/config-kit/addresses.ts';
 import { DURATION_PATTERN, durationOrPattern } from '../../src/util/duration.ts';
 import { jsonSchemaOf, problems } from '../support/schema-probe.ts';
@@ -36,6 +36,16 @@ describe('schema kit (the building blocks of every component config)', () => {
     const node = jsonSchemaOf(keyed(duration('5m'))).properties?.['k'];
     assert.equal(node?.['pattern'], DURATION_PATTERN);
     assert.equal(node?.['default'], '5m', 'the default is shown as a user writes it');
+  });
+
+  it('positiveDuration: as duration, and refuses 0 saying what 0 would do', () => {
+    const schema = keyed(positiveDuration('1s', 'retries without pause'));
+    assert.deepEqual(schema.parse({}), { k: 1000 });
+    assert.deepEqual(schema.parse({ k: '1ms' }), { k: 1 }, 'the smallest duration above 0');
+    assert.deepEqual(problems(schema, { k: '0' }), ['k: must be above 0 (retries without pause)']);
+    assert.deepEqual(problems(schema, { k: '0ms' }), ['k: must be above 0 (retries without pause)']);
+    assert.deepEqual(problems(schema, { k: 'x' }), ['k: invalid duration "x" (use e.g. 500ms, 15s, 10m, 1h30m)'], 'one problem for a bad text, not two');
+    assert.equal(jsonSchemaOf(schema).properties?.['k']?.['pattern'], DURATION_PATTERN);
   });
 
   it('durationOr: exactly the word, or a duration; anything else names both', () => {

@@ -30,6 +30,12 @@ describe('leader election config', () => {
     ]);
   });
 
+  it('refuses a retry period of 0 (attempts without pause), by its key', () => {
+    assert.deepEqual(problems(leaderElectionConfigSchema, { retryPeriod: '0' }), [
+      'retryPeriod: must be above 0 (acquire and renew attempts would follow each other without pause)',
+    ]);
+  });
+
   it('describes every key', () => {
     assert.deepEqual(undescribedKeys(leaderElectionConfigSchema), []);
     assert.ok(leaderElectionConfigSchema.description);

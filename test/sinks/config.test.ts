@@ -49,6 +49,13 @@ describe('sink config (the keys every sink kind has)', () => {
     ]);
   });
 
+  it('refuses a first retry delay of 0 (it doubles to 0: a failing export retried without pause); other durations may be 0', () => {
+    assert.deepEqual(problems(common, { name: 'a', initialBackoff: '0' }), [
+      'initialBackoff: must be above 0 (a delay of 0 doubles to 0: a failing export would be retried without pause)',
+    ]);
+    assert.deepEqual(problems(common, { name: 'a', batchTimeout: '0', maxBackoff: '0', maxElapsedTime: '0' }), []);
+  });
+
   it('describes every key', () => {
     assert.deepEqual(undescribedKeys(common), []);
   });

@@ -51,6 +51,14 @@ describe('source config', () => {
     ]);
   });
 
+  it('refuses a first backoff and an inactivity timeout of 0 (retries without pause, watches cut as they open), by their keys', () => {
+    assert.deepEqual(problems(sourceConfigSchema, { minBackoff: '0', inactivityTimeout: '0s', maxBackoff: '0', watchTimeout: '0' }), [
+      'inactivityTimeout: must be above 0 (every watch would be cut as soon as it opens)',
+      'minBackoff: must be above 0 (a delay of 0 doubles to 0: failed lists and watches would be retried without pause)',
+    ]);
+    assert.equal(sourceConfigSchema.parse({ minBackoff: '1ms' }).minBackoff, 1);
+  });
+
   it('describes every key, those of emit too', () => {
     assert.deepEqual(undescribedKeys(sourceConfigSchema), []);
     assert.ok(sourceConfigSchema.description);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { logConfigSchema, selfMetricsConfigSchema } from '../../src/telemetry/config.ts';
 import { LOG_LEVELS } from '../../src/telemetry/log-levels.ts';
 import { problems, undescribedKeys } from '../support/schema-probe.ts';
@@ -15,6 +16,14 @@ describe('telemetry config', () => {
       'interval: expected a duration such as 10s (a string with a unit: ms, s, m, h), not 60',
       'endpoint: unknown key',
     ]);
+  });
+
+  it('selfMetrics: refuses an interval of 0 by its key, as the metrics SDK would at start-up without naming it', () => {
+    assert.deepEqual(problems(selfMetricsConfigSchema, { otlpEndpoint: 'http://c:4318', interval: '0' }), ['interval: must be above 0 (the metrics SDK refuses an export interval of 0)']);
+    assert.throws(
+      () => new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 0, exportTimeoutMillis: 0 }),
+      /exportIntervalMillis must be greater than 0/,
+    );
   });
 
   it('log: info by default; takes exactly the levels the logger knows', () => {
