@@ -31,7 +31,7 @@ describe('OTLP sink entry check (what the schema cannot see)', () => {
   it('refuses an endpoint its protocol cannot send to, naming the key', () => {
     assert.deepEqual(check({ endpoint: '/v1/logs' }), ['sinks[1].endpoint: "/v1/logs" is not a URL (e.g. http://collector:4318)']);
     assert.deepEqual(check({ endpoint: 'collector:4318' }), [
-      'sinks[1].endpoint: "collector:4318" must be an http:// or https:// URL (e.g. http://collector:4318); "collector:" is not a protocol the exporter speaks',
+      'sinks[1].endpoint: "collector:4318" has no scheme: write it as a URL (e.g. http://collector:4318 or https://collector:4318)',
     ]);
     assert.deepEqual(check({ endpoint: 'ftp://collector:4318' }), [
       'sinks[1].endpoint: "ftp://collector:4318" must be an http:// or https:// URL (e.g. http://collector:4318); "ftp:" is not a protocol the exporter speaks',
@@ -67,7 +67,7 @@ describe('OTLP sink entry check (what the schema cannot see)', () => {
     const raw = { name: 'otlp', type: 'otlp', endpoint: 'collector:4318', drop: [{ kind: '/(?=x)/' }] };
     assert.equal(sinkSchema.safeParse(raw).success, false);
     assert.deepEqual(otlpEntryProblems(undefined, raw, context()), [
-      'sinks[1].endpoint: "collector:4318" must be an http:// or https:// URL (e.g. http://collector:4318); "collector:" is not a protocol the exporter speaks',
+      'sinks[1].endpoint: "collector:4318" has no scheme: write it as a URL (e.g. http://collector:4318 or https://collector:4318)',
     ]);
     assert.deepEqual(otlpEntryProblems(undefined, { ...raw, protocol: 'grpc', endpoint: 'collector:4317' }, context()), [], 'with the protocol written beside it');
     assert.deepEqual(otlpEntryProblems(undefined, { ...raw, endpoint: 4318 }, context()), [], 'an endpoint that is not a string is the schema\'s problem, reported once');
