@@ -14,7 +14,7 @@ describe('OTEL_EXPORTER_OTLP_* variables', () => {
     const fromFile = problems({ sinks: [{ name: 'o', type: 'otlp', endpoint: 'localhost:4318' }] }, {});
     assert.equal(fromEnv.length, 1, fromEnv.join('\n'));
     assert.equal(fromEnv[0]?.replace(/^OTEL_EXPORTER_OTLP_ENDPOINT: /, ''), fromFile[0]?.replace(/^sinks\[0\]\.endpoint: /, ''));
-    assert.match(fromEnv[0] ?? '', /^OTEL_EXPORTER_OTLP_ENDPOINT: "localhost:4318" must be an http:\/\/ or https:\/\/ URL/);
+    assert.match(fromEnv[0] ?? '', /^OTEL_EXPORTER_OTLP_ENDPOINT: "localhost:4318" has no scheme: write it as a URL/);
     assert.deepEqual(problems({}, { OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'collector' }).map((p) => p.split(':')[0]), ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT']);
   });
 
