@@ -64,7 +64,7 @@ describe('checking the OTEL_EXPORTER_OTLP_* variables', () => {
     const bare = { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' };
     assert.deepEqual(otlpEnvProblems({ protocol: 'grpc' }, bare), []);
     assert.deepEqual(otlpEnvProblems({}, { ...bare, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), []);
-    assert.match(otlpEnvProblems({}, bare)[0] ?? '', /^OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4317" must be an http:\/\/ or https:\/\/ URL/);
+    assert.match(otlpEnvProblems({}, bare)[0] ?? '', /^OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4317" has no scheme: write it as a URL \(e\.g\. http:\/\/collector:4317 or https:\/\/collector:4317\)$/);
     // An invalid protocol is reported once; the endpoint is then judged as http/protobuf.
     assert.deepEqual(otlpEnvProblems({}, { ...bare, OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' }).map((p) => p.split(':')[0]), ['OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_EXPORTER_OTLP_ENDPOINT']);
     assert.match(otlpEnvProblems({ protocol: 'grpc' }, { OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'collector:99999' })[0] ?? '', /^OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: .*port must be from 0 to 65535/);
