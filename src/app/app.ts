@@ -78,8 +78,13 @@ export class App {
   readonly #sources: SourceFactory;
   #clusterUid: string | undefined;
   readonly #terms: LeaderTerms<Router>;
-  /** The router of the latest term, kept once it ended: its sinks' results are the run's outcome. */
+  /**
+   * The router of the latest term, kept once the service stopped: its sinks' results are the
+   * run's outcome. A term that ends while the service goes on (a lost lease) is let go, with what
+   * its queues still hold.
+   */
   #lastRouter: Router | undefined;
+  #stopping = false;
   #leadership: Leadership | undefined;
   /** The leadership when it is elected (its loop and the lease's holder go in the probes). */
   #elector: LeaseElector | undefined;
@@ -98,7 +103,10 @@ export class App {
     this.#enricher = options.enricher ?? (client ? createOwnerEnricher(config.enrich, { client, metrics: this.metrics, logger }) : undefined);
     this.#terms = new LeaderTerms({
       begin: () => (this.#lastRouter = this.#newRouter()),
-      onLeading: (leading) => this.metrics.leader.set(leading ? 1 : 0),
+      onLeading: (leading) => {
+        this.metrics.leader.set(leading ? 1 : 0);
+        if (!leading && !this.#stopping) this.#lastRouter = undefined;
+      },
     });
     this.#server = options.serve === false ? undefined : createHttpServer(config.server, { metrics: this.metrics, health: () => this.health() });
     this.#eventLoop = new EventLoopMonitor(options.eventLoop);
@@ -120,19 +128,20 @@ export class App {
     return this.#server?.address;
   }
 
-  /** The router of the current leadership term, else of the latest one; throws before any term began. */
+  /** The router of the current leadership term, else of the one draining, else of the last one once stopped; throws on standby. */
   get router(): Router {
-    const router = this.#terms.current ?? this.#lastRouter;
-    if (router === undefined) throw new Error('no leadership term has begun: this replica has not led yet');
+    const router = this.#terms.current ?? this.#terms.draining ?? this.#lastRouter;
+    if (router === undefined) throw new Error('this replica does not lead: no router');
     return router;
   }
 
   /**
-   * What became of the records routed to each sink in the latest leadership term (final once
-   * stopped); empty before any term began. Replay's exit code and the demo's summary read it.
+   * What became of the records routed to each sink in the current leadership term, or in the
+   * last one once stopped (then final); empty on standby. Replay's exit code and the demo's
+   * summary read it.
    */
   sinkResults(): SinkResult[] {
-    return this.#lastRouter?.sinkResults() ?? [];
+    return (this.#terms.current ?? this.#terms.draining ?? this.#lastRouter)?.sinkResults() ?? [];
   }
 
   get isLeader(): boolean {
@@ -275,6 +284,7 @@ export class App {
 
   /** Stops reading, drains the sinks within the deadline, writes the checkpoint, releases the Lease. */
   async stop(deadlineMs?: number): Promise<{ drained: boolean }> {
+    this.#stopping = true;
     // Drain and checkpoint while the elector goes on renewing; its shutdown releases the lease after.
     const drained = await this.#terms.shutdown(deadlineMs ?? this.config.shutdownTimeout);
     await shutdownAll([this.#leadership, this.#enricher, this.#server, this.#eventLoop].filter((c) => c !== undefined));
