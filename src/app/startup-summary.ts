@@ -1,5 +1,5 @@
-import { NO_OTLP_ENV, readOtlpEnv } from '../config/otlp-env.ts';
-import { envOtlpSinkIndex, otlpTarget } from '../config/otlp-target.ts';
+import { NO_OTLP_ENV, readOtlpEnv } from '../sinks/otlp/otlp-env.ts';
+import { envOtlpSinkIndex, otlpTarget } from '../sinks/otlp/otlp-target.ts';
 import { redactConfig } from '../config/redact.ts';
 import type { Config } from '../config/schema.ts';
 import { podNamespace } from '../kube/pod-namespace.ts';

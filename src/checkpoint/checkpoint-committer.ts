@@ -17,11 +17,11 @@ export interface CheckpointCommitterOptions {
   /** Pause after a failed write, doubling (jittered) up to the maximum while writes keep failing. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  /** A save that has not returned by then counts as failed (a hung filesystem or API call); default 15 s. */
+  /** A save that has not returned by then counts as failed (a hung filesystem or API call); default {@link SAVE_TIMEOUT_MS}. */
   saveTimeoutMs?: number;
 }
 
-/** Default deadline of one checkpoint save. */
+/** Default deadline of one checkpoint save (`checkpoint.timeout`), written once: the schema's default too. */
 export const SAVE_TIMEOUT_MS = 15_000;
 
 /**

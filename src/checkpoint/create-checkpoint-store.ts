@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.ts';
+import type { CheckpointConfig } from './config.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
 import { podNamespace } from '../kube/pod-namespace.ts';
 import { type CheckpointStore, NoCheckpointStore } from './checkpoint-store.ts';
@@ -6,7 +6,7 @@ import { ConfigMapCheckpointStore } from './configmap-checkpoint-store.ts';
 import { FileCheckpointStore } from './file-checkpoint-store.ts';
 
 /** The store that `checkpoint.*` configures. */
-export function createCheckpointStore(config: Config['checkpoint'], client: KubeClient, env: NodeJS.ProcessEnv): CheckpointStore {
+export function createCheckpointStore(config: CheckpointConfig, client: KubeClient, env: NodeJS.ProcessEnv): CheckpointStore {
   switch (config.store) {
     case 'file':
       return new FileCheckpointStore(config.path);

@@ -1,6 +1,7 @@
 import { readClusterUid } from '../enrich/cluster-uid.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
-import { Backoff, sleep } from '../source/backoff.ts';
+import { Backoff, SOURCE_BACKOFF_DEFAULTS, sleep } from '../source/backoff.ts';
+import type { EventApi } from '../source/config.ts';
 import { currentResourceVersion } from '../source/current-resource-version.ts';
 import { compareResourceVersions } from '../source/resource-version.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -12,12 +13,12 @@ import type { Checkpoint, CheckpointStatus, CheckpointStore } from './checkpoint
 export interface ResumePointOptions {
   store: CheckpointStore;
   client: KubeClient;
-  api: 'core/v1' | 'events.k8s.io/v1';
+  api: EventApi;
   /** The watched scopes ("" = all namespaces). The first is where the current resourceVersion is read. */
   namespaces: readonly string[];
   /** `k8s.cluster.uid` of the cluster the router talks to, when it could be read at start-up (else it is read again when a checkpoint needs it). */
   clusterUid: string | undefined;
-  /** Retry delays while the checkpoint cannot be read (jittered, doubling up to the maximum). */
+  /** Retry delays while the checkpoint cannot be read (jittered, doubling up to the maximum). Default: the source's. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
   metrics: Metrics;
@@ -62,7 +63,7 @@ export class ResumePointLoader {
 
   /** Resolves with the resume point, or undefined when `signal` aborted first. Never throws. */
   async load(signal: AbortSignal): Promise<ResumePoint | undefined> {
-    const backoff = new Backoff(this.#o.minBackoffMs ?? 1000, this.#o.maxBackoffMs ?? 30_000);
+    const backoff = new Backoff(this.#o.minBackoffMs ?? SOURCE_BACKOFF_DEFAULTS.minBackoff, this.#o.maxBackoffMs ?? SOURCE_BACKOFF_DEFAULTS.maxBackoff);
     let failures = 0;
     let since = '';
     while (!signal.aborted) {

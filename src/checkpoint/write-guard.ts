@@ -1,10 +1,10 @@
-import { Backoff } from '../source/backoff.ts';
+import { Backoff, SOURCE_BACKOFF_DEFAULTS } from '../source/backoff.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { CheckpointStatus } from './checkpoint-store.ts';
 
 export interface WriteGuardOptions {
-  /** First pause after a failed write; doubles (jittered) up to `maxBackoffMs` while writes keep failing. */
+  /** First pause after a failed write; doubles (jittered) up to `maxBackoffMs` while writes keep failing. Default: the source's. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
   logger: Logger;
@@ -37,7 +37,7 @@ export class WriteGuard {
   constructor(options: WriteGuardOptions) {
     this.#log = options.logger;
     this.#metrics = options.metrics;
-    this.#backoff = new Backoff(options.minBackoffMs ?? 1000, options.maxBackoffMs ?? 30_000);
+    this.#backoff = new Backoff(options.minBackoffMs ?? SOURCE_BACKOFF_DEFAULTS.minBackoff, options.maxBackoffMs ?? SOURCE_BACKOFF_DEFAULTS.maxBackoff);
     this.#now = options.now ?? Date.now;
     this.#metrics?.checkpointHealthy.set(1);
     // Every outcome exists from the start, so that an increase() alert fires on the first one.

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/config-error.ts';
+import { ConfigError } from '../config-kit/config-error.ts';
 import { ApiError } from '../kube/kube-client.ts';
 import { ListenError } from '../server/http-server.ts';
 

@@ -4,7 +4,7 @@
  * dies with the worker's V8 isolate.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ConfigError } from './config-error.ts';
+import { ConfigError } from '../config-kit/config-error.ts';
 import { loadConfig } from './load-config.ts';
 
 const { path, env } = workerData as { path: string | undefined; env: NodeJS.ProcessEnv };

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { ConfigError } from './config-error.ts';
+import { ConfigError } from '../config-kit/config-error.ts';
 import type { Config } from './schema.ts';
 
 type Answer = { ok: true; config: Config } | { ok: false; problems: string[]; source?: string } | { ok: false; message: string };

@@ -1,12 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { otlpEndpointProblem } from './addresses.ts';
-import { ConfigError } from './config-error.ts';
-import { readHeaderValue } from './header-value.ts';
-import { otlpEnvProblems } from './otlp-env-check.ts';
-import { readOtlpEnv } from './otlp-env.ts';
-import { type Config, type SinkConfig, configSchema, sinkSchema } from './schema.ts';
+import { otlpEndpointProblem } from '../config-kit/addresses.ts';
+import { ConfigError } from '../config-kit/config-error.ts';
+import { OTLP_SPEC_DEFAULTS } from '../sinks/otlp/otlp-target.ts';
+import { type Config, SINK_KIND_CONFIGS, configSchema, sinkSchema } from './schema.ts';
+
+/** Without `sinks`: one OTLP sink that the standard OTEL_EXPORTER_OTLP_* variables configure. */
+const DEFAULT_SINK = { type: 'otlp', name: 'otlp' } as const;
 
 /** `sinks[1].protocol` from `['sinks', 1, 'protocol']`. */
 function keyPath(path: readonly PropertyKey[]): string {
@@ -34,32 +35,6 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   }
 }
 
-/** The endpoint of OTLP sink `i` for its protocol (the first OTLP sink's defaults to OTEL_EXPORTER_OTLP_*). */
-function endpointProblems(endpoint: string, protocol: string | undefined, i: number, firstOtlp: boolean, env: NodeJS.ProcessEnv): string[] {
-  const fromEnv = firstOtlp ? readOtlpEnv(env).protocol : undefined;
-  const problem = otlpEndpointProblem(endpoint, protocol ?? fromEnv ?? 'http/protobuf');
-  return problem === undefined ? [] : [`sinks[${i}].endpoint: ${problem}`];
-}
-
-/** Problems of one sink that the schema cannot see (endpoint for its protocol, files, env). Rule patterns are checked by the schema. */
-function sinkProblems(sink: SinkConfig, i: number, firstOtlp: boolean, env: NodeJS.ProcessEnv): string[] {
-  const problems: string[] = [];
-  if (sink.type !== 'otlp') return problems;
-  if (sink.endpoint !== undefined) problems.push(...endpointProblems(sink.endpoint, sink.protocol, i, firstOtlp, env));
-  for (const [name, value] of Object.entries(sink.headers)) {
-    const read = readHeaderValue(value, env, `sinks[${i}].headers.${name}`);
-    if ('problem' in read) problems.push(read.problem);
-  }
-  for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
-    const file = sink.tls?.[key];
-    if (file !== undefined && !existsSync(file)) problems.push(`sinks[${i}].tls.${key}: ${file} does not exist`);
-  }
-  if ((sink.tls?.certFile === undefined) !== (sink.tls?.keyFile === undefined)) {
-    problems.push(`sinks[${i}].tls: certFile and keyFile go together (mTLS)`);
-  }
-  return problems;
-}
-
 /**
  * The checks beyond the schema, on every part of `raw` that the schema accepts on its own: a
  * bad endpoint is reported together with the schema's problems (rule patterns and duplicate
@@ -67,28 +42,31 @@ function sinkProblems(sink: SinkConfig, i: number, firstOtlp: boolean, env: Node
  */
 function partProblems(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
-  const sinks = Array.isArray(raw['sinks']) ? (raw['sinks'] as unknown[]) : [];
-  const firstOtlp = sinks.findIndex((sink) => typeof sink === 'object' && sink !== null && (sink as Record<string, unknown>)['type'] === 'otlp');
-  sinks.forEach((rawSink, i) => {
-    const sink = sinkSchema.safeParse(rawSink);
-    if (sink.success) {
-      problems.push(...sinkProblems(sink.data, i, i === firstOtlp, env));
-      return;
-    }
-    // The sink has schema problems elsewhere (a bad rule, say): its endpoint is still checked.
-    const fields = typeof rawSink === 'object' && rawSink !== null ? (rawSink as Record<string, unknown>) : {};
-    if (fields['type'] === 'otlp' && typeof fields['endpoint'] === 'string') {
-      const protocol = typeof fields['protocol'] === 'string' ? fields['protocol'] : undefined;
-      problems.push(...endpointProblems(fields['endpoint'], protocol, i, i === firstOtlp, env));
-    }
+  const entries = Array.isArray(raw['sinks']) ? (raw['sinks'] as unknown[]) : [];
+  const fields = (entry: unknown) => (typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : {});
+  const kindOf = (entry: unknown) => {
+    const type = fields(entry)['type'];
+    return typeof type === 'string' && Object.hasOwn(SINK_KIND_CONFIGS, type) ? SINK_KIND_CONFIGS[type as keyof typeof SINK_KIND_CONFIGS] : undefined;
+  };
+  const firstOfKind = (i: number) => entries.findIndex((other) => fields(other)['type'] === fields(entries[i])['type']) === i;
+  // Each entry's own checks, by its kind; an entry the schema refused elsewhere (a bad rule, say)
+  // is still checked as far as it can be.
+  entries.forEach((entry, i) => {
+    const parsed = sinkSchema.safeParse(entry);
+    const context = { key: `sinks[${i}]`, env, firstOfKind: firstOfKind(i) };
+    problems.push(...(kindOf(entry)?.problems?.(parsed.success ? parsed.data : undefined, fields(entry), context) ?? []));
   });
-  // The OTEL_EXPORTER_OTLP_* variables configure the first OTLP sink (the default one without
-  // `sinks`): checked by the same rules as its keys, at the same time.
-  if (raw['sinks'] === undefined) problems.push(...otlpEnvProblems({}, env));
-  else if (firstOtlp >= 0) problems.push(...otlpEnvProblems(sinks[firstOtlp] as Record<string, unknown>, env));
+  // The variables a kind reads (OTEL_EXPORTER_OTLP_*) configure its first entry (without `sinks`,
+  // the default sink): checked by the same rules as its keys, at the same time.
+  const withDefault: unknown[] = raw['sinks'] === undefined ? [DEFAULT_SINK] : entries;
+  withDefault.forEach((entry, i) => {
+    if (withDefault.findIndex((other) => fields(other)['type'] === fields(entry)['type']) !== i) return;
+    problems.push(...(kindOf(entry)?.envProblems?.(raw['sinks'] === undefined ? {} : fields(entry), env) ?? []));
+  });
   const selfMetrics = configSchema.shape.selfMetrics.safeParse(raw['selfMetrics']);
   if (selfMetrics.success && selfMetrics.data.otlpEndpoint !== '') {
-    const problem = otlpEndpointProblem(selfMetrics.data.otlpEndpoint, 'http/protobuf');
+    // The router's own metrics are pushed over OTLP/HTTP.
+    const problem = otlpEndpointProblem(selfMetrics.data.otlpEndpoint, OTLP_SPEC_DEFAULTS.protocol);
     if (problem !== undefined) problems.push(`selfMetrics.otlpEndpoint: ${problem}`);
   }
   return problems;
@@ -108,7 +86,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
   const config = result.data;
   if (config.sinks === undefined) {
     // No sinks configured: one OTLP sink that the standard OTEL_EXPORTER_OTLP_* variables configure.
-    config.sinks = [configSchema.shape.sinks.unwrap().element.parse({ type: 'otlp', name: 'otlp' })];
+    config.sinks = [sinkSchema.parse(DEFAULT_SINK)];
   }
   if (config.sinks.length === 0) problems.push('sinks: at least one sink is required');
   if (config.leaderElection.renewDeadline >= config.leaderElection.leaseDuration) {

@@ -1,8 +1,12 @@
 /** What `config check` prints in place of a secret. */
 const REDACTED = '<redacted>';
 
-/** `scheme://userinfo@` at the start of a string: the userinfo may hold a password or a token. */
-const URL_USERINFO = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^@/?#]*@/;
+/**
+ * `scheme://userinfo@` at the start of a string: the userinfo may hold a password or a token.
+ * Up to the last `@` before the path, query or fragment, as the URL parser splits it: a password
+ * may hold a raw `@` (`http://user:p@ss@host` dials `host`), and all of it is the secret.
+ */
+const URL_USERINFO = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/?#\\]*@/;
 
 /**
  * A copy of an effective config that is safe to print or paste into a ticket: literal header

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Config } from '../config/schema.ts';
+import type { EnrichConfig } from './config.ts';
 import { ApiError, type KubeClient } from '../kube/kube-client.ts';
 import type { AttributeMap, EventRecord } from '../model/event-record.ts';
 import { isAttributable } from '../model/identity.ts';
@@ -84,7 +84,7 @@ export interface OwnerEnricherDeps {
  * goes out with what is known; `labels`/`annotations`, key globs copied to
  * `k8s.<kind>.label.<key>` / `k8s.<kind>.annotation.<key>`.
  */
-export type OwnerEnricherOptions = OwnerEnricherDeps & Pick<Config['enrich'], 'cacheSize' | 'cacheTtl' | 'qps' | 'deadline' | 'labels' | 'annotations'>;
+export type OwnerEnricherOptions = OwnerEnricherDeps & Pick<EnrichConfig, 'cacheSize' | 'cacheTtl' | 'qps' | 'deadline' | 'labels' | 'annotations'>;
 
 /** One lookup's own timeout: a slow API server must not hold a record longer than its deadline does anyway. */
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -450,6 +450,6 @@ export class OwnerEnricher implements Enricher {
 }
 
 /** The enricher that `enrich.*` configures; undefined when `enrich.owners` is off. */
-export function createOwnerEnricher(config: Config['enrich'], deps: OwnerEnricherDeps): OwnerEnricher | undefined {
+export function createOwnerEnricher(config: EnrichConfig, deps: OwnerEnricherDeps): OwnerEnricher | undefined {
   return config.owners ? new OwnerEnricher({ ...deps, ...config }) : undefined;
 }

@@ -31,6 +31,8 @@ export function findCredentials(
   const kubeconfigEnv = env['KUBECONFIG'] ?? '';
   if (kubeconfigEnv !== '') {
     const files = kubeconfigEnv.split(delimiter).filter((f) => f !== '');
+    // client-node would read a file named `undefined` and fail with a TypeError that names none.
+    if (files.length === 0) throw new NoCredentialsError(`KUBECONFIG is set ("${kubeconfigEnv}") but names no file; unset it or list kubeconfig files separated by "${delimiter}"`);
     const missing = files.filter((f) => !existsSync(f));
     if (missing.length > 0) throw new NoCredentialsError(`KUBECONFIG names ${missing.join(', ')}, which does not exist`);
     return { kind: 'kubeconfig', files };

@@ -1,5 +1,5 @@
 import { LoopComponent } from '../component/component.ts';
-import type { Config } from '../config/schema.ts';
+import type { LeaderElectionConfig } from './config.ts';
 import { ApiError, type KubeClient } from '../kube/kube-client.ts';
 import { podNamespace } from '../kube/pod-namespace.ts';
 import { electionIdentity } from './identity.ts';
@@ -403,7 +403,7 @@ export interface LeaseElectorDeps {
 }
 
 /** The elector that `leaderElection.*` configures; undefined when leader election is off (this replica always leads). */
-export function createLeaseElector(config: Config['leaderElection'], deps: LeaseElectorDeps): LeaseElector | undefined {
+export function createLeaseElector(config: LeaderElectionConfig, deps: LeaseElectorDeps): LeaseElector | undefined {
   if (!config.enabled) return undefined;
   return new LeaseElector({
     client: deps.client,

@@ -25,6 +25,9 @@ export interface EnrichStageOptions {
   breakerCooldownMs?: number;
 }
 
+/** The circuit breaker's settings when not given (not config keys). */
+const BREAKER_DEFAULTS = { threshold: 5, cooldownMs: 30_000 };
+
 /**
  * enrich: the owner chain of the involved object, then `service.*` from what it found (one
  * stage, so no other stage finishes its work). Best effort: a failed or slow lookup sends the
@@ -35,13 +38,15 @@ export class EnrichStage implements Stage {
   readonly name = 'enrich';
   readonly #o: EnrichStageOptions;
   readonly #breaker: CircuitBreaker;
+  readonly #cooldownMs: number;
   readonly #log: Logger;
   readonly #mismatchWarned = new Set<string>();
 
   constructor(options: EnrichStageOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'enrich' });
-    this.#breaker = new CircuitBreaker({ threshold: options.breakerThreshold ?? 5, cooldownMs: options.breakerCooldownMs ?? 30_000 });
+    this.#cooldownMs = options.breakerCooldownMs ?? BREAKER_DEFAULTS.cooldownMs;
+    this.#breaker = new CircuitBreaker({ threshold: options.breakerThreshold ?? BREAKER_DEFAULTS.threshold, cooldownMs: this.#cooldownMs });
   }
 
   /** The enriched record, at once when nothing has to be looked up, else once its lookup is done. */
@@ -118,7 +123,7 @@ export class EnrichStage implements Stage {
 
   #failed(reason: string): void {
     if (this.#breaker.failure()) {
-      this.#log.warn({ reason, cooldownMs: this.#o.breakerCooldownMs ?? 30_000 }, 'owner lookups keep failing; exporting without owner attributes for a while');
+      this.#log.warn({ reason, cooldownMs: this.#cooldownMs }, 'owner lookups keep failing; exporting without owner attributes for a while');
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { SinkConfig } from '../config/schema.ts';
-import { deliveryMode } from '../config/sink-defaults.ts';
+import { deliveryMode } from '../sinks/sink-defaults.ts';
 import type { EventRecord } from '../model/event-record.ts';
 import { RecordFilter } from '../rules/record-filter.ts';
 import { Throttle } from '../rules/throttle.ts';

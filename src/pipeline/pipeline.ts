@@ -117,9 +117,22 @@ export class Pipeline {
     this.lanes = options.sinks.map(({ sink, config: sc }, index) => createLane({ sink, config: sc, index, metrics, logger, afterAck: options.afterAck }));
   }
 
-  /** Starts the sinks in reverse pipeline order (the last stage first), so each stage has somewhere to go. */
+  /**
+   * Starts the sinks in reverse pipeline order (the last stage first), so each stage has somewhere
+   * to go. When one cannot start, those already started are stopped again and the error
+   * propagates (as `startAll` does): a half-started pipeline holds no started sink.
+   */
   async start(): Promise<void> {
-    for (const lane of [...this.lanes].reverse()) await lane.chain.start();
+    const started: SinkLane[] = [];
+    try {
+      for (const lane of [...this.lanes].reverse()) {
+        await lane.chain.start();
+        started.push(lane);
+      }
+    } catch (error) {
+      await this.#shutdownLanes(started, SINK_SHUTDOWN_GRACE_MS);
+      throw error;
+    }
   }
 
   /**
@@ -249,8 +262,12 @@ export class Pipeline {
   }
 
   /** Stops the sinks' loops and shuts the sinks down (in pipeline order). */
-  async shutdown(graceMs = SINK_SHUTDOWN_GRACE_MS): Promise<void> {
-    await Promise.all(this.lanes.map((lane) => lane.chain.stop()));
-    await Promise.all(this.lanes.map((lane) => lane.chain.shutdownSink(graceMs)));
+  shutdown(graceMs = SINK_SHUTDOWN_GRACE_MS): Promise<void> {
+    return this.#shutdownLanes(this.lanes, graceMs);
+  }
+
+  async #shutdownLanes(lanes: readonly SinkLane[], graceMs: number): Promise<void> {
+    await Promise.all(lanes.map((lane) => lane.chain.stop()));
+    await Promise.all(lanes.map((lane) => lane.chain.shutdownSink(graceMs)));
   }
 }

@@ -1,5 +1,5 @@
 import type { AttributeMap, EventRecord } from '../model/event-record.ts';
-import type { RuleConfig } from '../config/schema.ts';
+import type { RuleConfig } from './config.ts';
 import { compilePattern } from '../util/pattern.ts';
 
 export type Rule = (record: EventRecord) => boolean;

@@ -1,8 +1,8 @@
 import { type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Component } from '../component/component.ts';
-import { LISTEN_HINT, parseListen } from '../config/addresses.ts';
-import type { Config } from '../config/schema.ts';
+import { LISTEN_HINT, parseListen } from '../config-kit/addresses.ts';
+import type { ServerConfig } from './config.ts';
 import { PROMETHEUS_CONTENT_TYPE, type Metrics } from '../telemetry/metrics.ts';
 
 /** The server could not listen on `server.listen` (or `server.metricsListen`: {@link key}). */
@@ -122,8 +122,20 @@ export class HttpServer implements Component {
     return this.#metricsOnListen ? this.address : this.#endpoints.find((e) => e.key === 'server.metricsListen')?.address;
   }
 
-  /** Listens on each `host:port` (`[::]:8080` for IPv6); rejects with a {@link ListenError}. */
+  /**
+   * Listens on each `host:port` (`[::]:8080` for IPv6); rejects with a {@link ListenError}, and
+   * then closes the endpoints that did listen: a server whose start failed holds no port.
+   */
   async start(): Promise<void> {
+    try {
+      await this.#listen();
+    } catch (error) {
+      await this.shutdown();
+      throw error;
+    }
+  }
+
+  async #listen(): Promise<void> {
     for (const endpoint of this.#endpoints) {
       const address = parseListen(endpoint.listen);
       if (address === undefined) throw new ListenError(endpoint.listen, undefined, LISTEN_HINT, endpoint.key);
@@ -153,7 +165,7 @@ function notFound(res: ServerResponse): void {
 }
 
 /** The server that `server.*` configures; undefined when it would serve nothing (`server.listen` "" and no `server.metricsListen`). */
-export function createHttpServer(config: Pick<Config['server'], 'listen' | 'metricsListen'>, deps: HttpServerDeps): HttpServer | undefined {
+export function createHttpServer(config: Pick<ServerConfig, 'listen' | 'metricsListen'>, deps: HttpServerDeps): HttpServer | undefined {
   const { listen, metricsListen } = config;
   if (listen === '' && (metricsListen === undefined || metricsListen === '')) return undefined;
   return new HttpServer(listen, deps, metricsListen === undefined ? {} : { metricsListen });

@@ -141,10 +141,18 @@ export class FakeApiServer {
   }
 
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
-    this.#server = createServer((req, res) => this.#handle(req, res));
-    this.#server.keepAliveTimeout = 1000;
-    await new Promise<void>((resolve) => this.#server?.listen(port, host, resolve));
-    const address = this.#server.address() as AddressInfo;
+    const server = createServer((req, res) => this.#handle(req, res));
+    server.keepAliveTimeout = 1000;
+    this.#server = server;
+    // A port that is taken rejects the start (an 'error' event with no listener would crash the process, and the start would never settle).
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address() as AddressInfo;
     this.url = `http://${host}:${address.port}`;
     if (this.options.autoCompactMs) this.#timers.push(setInterval(() => this.compact(), this.options.autoCompactMs));
     if (this.options.eventTtlMs) this.#timers.push(setInterval(() => this.expireEvents(), Math.min(60_000, this.options.eventTtlMs)));

@@ -1,5 +1,4 @@
-import type { SinkConfig } from '../config/schema.ts';
-import { SINK_QUEUE_DEFAULTS, type DeliveryMode } from '../config/sink-defaults.ts';
+import { SINK_QUEUE_DEFAULTS, type DeliveryMode, type SinkQueueSettings } from './sink-defaults.ts';
 import { sleep } from '../source/backoff.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -11,7 +10,7 @@ import { SinkQueue } from './sink-queue.ts';
 export interface SinkChainOptions {
   sink: Sink;
   /** The sink's config entry; injected sinks without one get the schema's defaults. */
-  config: SinkConfig | undefined;
+  config: SinkQueueSettings | undefined;
   delivery: DeliveryMode;
   metrics: Metrics;
   logger: Logger;

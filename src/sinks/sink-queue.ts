@@ -1,4 +1,4 @@
-import type { DeliveryMode } from '../config/sink-defaults.ts';
+import type { DeliveryMode } from './sink-defaults.ts';
 import type { EventRecord } from '../model/event-record.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -47,7 +47,7 @@ export interface SinkQueueOptions {
   maxBatchSize: number;
   /** Bytes of one batch at most, counted as `queueBytes` is (a single larger record still goes, alone). */
   maxBatchBytes?: number;
-  /** How long a partial batch waits for more records. */
+  /** `sinks[].batchTimeout` (sinks/config.ts), in milliseconds. */
   batchTimeoutMs: number;
   metrics: Metrics;
   logger?: Logger | undefined;
@@ -124,8 +124,11 @@ export class SinkQueue {
     const sink = options.sink.name;
     // Its depth is read at collection; every outcome an alert may watch exists from the start, at 0.
     metrics.addSink(sink, () => this.depth);
-    metrics.sinkHealthSources.set(sink, () => this.health());
+    metrics.sinkHealthSources.set(sink, this.#healthSource);
   }
+
+  /** What the sink health gauges read while this queue runs; given up on stop (see {@link stop}). */
+  readonly #healthSource = (): SinkHealth => this.health();
 
   /** Records queued and in flight. */
   get depth(): number {
@@ -228,6 +231,11 @@ export class SinkQueue {
   /** Stops the loop (an export in flight finishes or is abandoned); queued records stay unacknowledged. */
   async stop(graceMs = 1000): Promise<void> {
     this.#stopped.abort();
+    // A stopped queue (a leadership term that ended) is no sink's health any more: left in place,
+    // its leftover records aged for ever on a standby and fired the stalled-sink alert. A queue of
+    // the next term under the same name may already have taken the place: that one stays.
+    const { sinkHealthSources } = this.#metrics;
+    if (sinkHealthSources.get(this.sink.name) === this.#healthSource) sinkHealthSources.delete(this.sink.name);
     this.#wake();
     // An export that hangs past the grace period is abandoned: its records stay unacknowledged.
     let timer: NodeJS.Timeout | undefined;

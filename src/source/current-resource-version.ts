@@ -1,4 +1,5 @@
 import type { KubeClient } from '../kube/kube-client.ts';
+import type { EventApi } from './config.ts';
 import { eventsPath } from './events-path.ts';
 
 /**
@@ -9,15 +10,15 @@ import { eventsPath } from './events-path.ts';
  */
 export async function currentResourceVersion(
   client: KubeClient,
-  api: 'core/v1' | 'events.k8s.io/v1',
+  api: EventApi,
   namespace: string,
   signal?: AbortSignal,
 ): Promise<string> {
-  const list = await client.json<{ metadata?: { resourceVersion?: unknown } }>(`${eventsPath(api, namespace)}?limit=1`, {
+  const list = await client.json<{ metadata?: { resourceVersion?: unknown } } | null>(`${eventsPath(api, namespace)}?limit=1`, {
     ...(signal ? { signal } : {}),
     timeoutMs: 30_000,
   });
-  const rv = list.metadata?.resourceVersion;
+  const rv = list?.metadata?.resourceVersion;
   if (typeof rv !== 'string' || rv === '') throw new Error(`LIST ${eventsPath(api, namespace)} carried no resourceVersion`);
   return rv;
 }

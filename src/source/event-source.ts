@@ -1,10 +1,10 @@
 import { LoopComponent } from '../component/component.ts';
-import type { Config } from '../config/schema.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { ApiError, type KubeClient, toApiError } from '../kube/kube-client.ts';
 import { lastSeenTime } from '../model/normalize.ts';
 import { Backoff, sleep } from './backoff.ts';
+import type { SourceConfig } from './config.ts';
 import { eventsPath } from './events-path.ts';
 import { currentResourceVersion } from './current-resource-version.ts';
 import { GoneError } from './gone-error.ts';
@@ -21,7 +21,7 @@ import { Watchdog } from './watchdog.ts';
 
 /** The settings of `source` the watch source reads, as the schema outputs them: defaults applied, durations in ms. */
 export type EventSourceSettings = Pick<
-  Config['source'],
+  SourceConfig,
   'api' | 'fieldSelector' | 'labelSelector' | 'backfill' | 'pageSize' | 'watchTimeout' | 'inactivityTimeout' | 'minBackoff' | 'maxBackoff'
 >;
 
@@ -379,6 +379,9 @@ export class EventSource extends LoopComponent implements Source {
    * them on, and only then move the cursor: what the pipeline did not accept is read again.
    */
   async #watch(signal: AbortSignal): Promise<number> {
+    // Stopped while the list handed its last page on: its abort event has passed, so a stream
+    // opened now would not be aborted and would keep shutdown() waiting until the server ends it.
+    if (signal.aborted) return 0;
     const stream = new AbortController();
     const abortStream = () => stream.abort();
     signal.addEventListener('abort', abortStream, { once: true });

@@ -6,7 +6,12 @@ export interface GaugeOptions<L extends string> {
   help: string;
   /** Labels in output order; none for a single value, which reads 0 until set. */
   labelNames?: readonly L[];
-  /** Called at each collection before the values are read, to set values read from elsewhere (queue depths). */
+  /**
+   * Called at each collection before the values are read, to set values read from elsewhere
+   * (queue depths). A labelled series this call does not set reads 0: a sink that is gone (a
+   * leadership term that ended) is not reported at its last value for ever. (It cannot vanish:
+   * the SDK's cumulative collection keeps every series it was once given, at its last value.)
+   */
   collect?: (gauge: Gauge<L>) => void;
 }
 
@@ -25,7 +30,10 @@ export class Gauge<L extends string = never> {
     this.#labelNames = options.labelNames ?? [];
     const { collect } = options;
     meter.createObservableGauge(options.name, { description: options.help }).addCallback((result: ObservableResult) => {
-      collect?.(this);
+      if (collect !== undefined) {
+        for (const series of this.#series.values()) series.value = 0;
+        collect(this);
+      }
       if (this.#labelNames.length === 0) result.observe(this.#value);
       for (const series of this.#series.values()) result.observe(series.value, series.attributes);
     });

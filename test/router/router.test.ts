@@ -4,11 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { App } from '../../src/app/app.ts';
+import type { Checkpoint, CheckpointStore } from '../../src/checkpoint/checkpoint-store.ts';
 import { FileCheckpointStore } from '../../src/checkpoint/file-checkpoint-store.ts';
+import { KubeClient } from '../../src/kube/kube-client.ts';
 import type { EventRecord } from '../../src/model/event-record.ts';
 import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
 import type { ExportOutcome, Sink } from '../../src/sinks/sink.ts';
+import { Router } from '../../src/router/router.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+import { Metrics } from '../../src/telemetry/metrics.ts';
 import { podEvent, settled, startApp, testConfig } from '../support/harness.ts';
 import { metricSum } from '../support/metric-samples.ts';
 import { OtlpReceiver, waitFor } from '../support/otlp-receiver.ts';
@@ -226,5 +231,152 @@ describe('delivery guarantees', () => {
       // The retry sender retried these (destroyed, slow, 502): every request was attempted again.
       assert.ok(receiver.attempts >= 4, `attempts: ${receiver.attempts}`);
     });
+  });
+});
+
+/** A checkpoint store in memory: what was saved, in order; `hang` makes `load` never answer. */
+class MemoryCheckpointStore implements CheckpointStore {
+  readonly kind = 'memory';
+  readonly saved: Checkpoint[] = [];
+  hang = false;
+  async load(): Promise<Checkpoint | undefined> {
+    if (this.hang) return new Promise(() => {});
+    return this.saved.at(-1);
+  }
+  async save(checkpoint: Checkpoint): Promise<void> {
+    this.saved.push(structuredClone(checkpoint));
+  }
+}
+
+/** A sink whose exports never return: nothing it is given is acknowledged. */
+class StuckSink implements Sink {
+  readonly name = 'stuck';
+  calls = 0;
+  async start(): Promise<void> {}
+  export(): Promise<ExportOutcome> {
+    this.calls += 1;
+    return new Promise(() => {});
+  }
+  async shutdown(): Promise<void> {}
+}
+
+describe('router (one leadership term, on its own)', () => {
+  let api: FakeApiServer;
+  let routers: Router[] = [];
+  afterEach(async () => {
+    for (const r of routers) await r.stop(1000).catch(() => undefined);
+    routers = [];
+    await api?.stop();
+  });
+
+  function router(options: { store: CheckpointStore; sink: Sink; overrides?: Record<string, unknown>; metrics?: Metrics }): Router {
+    const config = testConfig(options.overrides ?? {});
+    const r = new Router({
+      config,
+      client: KubeClient.fromServer(api.url),
+      sinks: [{ sink: options.sink, ...(config.sinks?.[0] ? { config: config.sinks[0] } : {}) }],
+      checkpointStore: options.store,
+      metrics: options.metrics ?? new Metrics(),
+      logger: silentLogger(),
+    });
+    routers.push(r);
+    return r;
+  }
+
+  async function stop(r: Router, deadlineMs?: number): Promise<{ drained: boolean }> {
+    routers = routers.filter((x) => x !== r);
+    return r.stop(deadlineMs);
+  }
+
+  it('delivers what the cluster holds and what comes after, commits the cursor, and writes it when stopped', async () => {
+    api = new FakeApiServer();
+    await api.start();
+    for (let i = 0; i < 3; i++) api.create(EVENTS, podEvent());
+    const store = new MemoryCheckpointStore();
+    const sink = new InMemorySink();
+    const r = router({ store, sink });
+    assert.equal(r.synced, false);
+    await r.start();
+    await waitFor(() => r.synced && sink.records.length === 3, 'the listed events');
+    for (let i = 0; i < 2; i++) api.create(EVENTS, podEvent());
+    await waitFor(() => r.checkpoint().scopes[''] === api.resourceVersion && sink.records.length === 5, 'the watched events acknowledged');
+    assert.deepEqual(r.watchStatus().map((w) => [w.scope, w.state]), [['*', 'watching']]);
+    assert.deepEqual(r.sinkHealth().map((h) => [h.sink, h.required]), [['memory', true]]);
+    assert.deepEqual(await stop(r), { drained: true });
+    assert.equal(store.saved.at(-1)?.scopes[''], api.resourceVersion);
+    assert.equal(new Set(sink.records.map((x) => x.dedupeKey)).size, 5);
+  });
+
+  it('resumes from the stored checkpoint: the next term gets only what came after it', async () => {
+    api = new FakeApiServer();
+    await api.start();
+    for (let i = 0; i < 4; i++) api.create(EVENTS, podEvent());
+    const store = new MemoryCheckpointStore();
+    const first = router({ store, sink: new InMemorySink() });
+    await first.start();
+    await waitFor(() => first.checkpoint().scopes[''] === api.resourceVersion, 'the first term acknowledged everything');
+    await stop(first);
+    const later = [podEvent(), podEvent()];
+    for (const e of later) api.create(EVENTS, e);
+    const sink = new InMemorySink();
+    const second = router({ store, sink });
+    await second.start();
+    await waitFor(() => second.checkpoint().scopes[''] === api.resourceVersion, 'the second term acknowledged everything');
+    assert.deepEqual(
+      sink.records.map((x) => x.event.name),
+      later.map((e) => (e['metadata'] as { name: string }).name),
+    );
+  });
+
+  it('watches each configured namespace as a scope of its own, with a cursor each', async () => {
+    api = new FakeApiServer();
+    await api.start();
+    for (const ns of ['a', 'b', 'c']) api.create(EVENTS, podEvent({}, ns));
+    const sink = new InMemorySink();
+    const r = router({ store: new MemoryCheckpointStore(), sink, overrides: { source: { namespaces: ['a', 'b'] } } });
+    await r.start();
+    await waitFor(() => r.synced && sink.records.length === 2, 'the events of a and b');
+    assert.deepEqual(sink.records.map((x) => x.event.namespace).sort(), ['a', 'b']);
+    assert.deepEqual(r.watchStatus().map((w) => w.scope), ['a', 'b']);
+    await waitFor(() => Object.keys(r.checkpoint().scopes).sort().join() === 'a,b', 'a cursor per scope');
+  });
+
+  it('stops at its deadline when a sink never acknowledges: not drained, and the checkpoint does not pass what was not acknowledged', async () => {
+    api = new FakeApiServer();
+    await api.start();
+    for (let i = 0; i < 3; i++) api.create(EVENTS, podEvent());
+    const store = new MemoryCheckpointStore();
+    const sink = new StuckSink();
+    const r = router({ store, sink });
+    await r.start();
+    await waitFor(() => sink.calls > 0, 'an export in flight');
+    assert.deepEqual(await stop(r, 100), { drained: false });
+    assert.equal(r.checkpoint().scopes[''], undefined);
+    assert.equal(store.saved.some((c) => c.scopes[''] !== undefined), false);
+  });
+
+  it('stops promptly while its first list waits for room in a full sink queue', { timeout: 30_000 }, async () => {
+    api = new FakeApiServer();
+    await api.start();
+    for (let i = 0; i < 10; i++) api.create(EVENTS, podEvent());
+    const sink = new StuckSink();
+    const r = router({ store: new MemoryCheckpointStore(), sink, overrides: { source: { pageSize: 2 }, sinks: [{ name: 'stuck', type: 'stdout', queueSize: 1, maxBatchSize: 1, batchTimeout: '10ms' }] } });
+    await r.start();
+    await waitFor(() => sink.calls > 0 && r.watchStatus()[0]?.state === 'waiting-for-room', 'the list held by the full queue');
+    assert.deepEqual(await stop(r, 100), { drained: false });
+    assert.equal(api.watcherCount, 0, 'no watch was opened after the stop');
+  });
+
+  it('stops while the checkpoint store has not answered, having started no source', async () => {
+    api = new FakeApiServer();
+    await api.start();
+    const store = new MemoryCheckpointStore();
+    store.hang = true;
+    const r = router({ store, sink: new InMemorySink() });
+    await r.start();
+    assert.deepEqual(r.checkpointStatus, { ok: true, phase: 'loading' });
+    assert.deepEqual(await stop(r, 1000), { drained: true });
+    assert.equal(r.synced, false);
+    assert.deepEqual([...api.requests.keys()].filter((k) => k.includes('/events')), []);
   });
 });

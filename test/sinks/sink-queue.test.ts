@@ -14,7 +14,7 @@ import { Metrics } from '../../src/telemetry/metrics.ts';
 import { podEvent } from '../support/harness.ts';
 import { deeplyNested } from '../support/hostile-input.ts';
 import { capturingLogger } from '../support/capturing-logger.ts';
-import { byLabel, metricSum } from '../support/metric-samples.ts';
+import { byLabel, metricSum, samples } from '../support/metric-samples.ts';
 import { ExportError } from '../../src/sinks/export-error.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
 
@@ -362,5 +362,27 @@ describe('sink queue bounds in bytes, best-effort delivery, health', () => {
     assert.equal(queue.health().oldestQueuedAt, undefined);
     assert.equal(queue.health().consecutiveFailures, 0);
     await queue.stop(0);
+  });
+
+  it("gives up its sink's health gauges when stopped: an ended term's leftover records do not age for ever on a standby", async () => {
+    const metrics = new Metrics();
+    const stuck = (): Sink => ({ name: 'otlp', start: async () => {}, shutdown: async () => {}, export: () => new Promise(() => {}) });
+    const queueOf = () => {
+      const sink = stuck();
+      return new SinkQueue({ sink, sender: { send: (records) => sink.export(records).then(() => true) }, queueSize: 10, maxBatchSize: 1, batchTimeoutMs: 1, metrics });
+    };
+    const age = async () => (await samples(metrics, 'eventrouter_sink_oldest_queued_age_seconds', { sink: 'otlp' }))[0]?.value;
+    const ended = queueOf();
+    ended.push({ record: record(podEvent()), done: () => {} });
+    await waitFor(async () => (await age())! > 0, 'the waiting record to age');
+    await ended.stop(0);
+    assert.equal(await age(), 0);
+    // The next term's queue takes the name; the ended one stopping late leaves it alone.
+    const ending = queueOf();
+    const next = queueOf();
+    next.push({ record: record(podEvent()), done: () => {} });
+    await ending.stop(0);
+    await waitFor(async () => (await age())! > 0, "the next term's waiting record to age");
+    await next.stop(0);
   });
 });

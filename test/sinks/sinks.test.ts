@@ -7,7 +7,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { App } from '../../src/app/app.ts';
 import { createSink, createSinks } from '../../src/sinks/sink-factory.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
-import { ConfigError } from '../../src/config/config-error.ts';
+import { ConfigError } from '../../src/config-kit/config-error.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { mapEvent } from '../../src/model/map-event.ts';
 import { normalizeEvent } from '../../src/model/normalize.ts';

@@ -7,9 +7,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { configSchema } from '../../src/config/schema.ts';
-import { KubeClient } from '../../src/kube/kube-client.ts';
+import { ApiError, KubeClient } from '../../src/kube/kube-client.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { EventSource } from '../../src/source/event-source.ts';
+import { isResourceVersionInvalid } from '../../src/source/invalid-resource-version.ts';
 import type { SourceItem } from '../../src/source/source-item.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
@@ -56,4 +57,24 @@ describe('a watch cursor that is no resourceVersion', () => {
       assert.match(source.resourceVersion ?? '', /^\d+$/);
     });
   }
+});
+
+describe('isResourceVersionInvalid', () => {
+  it("recognises the API server's refusal of a watch resourceVersion that is not one, whatever its status", () => {
+    const message = 'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax';
+    assert.equal(isResourceVersionInvalid(new ApiError(500, 'InternalError', message)), true);
+    assert.equal(isResourceVersionInvalid(new ApiError(400, 'BadRequest', `watch failed: ${message}`)), true);
+    assert.equal(isResourceVersionInvalid(new ApiError(500, undefined, 'RESOURCEVERSION: INVALID VALUE: "x"')), true);
+  });
+
+  it('does not take other answers for it: another invalid field, an expired or too large resourceVersion', () => {
+    assert.equal(isResourceVersionInvalid(new ApiError(422, 'Invalid', 'fieldSelector: Invalid value: "x"')), false);
+    assert.equal(isResourceVersionInvalid(new ApiError(410, 'Expired', 'too old resource version: 1 (2)')), false);
+    assert.equal(isResourceVersionInvalid(new ApiError(504, 'Timeout', 'Timeout: Too large resource version: 9, current: 5')), false);
+  });
+
+  it('takes only an answer of the API server: not a network error with the same words, nor a value that is no error', () => {
+    assert.equal(isResourceVersionInvalid(new Error('resourceVersion: Invalid value: "abc"')), false);
+    for (const value of [undefined, null, 'resourceVersion: Invalid value', { message: 'resourceVersion: Invalid value' }]) assert.equal(isResourceVersionInvalid(value), false);
+  });
 });

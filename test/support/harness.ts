@@ -1,4 +1,4 @@
-import { ConfigError } from '../../src/config/config-error.ts';
+import { ConfigError } from '../../src/config-kit/config-error.ts';
 import { App } from '../../src/app/app.ts';
 import { NoCheckpointStore, type CheckpointStore } from '../../src/checkpoint/checkpoint-store.ts';
 import { parseConfig } from '../../src/config/load-config.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { OtlpSinkConfig } from '../../config/schema.ts';
-import type { OtlpEnv, OtlpProtocol } from '../../config/otlp-env.ts';
-import { otlpTarget } from '../../config/otlp-target.ts';
+import type { OtlpSinkConfig } from './config.ts';
+import type { OtlpCompression, OtlpEnv, OtlpProtocol } from './otlp-env.ts';
+import { otlpTarget } from './otlp-target.ts';
 
 /** Everything an {@link OtlpSink} needs, decided: the config entry first, then the OTEL_* variables, then the OTLP spec's defaults. */
 export interface OtlpSettings {
@@ -9,7 +9,7 @@ export interface OtlpSettings {
   /** http: the full `/v1/logs` URL; grpc: the URL whose host:port is dialled. */
   url: string;
   headers: Record<string, string>;
-  compression: 'gzip' | 'none';
+  compression: OtlpCompression;
   timeoutMs: number;
   /** PEM contents, read when the sink is built. */
   tls: { ca: Buffer | undefined; cert: Buffer | undefined; key: Buffer | undefined; insecureSkipVerify: boolean };

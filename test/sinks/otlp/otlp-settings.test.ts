@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type OtlpSinkConfig, sinkSchema } from '../../../src/config/schema.ts';
-import { NO_OTLP_ENV, readOtlpEnv } from '../../../src/config/otlp-env.ts';
-import { httpLogsUrl } from '../../../src/config/otlp-target.ts';
+import { NO_OTLP_ENV, readOtlpEnv } from '../../../src/sinks/otlp/otlp-env.ts';
+import { httpLogsUrl } from '../../../src/sinks/otlp/otlp-target.ts';
 import { otlpSettings } from '../../../src/sinks/otlp/otlp-settings.ts';
 
 const config = (fields: Record<string, unknown> = {}) => sinkSchema.parse({ name: 'o', type: 'otlp', ...fields }) as OtlpSinkConfig;

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { mapEvent } from '../../../src/model/map-event.ts';
 import { normalizeEvent } from '../../../src/model/normalize.ts';
+import { PartialSuccess } from '../../../src/sinks/otlp/partial-success.ts';
 import { RetrySender } from '../../../src/sinks/retry-sender.ts';
 import type { Sink } from '../../../src/sinks/sink.ts';
 import { Metrics } from '../../../src/telemetry/metrics.ts';
@@ -67,6 +68,46 @@ describe('OTLP partial success', () => {
       } finally {
         receiver.stop();
       }
+    });
+  }
+});
+
+describe('PartialSuccess', () => {
+  /** A serializer whose responses are given as they are (the decoding under test is the wrapper's). */
+  const serializer = { serializeRequest: (request: string) => new TextEncoder().encode(request), deserializeResponse: (data: Uint8Array) => JSON.parse(new TextDecoder().decode(data)) };
+  const answer = (response: unknown) => new TextEncoder().encode(JSON.stringify(response));
+
+  it('leaves requests and responses as the serializer makes them', () => {
+    const wrapped = new PartialSuccess().wrap(serializer);
+    assert.deepEqual(wrapped.serializeRequest('abc'), new TextEncoder().encode('abc'));
+    const response = { partialSuccess: { rejectedLogRecords: 2, errorMessage: 'old' } };
+    assert.deepEqual(wrapped.deserializeResponse(answer(response)), response);
+  });
+
+  it('reports how many records were rejected and why, however the decoder gave the int64: number, string or Long', () => {
+    const partial = new PartialSuccess();
+    const wrapped = partial.wrap(serializer);
+    wrapped.deserializeResponse(answer({ partialSuccess: { rejectedLogRecords: 3, errorMessage: 'too old' } }));
+    assert.deepEqual(partial.take(), { rejected: 3, message: 'too old' });
+    wrapped.deserializeResponse(answer({ partialSuccess: { rejectedLogRecords: '7' } }));
+    assert.deepEqual(partial.take(), { rejected: 7, message: '' });
+    const long = { low: 5, high: 0, unsigned: false, toString: () => '5' };
+    partial.wrap({ serializeRequest: () => undefined, deserializeResponse: () => ({ partialSuccess: { rejectedLogRecords: long as never } }) }).deserializeResponse(new Uint8Array());
+    assert.deepEqual(partial.take(), { rejected: 5, message: '' });
+  });
+
+  it('clears the report when taken: the next export starts with none', () => {
+    const partial = new PartialSuccess();
+    partial.wrap(serializer).deserializeResponse(answer({ partialSuccess: { rejectedLogRecords: 1 } }));
+    assert.equal(partial.take()?.rejected, 1);
+    assert.equal(partial.take(), undefined);
+  });
+
+  for (const response of [{}, { partialSuccess: {} }, { partialSuccess: { rejectedLogRecords: 0, errorMessage: 'warning only' } }, { partialSuccess: { rejectedLogRecords: -1 } }, { partialSuccess: { rejectedLogRecords: 'many' } }, null]) {
+    it(`reports nothing for a full success or a count that is none: ${JSON.stringify(response)}`, () => {
+      const partial = new PartialSuccess();
+      partial.wrap(serializer).deserializeResponse(answer(response));
+      assert.equal(partial.take(), undefined);
     });
   }
 });

@@ -16,7 +16,9 @@ export const LISTEN_HINT = 'expected host:port with a port from 0 to 65535 (e.g.
  */
 export function otlpEndpointProblem(endpoint: string, protocol: string): string | undefined {
   const grpc = protocol === 'grpc';
-  if (grpc && /^[^/:\s]+:\d{1,5}$/.test(endpoint)) return undefined;
+  const bare = grpc ? /^[^/:\s]+:(\d{1,5})$/.exec(endpoint) : null;
+  // A URL's port is checked by the URL parser; a bare one here, or the exporter fails on every send.
+  if (bare !== null) return Number(bare[1]) > 65_535 ? `"${endpoint}": the port must be from 0 to 65535` : undefined;
   let url: URL;
   try {
     url = new URL(endpoint);

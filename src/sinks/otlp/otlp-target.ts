@@ -1,5 +1,6 @@
-import type { OtlpEnv, OtlpProtocol } from './otlp-env.ts';
-import type { Config, OtlpSinkConfig, SinkConfig } from './schema.ts';
+import type { SinkConfig } from '../sink-kinds.ts';
+import type { OtlpSinkConfig } from './config.ts';
+import type { OtlpCompression, OtlpEnv, OtlpProtocol } from './otlp-env.ts';
 
 /**
  * The OTLP exporter spec's defaults, for what neither the config nor the environment sets.
@@ -22,7 +23,7 @@ export interface OtlpTarget {
   protocol: OtlpProtocol;
   /** http: the full `/v1/logs` URL; grpc: the URL whose host:port is dialled. */
   url: string;
-  compression: 'gzip' | 'none';
+  compression: OtlpCompression;
   timeoutMs: number;
   /** gRPC: plaintext instead of TLS. */
   insecure: boolean;
@@ -66,7 +67,7 @@ export function otlpTarget(config: OtlpSinkConfig, env: OtlpEnv): OtlpTarget {
 }
 
 /** The index of the OTLP sink that takes the OTEL_EXPORTER_OTLP_* variables (the first one), or -1. */
-export function envOtlpSinkIndex(sinks: readonly SinkConfig[]): number {
+export function envOtlpSinkIndex(sinks: readonly { type: string }[]): number {
   return sinks.findIndex((sink) => sink.type === 'otlp');
 }
 
@@ -77,7 +78,7 @@ export function envOtlpSinkIndex(sinks: readonly SinkConfig[]): number {
  * file's, key by key), so that `config check` shows the sink the OTEL_EXPORTER_OTLP_* variables
  * produce. Its output still reads back as a config (header values are redacted by the printer).
  */
-export function withOtlpTargets(config: Config, env: OtlpEnv, noEnv: OtlpEnv): Config {
+export function withOtlpTargets<C extends { sinks?: SinkConfig[] | undefined }>(config: C, env: OtlpEnv, noEnv: OtlpEnv): C {
   const sinks = config.sinks ?? [];
   const first = envOtlpSinkIndex(sinks);
   return {

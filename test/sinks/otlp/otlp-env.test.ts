@@ -3,10 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseConfig } from '../../src/config/load-config.ts';
-import { NO_OTLP_ENV, readOtlpEnv } from '../../src/config/otlp-env.ts';
-import { withOtlpTargets } from '../../src/config/otlp-target.ts';
-import { configProblems as problems } from '../support/harness.ts';
+import { parseConfig } from '../../../src/config/load-config.ts';
+import { NO_OTLP_ENV, readOtlpEnv } from '../../../src/sinks/otlp/otlp-env.ts';
+import { withOtlpTargets } from '../../../src/sinks/otlp/otlp-target.ts';
+import { configProblems as problems } from '../../support/harness.ts';
 
 describe('OTEL_EXPORTER_OTLP_* variables', () => {
   it('refuses an endpoint without a scheme, naming the variable, as the file refuses it under its key', () => {

@@ -1,6 +1,12 @@
 import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
 
-export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
+/** The OTLP exporter spec's protocols (OTEL_EXPORTER_OTLP_PROTOCOL, `sinks[].protocol`). */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
+/** OTEL_EXPORTER_OTLP_COMPRESSION, `sinks[].compression`. */
+export const OTLP_COMPRESSIONS = ['gzip', 'none'] as const;
+export type OtlpCompression = (typeof OTLP_COMPRESSIONS)[number];
 
 /**
  * What the OTEL_EXPORTER_OTLP_* variables say for logs, read from the `env` given (never from
@@ -15,7 +21,7 @@ export interface OtlpEnv {
   endpoint: string | undefined;
   /** The generic headers, overridden key by key by the logs-specific ones. */
   headers: Record<string, string>;
-  compression: 'gzip' | 'none' | undefined;
+  compression: OtlpCompression | undefined;
   timeoutMs: number | undefined;
   caFile: string | undefined;
   certFile: string | undefined;
@@ -51,14 +57,14 @@ export function readOtlpEnv(env: NodeJS.ProcessEnv): OtlpEnv {
   const timeout = Number(pick(env, 'TIMEOUT'));
   const insecure = pick(env, 'INSECURE')?.toLowerCase();
   return {
-    protocol: protocol === 'grpc' || protocol === 'http/json' || protocol === 'http/protobuf' ? protocol : undefined,
+    protocol: OTLP_PROTOCOLS.find((known) => known === protocol),
     logsEndpoint: env['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT']?.trim() || undefined,
     endpoint: env['OTEL_EXPORTER_OTLP_ENDPOINT']?.trim() || undefined,
     headers: {
       ...parseKeyPairsIntoRecord(env['OTEL_EXPORTER_OTLP_HEADERS']),
       ...parseKeyPairsIntoRecord(env['OTEL_EXPORTER_OTLP_LOGS_HEADERS']),
     },
-    compression: compression === 'gzip' || compression === 'none' ? compression : undefined,
+    compression: OTLP_COMPRESSIONS.find((known) => known === compression),
     timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
     caFile: pick(env, 'CERTIFICATE'),
     certFile: pick(env, 'CLIENT_CERTIFICATE'),

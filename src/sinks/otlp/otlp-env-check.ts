@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
 import type { z } from 'zod';
-import { otlpEndpointProblem } from './addresses.ts';
+import { otlpEndpointProblem } from '../../config-kit/addresses.ts';
+import type { otlpSinkShape } from './config.ts';
 import { type OtlpVariable, otlpVariable } from './otlp-env.ts';
-import { otlpSinkSchema } from './schema.ts';
+import { OTLP_SPEC_DEFAULTS } from './otlp-target.ts';
 
 /** The raw fields of the OTLP sink entry that reads the variables (`{}` for the default sink). */
 type RawSink = Record<string, unknown>;
@@ -41,11 +42,11 @@ function headerProblems(env: NodeJS.ProcessEnv, variable: string): string[] {
  * timeout, the same endpoint check), so the environment and the file cannot disagree. A
  * variable is checked only where it is in force: the `_LOGS_` one when set (it wins), and none
  * whose key the sink entry sets itself. Per the OTLP exporter spec: TIMEOUT is an integer of
- * milliseconds, the signal-specific ENDPOINT a whole URL, the generic one a base URL.
+ * milliseconds, the signal-specific ENDPOINT a whole URL, the generic one a base URL. `shape`:
+ * the otlp kind's keys (config.ts), whose rules the variables follow.
  */
-export function otlpEnvProblems(sink: RawSink, env: NodeJS.ProcessEnv): string[] {
+export function otlpEnvProblems(sink: RawSink, env: NodeJS.ProcessEnv, shape: typeof otlpSinkShape): string[] {
   const problems: string[] = [];
-  const shape = otlpSinkSchema.shape;
   const unset = (key: string) => sink[key] === undefined;
   const tls = (typeof sink['tls'] === 'object' && sink['tls'] !== null ? sink['tls'] : {}) as Record<string, unknown>;
   const inForce = (name: string, key: string, set = unset(key)): OtlpVariable | undefined => (set ? otlpVariable(env, name) : undefined);
@@ -62,7 +63,7 @@ export function otlpEnvProblems(sink: RawSink, env: NodeJS.ProcessEnv): string[]
   const endpoint = inForce('ENDPOINT', 'endpoint');
   if (endpoint !== undefined) {
     const configured = typeof sink['protocol'] === 'string' ? sink['protocol'] : undefined;
-    const effective = configured ?? (protocol !== undefined && shape.protocol.safeParse(protocol.value).success ? protocol.value : 'http/protobuf');
+    const effective = configured ?? (protocol !== undefined && shape.protocol.safeParse(protocol.value).success ? protocol.value : OTLP_SPEC_DEFAULTS.protocol);
     const problem = otlpEndpointProblem(endpoint.value, effective);
     if (problem !== undefined) problems.push(`${endpoint.variable}: ${problem}`);
   }

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readHeaderValue } from '../../src/config/header-value.ts';
-import { configProblems } from '../support/harness.ts';
+import { readHeaderValue } from '../../../src/sinks/otlp/header-value.ts';
+import { configProblems } from '../../support/harness.ts';
 
 describe('header values', () => {
   it('reads a literal, an environment variable and a file (trimmed)', () => {

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { SinkConfig } from './schema.ts';
+import type { z } from 'zod';
+import type { headerValueSchema } from './config.ts';
 
 /** A header value as configured: literal, or `{env}` / `{file}` so that secrets stay out of the config. */
-export type HeaderValue = Extract<SinkConfig, { type: 'otlp' }>['headers'][string];
+export type HeaderValue = z.output<typeof headerValueSchema>;
 
 /**
  * The value a header has at start-up, or why it has none (`key`: its config path, for the
