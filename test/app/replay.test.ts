@@ -79,14 +79,15 @@ describe('replay: its outcome is its sinks\' results', () => {
 
   it('rejects when a sink cannot start, after shutting down the sinks that did', async () => {
     const started = new InMemorySink('second');
-    let shutdowns = 0;
-    started.shutdown = async () => void (shutdowns += 1);
+    let running = false;
+    started.start = async () => void (running = true);
+    started.shutdown = async () => void (running = false);
     const broken = new InMemorySink('out');
     broken.start = async () => {
       throw new Error('cannot open its output');
     };
     await assert.rejects(replay(dump(2), [broken, started]), /cannot open its output/);
-    assert.equal(shutdowns, 1, 'the sink that started was shut down');
+    assert.equal(running, false, 'the sink that started was shut down');
     assert.equal(started.records.length, 0);
   });
 
