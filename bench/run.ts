@@ -16,7 +16,7 @@
  *   npm run bench -- --only throughput,enrichment,collector,exporter   the side-by-side comparison and its chart
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -47,6 +47,10 @@ const { values: args } = parseArgs({
     /** A/B: alternate the router of this commit and of the working tree, throughput without compression. */
     ab: { type: 'string' },
     rounds: { type: 'string' },
+    /** The initial-sync scenario's two backlogs, "BASE,FULL" (default 5,000 and the full size; issue 21 target 3: 200000,1000000). */
+    'sync-sizes': { type: 'string' },
+    /** The router's stdout appended to this file (with `--router-node-options=--trace-gc`: where the GC time goes). */
+    'router-stdout': { type: 'string' },
     /** Extra node flags for the router process, e.g. "--max-semi-space-size=4" (memory experiments). */
     'router-node-options': { type: 'string' },
     /** The router's memory cgroup limit in MiB (default 128, as a small pod's; 0: none). */
@@ -339,7 +343,8 @@ class RouterProcess {
       this.cgroup = new MemoryCgroup(`router-${++routerCount}`, MEMORY_LIMIT_MB);
       argv = this.cgroup.wrap(argv);
     }
-    this.child = spawn(argv[0] as string, argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const stdout = args['router-stdout'] === undefined ? 'ignore' : openSync(args['router-stdout'], 'a');
+    this.child = spawn(argv[0] as string, argv.slice(1), { env, stdio: ['ignore', stdout, 'pipe'] });
     this.child.stderr?.setEncoding('utf8').on('data', (text: string) => (this.stderr = (this.stderr + text).slice(-4000)));
     this.exit = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
@@ -564,7 +569,12 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
 
   /** The initial sync at 5,000 events, then at full size: memory must not grow with the backlog. */
   async sync() {
-    const small = quick ? 2_000 : 5_000;
+    // Issue 21 target 3 compares a 1,000,000-event sync with a 200,000-event one, within 8 MiB;
+    // the default compares the full size with 5,000 events, within 16 MB (issue 11).
+    const sizes = args['sync-sizes']?.split(',').map(Number);
+    const small = sizes?.[0] ?? (quick ? 2_000 : 5_000);
+    const fullSize = sizes?.[1] ?? SIZES.sync;
+    const tolerance = sizes === undefined ? 16 : 8;
     const one = (events: number) =>
       withRig({ preload: events, seed: `sync${events}` }, async ({ rx, router }) => {
         const reached = await router.guard(rx.ask({ cmd: 'waitFor', records: events }, 'reached', timeoutFor(events)));
@@ -583,12 +593,12 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
       });
     const base = await one(small);
     results.push({ ...base, scenario: `${base.scenario}, ${fmt(small)} events (flatness baseline)` });
-    const full = await one(SIZES.sync);
+    const full = await one(fullSize);
     const growth = (full.cgroup?.peakMb ?? full.peakRssMb) - (base.cgroup?.peakMb ?? base.peakRssMb);
     results.push({
       ...full,
-      target: `no OOM kill; peak within 16 MB of the ${fmt(small)}-event sync`,
-      met: (full.cgroup?.oomKills ?? 0) === 0 && growth <= 16,
+      target: `no OOM kill; peak within ${tolerance} MB of the ${fmt(small)}-event sync`,
+      met: (full.cgroup?.oomKills ?? 0) === 0 && growth <= tolerance,
       notes: `${full.notes}; peak ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB over the ${fmt(small)}-event sync (${full.cgroup ? 'cgroup peak' : 'VmHWM'})`,
     });
   },

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { lastSeenTime } from './normalize.ts';
 import { type NormalizedEvent, eventKey } from './normalized-event.ts';
+import { parseTimeMillis } from './time.ts';
 
 /** What is remembered of an event: two numbers, so that 100,000 events cost a few MB. */
 interface Seen {
@@ -36,7 +37,7 @@ export class OccurrenceTracker {
   observe(event: NormalizedEvent, firstSighting: boolean): Occurrence {
     const key = eventKey(event);
     const count = event.count ?? 1;
-    const lastSeen = Date.parse(lastSeenTime(event) ?? '');
+    const lastSeen = parseTimeMillis(lastSeenTime(event));
     const previous = this.#seen.get(key);
     if (previous === undefined) {
       this.#seen.set(key, { count, lastSeen });

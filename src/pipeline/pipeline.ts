@@ -87,6 +87,11 @@ const SINK_SHUTDOWN_GRACE_MS = 5000;
  */
 export class Pipeline {
   readonly lanes: readonly SinkLane[];
+  /**
+   * Whether a sink prints the Event object as received (stdout `classic`): only then must a
+   * source keep each object beside its normalized event (see SourceItem.raw).
+   */
+  readonly keepsRaw: boolean;
   readonly #o: PipelineOptions;
   readonly #occurrence: OccurrenceStage;
   /** The stages between mapping and fan-out, in order. */
@@ -97,6 +102,7 @@ export class Pipeline {
     this.#o = options;
     const { config, metrics, logger } = options;
     const keepRaw = options.sinks.some(({ config: sc }) => sc?.type === 'stdout' && sc.format === 'classic');
+    this.keepsRaw = keepRaw;
     const baseResource = resourceAttributesEnvDetector.detect().attributes ?? {};
     this.#occurrence = new OccurrenceStage({
       emit: config.source.emit,

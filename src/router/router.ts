@@ -157,18 +157,23 @@ export class Router {
     this.#scopes = namespaces.map((namespace) => {
       const start = checkpoint?.scopes[namespace];
       const tracker = this.#committer.tracker(namespace, start);
-      const source: Source = sources.create(namespace, { resourceVersion: start, resumeList: checkpoint?.listing?.[namespace] }, (items) => {
-        // No promise when the pipeline took everything at once (the common case).
-        const waiting = this.#pipeline.consume(tracker, items);
-        if (waiting === undefined) {
-          this.#committer.observe(namespace, source.resourceVersion);
-          return undefined;
-        }
-        // A stop does not wait for room that a sink in an outage may never make: the delivery is
-        // given up (what it handed on stays unacknowledged, so the checkpoint does not pass it).
-        return untilAborted(waiting, this.#abort.signal).then(() => {
-          if (!this.#abort.signal.aborted) this.#committer.observe(namespace, source.resourceVersion);
-        });
+      const source: Source = sources.create({
+        scope: namespace,
+        start: { resourceVersion: start, resumeList: checkpoint?.listing?.[namespace] },
+        keepRaw: this.#pipeline.keepsRaw,
+        deliver: (items) => {
+          // No promise when the pipeline took everything at once (the common case).
+          const waiting = this.#pipeline.consume(tracker, items);
+          if (waiting === undefined) {
+            this.#committer.observe(namespace, source.resourceVersion);
+            return undefined;
+          }
+          // A stop does not wait for room that a sink in an outage may never make: the delivery is
+          // given up (what it handed on stays unacknowledged, so the checkpoint does not pass it).
+          return untilAborted(waiting, this.#abort.signal).then(() => {
+            if (!this.#abort.signal.aborted) this.#committer.observe(namespace, source.resourceVersion);
+          });
+        },
       });
       return { namespace, tracker, source };
     });

@@ -3,6 +3,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { ApiError, type KubeClient, toApiError } from '../kube/kube-client.ts';
 import { lastSeenTime } from '../model/normalize.ts';
+import { parseTimeMillis } from '../model/time.ts';
 import { Backoff, sleep } from './backoff.ts';
 import type { SourceConfig } from './config.ts';
 import { eventsPath } from './events-path.ts';
@@ -36,6 +37,8 @@ export interface EventSourceOptions {
   resumeList?: { resourceVersion: string; after: string };
   /** Accepts items; resolves when the pipeline has room again (this is the back-pressure). */
   deliver: Deliver;
+  /** Hand on each watched event's object as received (`raw`): only a sink that prints it needs it (default true). */
+  keepRaw?: boolean;
   metrics: Metrics;
   logger: Logger;
 }
@@ -83,7 +86,7 @@ export class EventSource extends LoopComponent implements Source {
     this.#resumeList = options.resumeList;
     this.#log = options.logger.child({ component: 'source', namespace: options.namespace || '*' });
     this.#malformed = new MalformedInput(options.metrics, this.#log);
-    this.#frames = new WatchFrameMapper(options.metrics, this.#malformed);
+    this.#frames = new WatchFrameMapper(options.metrics, this.#malformed, options.keepRaw ?? true);
     this.#grace = Math.min(this.#settings.inactivityTimeout, 60_000);
     this.#dueBy = Date.now() + REQUEST_MS + this.#grace;
   }
@@ -353,7 +356,7 @@ export class EventSource extends LoopComponent implements Source {
         // Already handed on and acknowledged by the interrupted list of an earlier run.
         if (resume !== undefined && lastKey <= resume.after && !isNewerThan(event.resourceVersion, resume.resourceVersion)) continue;
         if (cutoff !== undefined) {
-          const seen = Date.parse(lastSeenTime(event) ?? event.creationTimestamp ?? '');
+          const seen = parseTimeMillis(lastSeenTime(event) ?? event.creationTimestamp);
           if (!Number.isNaN(seen) && seen < cutoff) continue;
         }
         items.push({ kind: 'event', notification: 'LISTED', event, raw, resourceVersion: undefined });

@@ -7,6 +7,16 @@ export interface ScopeStart {
   resumeList?: { resourceVersion: string; after: string } | undefined;
 }
 
+/** What the router asks of a source for one scope. */
+export interface ScopeSourceOptions {
+  /** The namespace ("" = all). */
+  scope: string;
+  start: ScopeStart;
+  deliver: Deliver;
+  /** Hand on each event's parsed object (a sink prints it: stdout `classic`); else it is let go as soon as mapped. */
+  keepRaw: boolean;
+}
+
 /**
  * Makes the sources of one router (one leadership term): what the service reads is the only
  * thing `run`/`demo` and `replay` assemble differently. A cluster's factory makes a watch source
@@ -20,5 +30,5 @@ export interface SourceFactory {
    * everything (a dump: nothing to resume, so the store is not even read).
    */
   readonly resumes: boolean;
-  create(scope: string, start: ScopeStart, deliver: Deliver): Source;
+  create(options: ScopeSourceOptions): Source;
 }

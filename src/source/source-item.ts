@@ -7,7 +7,10 @@ export type SourceItem =
       /** `LISTED` for objects of a (re-)list, where ADDED/MODIFIED cannot be told apart. */
       notification: 'ADDED' | 'MODIFIED' | 'DELETED' | 'LISTED';
       event: NormalizedEvent;
-      /** The object as received (not copied). */
+      /**
+       * The object as received (not copied); from a watch, undefined unless a sink needs it
+       * (EventSourceOptions.keepRaw).
+       */
       raw: unknown;
       /** The cursor reached once this item is delivered; undefined inside a list. */
       resourceVersion: string | undefined;

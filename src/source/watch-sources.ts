@@ -16,14 +16,15 @@ export function watchSources({ client, settings, metrics, logger }: WatchSources
   return {
     scopes: settings.namespaces.length > 0 ? settings.namespaces : [''],
     resumes: true,
-    create: (namespace, start, deliver) =>
+    create: ({ scope, start, deliver, keepRaw }) =>
       new EventSource({
         client,
         settings,
-        namespace,
+        namespace: scope,
         ...(start.resourceVersion !== undefined ? { startResourceVersion: start.resourceVersion } : {}),
         ...(start.resumeList !== undefined ? { resumeList: start.resumeList } : {}),
         deliver,
+        keepRaw,
         metrics,
         logger,
       }),

@@ -15,7 +15,7 @@ describe('dump sources (what replay reads)', () => {
     assert.equal(factory.resumes, false, 'every replay reads the whole file: no checkpoint to read');
     assert.equal(sources.source === undefined, true, 'nothing made yet');
     const items: SourceItem[] = [];
-    const source = factory.create('', {}, (batch) => void items.push(...batch));
+    const source = factory.create({ scope: '', start: {}, keepRaw: false, deliver: (batch) => void items.push(...batch) });
     assert.equal(sources.source, source);
     assert.equal(source.synced, false);
     await source.start();

@@ -28,9 +28,9 @@ interface Read {
   metrics: Metrics;
 }
 
-async function read(steps: readonly ScriptStep[], maxLineBytes = 4 * 1024 * 1024, logger: Logger = silentLogger()): Promise<Read> {
+async function read(steps: readonly ScriptStep[], maxLineBytes = 4 * 1024 * 1024, logger: Logger = silentLogger(), keepRaw?: boolean): Promise<Read> {
   const metrics = new Metrics();
-  const mapper = new WatchFrameMapper(metrics, new MalformedInput(metrics, logger));
+  const mapper = new WatchFrameMapper(metrics, new MalformedInput(metrics, logger), keepRaw);
   const lines = new NdjsonLineReader({ maxLineBytes });
   const out: Read = { items: [], cursor: undefined, frames: 0, end: undefined, chunks: 0, metrics };
   for await (const chunk of scriptedStream(steps)) {
@@ -75,6 +75,18 @@ describe('watch frame mapper', () => {
     assert.equal(item.resourceVersion, rvOf(object));
     assert.equal(cursor, rvOf(object));
     assert.equal(frames, 1);
+  });
+
+  it('hands on the object as received only when asked to (a stdout classic sink), so its graph can die once normalized', async () => {
+    const object = event({ message: 'as received' });
+    const kept = await read([frameLine('ADDED', object)]);
+    const item = kept.items[0]!;
+    assert.deepEqual(item.kind === 'event' && item.raw, object);
+    const dropped = await read([frameLine('ADDED', object)], undefined, undefined, false);
+    const lean = dropped.items[0]!;
+    assert.equal(lean.kind, 'event');
+    assert.equal(lean.kind === 'event' && lean.raw, undefined);
+    assert.equal(lean.kind === 'event' && lean.event.message, 'as received');
   });
 
   it('keeps the notification type of MODIFIED and DELETED frames', async () => {

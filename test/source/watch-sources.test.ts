@@ -31,12 +31,13 @@ describe('watch sources (what run and the demo read)', () => {
     api.create(EVENTS, podEvent({ reason: 'Later' }, 'a'));
     api.create(EVENTS, podEvent({ reason: 'Elsewhere' }, 'b'));
     const items: SourceItem[] = [];
-    const source = factory(['a']).create('a', { resourceVersion: from }, (batch) => void items.push(...batch));
+    const source = factory(['a']).create({ scope: 'a', start: { resourceVersion: from }, keepRaw: false, deliver: (batch) => void items.push(...batch) });
     await source.start();
     try {
       await waitFor(() => source.synced && items.some((item) => item.kind === 'event'), 'the watch from the checkpoint');
       const reasons = items.flatMap((item) => (item.kind === 'event' ? [item.event.reason] : []));
       assert.deepEqual(reasons, ['Later'], 'only what came after the checkpoint, only of its namespace');
+      assert.equal(items.find((item) => item.kind === 'event')?.raw, undefined, 'the parsed object let go: no sink prints it');
       assert.equal(source.stalledMs, 0);
     } finally {
       await source.shutdown();

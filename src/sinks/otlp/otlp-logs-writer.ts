@@ -122,7 +122,9 @@ function anyValue(w: Writer, value: unknown): void {
 function keyValues(w: Writer, attributes: Readonly<Record<string, unknown>>, tag: number, simple = false): void {
   for (const key in attributes) {
     if (!Object.hasOwn(attributes, key)) continue;
-    if (simple && (key.length === 0 || !isSimpleAttributeValue(attributes[key]))) continue;
+    // The SDK's Resource copies attributes by assignment, where an own `__proto__` key sets
+    // the copy's prototype instead of an attribute: it is left out here as well.
+    if (simple && (key.length === 0 || key === '__proto__' || !isSimpleAttributeValue(attributes[key]))) continue;
     w.uint32(tag).fork().uint32(TAG.keyValueKey);
     string(w, key);
     w.uint32(TAG.keyValueValue).fork();

@@ -118,6 +118,13 @@ describe('OTLP protobuf writer (records encoded at enqueue, requests by concaten
     );
   });
 
+  it('leaves out an own `__proto__` key of a resource, as the SDK does (found by the generated records, seed 1038940286)', () => {
+    const base = mapEvent(normalizeEvent(fixtureEvents(EVENT_FIXTURES[0] as string)[0] as never), 'ADDED');
+    const resource = JSON.parse('{"__proto__": 0, "k8s.namespace.name": "default"}') as AttributeMap;
+    assert.ok(Object.hasOwn(resource, '__proto__'), 'an own key, as JSON.parse makes it');
+    assertSameAsSdk([{ ...base, resource }], '__proto__ resource');
+  });
+
   it('gives each record the Resource of its own attributes when records of one object differ in them', () => {
     const encoder = new LogRecordEncoder(TEST_SCOPE);
     const base = mapEvent(normalizeEvent(fixtureEvents(EVENT_FIXTURES[0] as string)[0] as never), 'ADDED');
