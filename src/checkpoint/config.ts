@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, durationText, toMs } from '../config-kit/schema-kit.ts';
+import { durationText, positiveDuration, toMs } from '../config-kit/schema-kit.ts';
 import { formatDuration } from '../util/duration.ts';
 import { SAVE_TIMEOUT_MS } from './checkpoint-committer.ts';
 
@@ -19,7 +19,7 @@ export const checkpointConfigSchema = z
       .describe(
         'Least time between checkpoint writes; default: after every acknowledged batch (file), 1s (configmap: one small API write a second at most).',
       ),
-    timeout: duration(formatDuration(SAVE_TIMEOUT_MS)).describe(
+    timeout: positiveDuration(formatDuration(SAVE_TIMEOUT_MS), 'every save would time out').describe(
       'Deadline of one checkpoint save: one that has not returned by then (a hung filesystem or API call) is logged, counted as eventrouter_checkpoint_writes_total{outcome="timeout"} and makes /readyz not ready; exports go on, and no other save starts until it returns.',
     ),
   })

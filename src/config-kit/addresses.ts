@@ -27,6 +27,8 @@ export function otlpEndpointProblem(endpoint: string, protocol: string): string 
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     const example = grpc ? 'http://collector:4317 or collector:4317' : 'http://collector:4318';
+    // `collector:4318` parses as the scheme "collector:": say what is missing, not what it is not.
+    if (/^[^/:\s]+:\d{1,5}$/.test(endpoint)) return `"${endpoint}" has no scheme: write it as a URL (e.g. http://${endpoint} or https://${endpoint})`;
     return `"${endpoint}" must be an http:// or https:// URL (e.g. ${example}); "${url.protocol}" is not a protocol the exporter speaks`;
   }
   if (url.hostname === '') return `"${endpoint}" has no host`;

@@ -33,6 +33,13 @@ export const durationText = () => z.string({ error: durationType('a duration suc
 /** A duration key with a default (`fallback`: as a user writes it, `5m`). */
 export const duration = (fallback: string) => durationText().default(fallback).transform(toMs);
 
+/**
+ * A duration key with a default that must be above 0 (`why`: what 0 would do). A retry delay of
+ * 0 doubles to 0 (retries without pause), a period of 0 spins or is refused by the SDK at start-up,
+ * a deadline of 0 fails every time: refused with the key's name, as every other bad value.
+ */
+export const positiveDuration = (fallback: string, why: string) => duration(fallback).refine((ms) => ms > 0, { error: `must be above 0 (${why})` });
+
 /** `backfill`-style: exactly `word`, or a duration in milliseconds. */
 export const durationOr = <W extends string>(word: W, fallback: string) =>
   z

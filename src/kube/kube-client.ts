@@ -5,6 +5,7 @@ import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, typ
 import { Agent as HttpsAgent, type RequestOptions as HttpsRequestOptions, request as httpsRequest } from 'node:https';
 import { findCredentials } from './find-credentials.ts';
 import { parseRetryAfter } from '../util/retry-after.ts';
+import { untilAborted } from '../util/until-aborted.ts';
 
 /** Connection pools are rebuilt this often, so that rotated client certificates are picked up. */
 const AGENT_MAX_AGE_MS = 10 * 60_000;
@@ -230,29 +231,13 @@ export class KubeClient {
     }
     const deadline = AbortSignal.timeout(this.#credentialsTimeoutMs);
     const bound = signal ? AbortSignal.any([signal, deadline]) : deadline;
-    const resolved = await new Promise<HttpsRequestOptions>((resolve, reject) => {
-      const onAbort = () => {
-        const user = this.kubeConfig.getCurrentUser();
-        const plugin = user?.exec?.command ?? user?.authProvider?.name;
-        reject(
-          signal?.aborted
-            ? (signal.reason as Error)
-            : new CredentialsTimeoutError(`the kubeconfig credentials${plugin ? ` (${user?.exec ? 'exec plugin' : 'auth provider'} ${plugin})` : ''} were not ready within ${this.#credentialsTimeoutMs / 1000}s`),
-        );
-      };
-      if (bound.aborted) return onAbort();
-      bound.addEventListener('abort', onAbort, { once: true });
-      pending.then(
-        (https) => {
-          bound.removeEventListener('abort', onAbort);
-          resolve(https);
-        },
-        (error: unknown) => {
-          bound.removeEventListener('abort', onAbort);
-          reject(error as Error);
-        },
-      );
-    });
+    const resolved = await untilAborted(pending, bound);
+    if (resolved === undefined) {
+      if (signal?.aborted) throw signal.reason as Error;
+      const user = this.kubeConfig.getCurrentUser();
+      const plugin = user?.exec?.command ?? user?.authProvider?.name;
+      throw new CredentialsTimeoutError(`the kubeconfig credentials${plugin ? ` (${user?.exec ? 'exec plugin' : 'auth provider'} ${plugin})` : ''} were not ready within ${this.#credentialsTimeoutMs / 1000}s`);
+    }
     // Each request gets its own copy: the headers object is extended per request below.
     return { ...resolved, ...(resolved.headers ? { headers: { ...resolved.headers } } : {}) };
   }

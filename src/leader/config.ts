@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../config-kit/schema-kit.ts';
+import { duration, positiveDuration } from '../config-kit/schema-kit.ts';
 
 /** `leaderElection`: the Lease the replicas campaign for (lease-elector.ts). */
 export const leaderElectionConfigSchema = z
@@ -17,7 +17,7 @@ export const leaderElectionConfigSchema = z
       "How long a lease is valid without renewal, by each candidate's own clock from when it last saw the Lease change.",
     ),
     renewDeadline: duration('10s').describe('A leader that could not renew for this long stops exporting (must be below leaseDuration).'),
-    retryPeriod: duration('2s').describe('Interval between acquire/renew attempts.'),
+    retryPeriod: positiveDuration('2s', 'acquire and renew attempts would follow each other without pause').describe('Interval between acquire/renew attempts.'),
   })
   .strict()
   .prefault({})

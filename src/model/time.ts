@@ -93,6 +93,14 @@ export function parseRfc3339(value: string | undefined): HrTime | undefined {
   if (value === undefined) return undefined;
   const fast = fastSeconds(value);
   if (fast === fast) return fast < 0 || fast > MAX_OTLP_SECONDS ? undefined : [fast, fastNanos];
+  return parseRfc3339ByDate(value);
+}
+
+/**
+ * {@link parseRfc3339} by a regular expression and `Date.parse`: what the fast path falls back
+ * to for anything unusual (offsets, lower-case `t`/`z`), and the reference it is tested against.
+ */
+export function parseRfc3339ByDate(value: string): HrTime | undefined {
   const match = RFC3339.exec(value);
   if (match === null) return undefined;
   const ms = Date.parse(`${match[1]}${match[3]}`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../config-kit/schema-kit.ts';
+import { duration, positiveDuration } from '../config-kit/schema-kit.ts';
 import { ruleList, throttleSchema } from '../rules/config.ts';
 import { formatDuration } from '../util/duration.ts';
 import { SINK_QUEUE_DEFAULTS } from './sink-defaults.ts';
@@ -44,7 +44,7 @@ export const sinkCommonShape = {
       'Bytes per export request at most, counted as queueBytes (default 3 MiB, below the Collector\'s 4 MiB gRPC limit); a request refused as too large (HTTP 413, gRPC RESOURCE_EXHAUSTED "larger than max") is halved and retried, and only a record too large on its own is dropped (outcome too_large, logged with its uid).',
     ),
   batchTimeout: duration(formatDuration(SINK_QUEUE_DEFAULTS.batchTimeout)).describe('How long a partial batch waits for more records.'),
-  initialBackoff: duration(formatDuration(SINK_QUEUE_DEFAULTS.initialBackoff)).describe(
+  initialBackoff: positiveDuration(formatDuration(SINK_QUEUE_DEFAULTS.initialBackoff), 'a delay of 0 doubles to 0: a failing export would be retried without pause').describe(
     'First retry delay of a failed export (jittered, doubling); a longer Retry-After of the receiver (at most 1m) wins.',
   ),
   maxBackoff: duration(formatDuration(SINK_QUEUE_DEFAULTS.maxBackoff)).describe(

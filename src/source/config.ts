@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, durationOr, stringList } from '../config-kit/schema-kit.ts';
+import { duration, durationOr, positiveDuration, stringList } from '../config-kit/schema-kit.ts';
 import { formatDuration } from '../util/duration.ts';
 import { SOURCE_BACKOFF_DEFAULTS } from './backoff.ts';
 
@@ -30,10 +30,10 @@ export const sourceConfigSchema = z
     watchTimeout: duration('5m').describe(
       'Server-side watch timeout T; each watch asks for a random timeout in [T, 2T) and resumes from its last resourceVersion.',
     ),
-    inactivityTimeout: duration('3m').describe(
+    inactivityTimeout: positiveDuration('3m', 'every watch would be cut as soon as it opens').describe(
       'A watch stream that delivers nothing for this long is reconnected (watchdog); paused by back-pressure, it is not counted.',
     ),
-    minBackoff: duration(formatDuration(SOURCE_BACKOFF_DEFAULTS.minBackoff)).describe('First retry delay after a failed list or watch (jittered, doubling).'),
+    minBackoff: positiveDuration(formatDuration(SOURCE_BACKOFF_DEFAULTS.minBackoff), 'a delay of 0 doubles to 0: failed lists and watches would be retried without pause').describe('First retry delay after a failed list or watch (jittered, doubling).'),
     maxBackoff: duration(formatDuration(SOURCE_BACKOFF_DEFAULTS.maxBackoff)).describe('Longest retry delay after failed lists or watches.'),
     dedupeCacheSize: z
       .number()

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../config-kit/schema-kit.ts';
+import { positiveDuration } from '../config-kit/schema-kit.ts';
 import { LOG_LEVELS } from './log-levels.ts';
 
 /** `selfMetrics`: the OTLP push of the router's own metrics (otlp-metrics-export.ts). */
@@ -11,7 +11,7 @@ export const selfMetricsConfigSchema = z
       .describe(
         "OTLP/HTTP base URL (http://collector:4318) to push the router's own metrics to (the same counters, gauges and histograms as /metrics); empty: Prometheus /metrics only.",
       ),
-    interval: duration('60s').describe("Export interval of the router's own metrics over OTLP."),
+    interval: positiveDuration('60s', 'the metrics SDK refuses an export interval of 0').describe("Export interval of the router's own metrics over OTLP."),
   })
   .strict()
   .prefault({})

@@ -101,7 +101,7 @@ describe('CLI errors that say what to do', () => {
       '  - {name: b, type: otlp, protocol: grpc, endpoint: "ftp://collector:4317"}',
     ].join('\n'))]);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /sinks\[0\]\.endpoint: "otel:4318" must be an http:\/\/ or https:\/\/ URL/);
+    assert.match(bad.stderr, /sinks\[0\]\.endpoint: "otel:4318" has no scheme: write it as a URL/);
     assert.match(bad.stderr, /sinks\[1\]\.endpoint: "ftp:\/\/collector:4317"/);
     assert.match(bad.stderr, /selfMetrics\.otlpEndpoint: "otel:4318"/);
     const grpc = await exited(['config', 'check', '--config', writeConfig('grpc.yaml', 'sinks: [{name: g, type: otlp, protocol: grpc, endpoint: "collector:4317"}]\n')]);

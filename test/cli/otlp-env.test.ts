@@ -33,7 +33,7 @@ describe('OTEL_EXPORTER_OTLP_* variables at the CLI', () => {
     const env = baseEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318', KUBECONFIG: kubeconfig, EVENTROUTER_LOG_LEVEL: 'error' });
     const check = await exited(['config', 'check'], env);
     assert.equal(check.code, 2, check.stderr);
-    assert.match(check.stderr, /OTEL_EXPORTER_OTLP_ENDPOINT: "localhost:4318" must be an http:\/\/ or https:\/\/ URL/);
+    assert.match(check.stderr, /OTEL_EXPORTER_OTLP_ENDPOINT: "localhost:4318" has no scheme: write it as a URL \(e\.g\. http:\/\/localhost:4318/);
     // Before, the router started against the cluster and retried `Protocol "localhost:" not supported` forever.
     const run = await exited(['run', '--config', writeConfig('otlp-env-run.yaml', 'checkpoint: {store: none}\nserver: {listen: ""}\n')], env, 20_000);
     assert.equal(run.signal, null, `still running: ${run.stderr}`);

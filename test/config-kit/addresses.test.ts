@@ -44,7 +44,7 @@ describe('OTLP endpoints', () => {
 
   it('takes a bare host:port for grpc only (the exporter reads it as TLS); http posts to a URL', () => {
     assert.equal(otlpEndpointProblem('collector:4317', 'grpc'), undefined);
-    assert.match(otlpEndpointProblem('collector:4318', 'http/protobuf') ?? '', /must be an http:\/\/ or https:\/\/ URL \(e\.g\. http:\/\/collector:4318\); "collector:" is not a protocol/);
+    assert.equal(otlpEndpointProblem('collector:4318', 'http/protobuf'), '"collector:4318" has no scheme: write it as a URL (e.g. http://collector:4318 or https://collector:4318)');
   });
 
   it('refuses a bare host:port whose port is above 65535, naming the endpoint', () => {

@@ -25,7 +25,7 @@ describe('addresses and durations in the configuration', () => {
     assert.deepEqual(problems(sink('https://collector/otlp/v1/logs', 'http/json')), []);
     assert.deepEqual(problems(sink('http://collector:4317', 'grpc')), []);
     assert.deepEqual(problems(sink('collector:4317', 'grpc')), []);
-    assert.match(problems(sink('otel:4318'))[0] ?? '', /^sinks\[0\]\.endpoint: "otel:4318" must be an http:\/\/ or https:\/\/ URL/);
+    assert.match(problems(sink('otel:4318'))[0] ?? '', /^sinks\[0\]\.endpoint: "otel:4318" has no scheme: write it as a URL \(e\.g\. http:\/\/otel:4318 or https:\/\/otel:4318\)/);
     assert.match(problems(sink('collector'))[0] ?? '', /^sinks\[0\]\.endpoint: "collector" is not a URL/);
     assert.match(problems(sink('collector:4318'))[0] ?? '', /^sinks\[0\]\.endpoint:/, 'host:port is grpc only');
     // The protocol may come from the environment, for the first OTLP sink only.

@@ -14,6 +14,7 @@ import { podEvent, testConfig } from '../support/harness.ts';
 import { waitFor } from '../support/otlp-receiver.ts';
 import { metricSum } from '../support/metric-samples.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
+import { testElector } from '../support/lease-elector.ts';
 
 const EVENTS = '/api/v1/events';
 const LEASES = '/apis/coordination.k8s.io/v1/leases';
@@ -92,20 +93,9 @@ describe('leader election on a coordination.k8s.io/v1 Lease', () => {
   }
 
   function elector(identity: string, options: Partial<LeaseElectorOptions> = {}): LeaseElector {
-    return new LeaseElector({
-      client: KubeClient.fromServer(api.url),
-      namespace: 'ns',
-      name: 'l',
-      identity,
-      leaseDurationMs: 15_000,
-      renewDeadlineMs: 10_000,
-      retryPeriodMs: 2000,
-      logger: silentLogger(),
-      onStartedLeading: () => {},
-      onStoppedLeading: () => {},
-      ...options,
-    });
+    return testElector(api.url, identity, options);
   }
+
 
   it('lets exactly one candidate win while the lease is held', BOUND, async () => {
     api = new FakeApiServer();

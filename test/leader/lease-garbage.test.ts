@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { KubeClient } from '../../src/kube/kube-client.ts';
-import { LeaseElector } from '../../src/leader/lease-elector.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
-import { silentLogger } from '../../src/telemetry/logger.ts';
+import { testElector } from '../support/lease-elector.ts';
 
 const LEASES = '/apis/coordination.k8s.io/v1/leases';
 const BOUND = { timeout: 30_000 };
@@ -17,20 +15,8 @@ describe('a Lease with garbage in its spec', () => {
   let api: FakeApiServer;
   afterEach(async () => api?.stop(), BOUND);
 
-  function elector(identity: string): LeaseElector {
-    return new LeaseElector({
-      client: KubeClient.fromServer(api.url),
-      namespace: 'ns',
-      name: 'l',
-      identity,
-      leaseDurationMs: 15_000,
-      renewDeadlineMs: 10_000,
-      retryPeriodMs: 2000,
-      logger: silentLogger(),
-      onStartedLeading: () => {},
-      onStoppedLeading: () => {},
-    });
-  }
+  const elector = (identity: string) => testElector(api.url, identity);
+
 
   const garbage: Array<[string, unknown]> = [
     ['spec: null', null],

@@ -12,6 +12,13 @@ import { OtlpReceiver } from '../../support/otlp-receiver.ts';
 import { otlpSink } from '../../support/sinks.ts';
 import { makePki } from '../../support/certs.ts';
 import { grpcReceiver } from '../../support/grpc-receiver.ts';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { OtlpSink } from '../../../src/sinks/otlp/otlp-sink.ts';
+import type { OtlpSettings } from '../../../src/sinks/otlp/otlp-settings.ts';
+import { encodeEmptyLogsResponse, encodePartialSuccessResponse } from '../../support/otlp-receiver.ts';
+import { closeServer } from '../../support/http-server.ts';
+import { freePort } from '../../support/free-port.ts';
 
 const records = (n = 1) => Array.from({ length: n }, () => mapEvent(normalizeEvent(podEvent()), 'ADDED'));
 
@@ -185,5 +192,140 @@ describe('OTLP sink', () => {
     } finally {
       server.stop();
     }
+  });
+});
+
+/** An OtlpSink from its settings as otlp-settings.ts decides them: no schema, no factory, no environment. */
+function sinkTo(url: string, overrides: Partial<OtlpSettings> = {}): OtlpSink {
+  return new OtlpSink({
+    name: 'direct',
+    scope: { name: 'eventrouter', version: 'unit' },
+    protocol: 'http/protobuf',
+    url,
+    headers: {},
+    compression: 'none',
+    timeoutMs: 10_000,
+    tls: { ca: undefined, cert: undefined, key: undefined, insecureSkipVerify: false },
+    insecure: true,
+    ...overrides,
+  });
+}
+
+/** An OTLP/HTTP receiver that takes every request but answers that it rejected `rejected` records (a partial success), in the request's encoding. */
+async function partialReceiver(rejected: () => number): Promise<{ url: string; server: Server; requests: () => number }> {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      requests += 1;
+      const count = rejected();
+      if (String(req.headers['content-type']).includes('json')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(count > 0 ? { partialSuccess: { rejectedLogRecords: count, errorMessage: 'too old' } } : {}));
+      } else {
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+        res.end(count > 0 ? encodePartialSuccessResponse(count, 'too old') : encodeEmptyLogsResponse());
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/logs`, server, requests: () => requests };
+}
+
+/** A record that no encoder can write (an attribute that contains itself). */
+function unencodable() {
+  const record = records(1)[0]!;
+  const cycle: Record<string, unknown> = {};
+  cycle['self'] = cycle;
+  (record.attributes as Record<string, unknown>)['cyclic'] = cycle;
+  return record;
+}
+
+describe('OTLP sink, built from its settings', () => {
+  let receiver: OtlpReceiver;
+  before(async () => {
+    receiver = new OtlpReceiver();
+    await receiver.start();
+  });
+  after(async () => receiver.stop());
+  afterEach(() => receiver.reset());
+
+  it('encodes records as they enter the queue over http/protobuf and grpc, not over http/json (the SDK serialises those)', () => {
+    assert.equal(typeof sinkTo(`${receiver.url}/v1/logs`).encode, 'function');
+    assert.equal(typeof sinkTo('http://127.0.0.1:1', { protocol: 'grpc' }).encode, 'function');
+    assert.equal(sinkTo(`${receiver.url}/v1/logs`, { protocol: 'http/json' }).encode, undefined);
+  });
+
+  it('sends records encoded beforehand and records given as they are in one request, alike', async () => {
+    const sink = sinkTo(`${receiver.url}/v1/logs`);
+    await sink.start();
+    const [a, b] = records(2);
+    assert.deepEqual(await sink.export([sink.encode!(a!), b!]), { ok: true });
+    assert.equal(receiver.requests.length, 1);
+    assert.deepEqual(receiver.logs.map((log) => log.body), [a!.body, b!.body]);
+    assert.deepEqual(receiver.logs.map((log) => log.attributes['k8s.event.name']), [a!.attributes['k8s.event.name'], b!.attributes['k8s.event.name']]);
+    assert.deepEqual(Object.keys(receiver.logs[0]?.attributes ?? {}), Object.keys(receiver.logs[1]?.attributes ?? {}), 'the same attributes either way');
+    await sink.shutdown();
+  });
+
+  for (const protocol of ['http/protobuf', 'http/json'] as const) {
+    it(`${protocol}: reports a partial success as delivered with the rejected count (never retried), then full successes again`, async () => {
+      let rejected = 5;
+      const partial = await partialReceiver(() => rejected);
+      try {
+        const sink = sinkTo(partial.url, { protocol });
+        await sink.start();
+        const outcome = await sink.export(records(2));
+        assert.equal(outcome.ok, true);
+        assert.ok(outcome.ok && outcome.rejected);
+        assert.equal(outcome.rejected.count, 2, 'at most the records of the request');
+        assert.deepEqual(outcome.rejected.records, []);
+        assert.equal(outcome.rejected.error.message, 'the receiver rejected 2 of 2 records (OTLP partial success): too old');
+        rejected = 0;
+        assert.deepEqual(await sink.export(records(2)), { ok: true }, 'the partial success of the last request is not carried into the next');
+        assert.equal(partial.requests(), 2);
+        await sink.shutdown();
+      } finally {
+        await closeServer(partial.server);
+      }
+    });
+
+    it(`${protocol}: refuses a batch it cannot encode as permanent (E_EXPORT_ENCODE) without a request, and sends the next one`, async () => {
+      const sink = sinkTo(`${receiver.url}/v1/logs`, { protocol });
+      await sink.start();
+      const outcome = await sink.export([unencodable()]);
+      assert.equal(outcome.ok === false && outcome.error.code, 'E_EXPORT_ENCODE');
+      assert.equal(outcome.ok === false && outcome.error.retryable, false);
+      assert.equal(receiver.attempts, 0);
+      assert.deepEqual(await sink.export(records(1)), { ok: true });
+      assert.equal(receiver.logs.length, 1);
+      await sink.shutdown();
+    });
+  }
+
+  it('answers a receiver that is not listening with a retryable network error', async () => {
+    const sink = sinkTo(`http://127.0.0.1:${await freePort()}/v1/logs`);
+    await sink.start();
+    const outcome = await sink.export(records(1));
+    assert.equal(outcome.ok === false && outcome.error.code, 'E_EXPORT_NETWORK');
+    assert.equal(outcome.ok === false && outcome.error.retryable, true);
+    await sink.shutdown();
+  });
+
+  it('after shutdown answers E_EXPORT_NOT_STARTED, and exports again once started again', async () => {
+    const sink = sinkTo(`${receiver.url}/v1/logs`);
+    await sink.start();
+    await sink.shutdown();
+    const stopped = await sink.export(records(1));
+    assert.equal(stopped.ok === false && stopped.error.code, 'E_EXPORT_NOT_STARTED');
+    assert.equal(receiver.attempts, 0);
+    await sink.start();
+    assert.deepEqual(await sink.export(records(1)), { ok: true });
+    assert.equal(receiver.logs.length, 1);
+    await sink.shutdown();
+  });
+
+  it('shuts down before start without error', async () => {
+    await sinkTo(`${receiver.url}/v1/logs`).shutdown();
   });
 });
