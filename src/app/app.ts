@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { CheckpointStore } from '../checkpoint/checkpoint-store.ts';
+import { type CheckpointStore, NoCheckpointStore } from '../checkpoint/checkpoint-store.ts';
 import { createCheckpointStore } from '../checkpoint/create-checkpoint-store.ts';
 import { shutdownAll, startAll } from '../component/component.ts';
 import type { Config } from '../config/schema.ts';
@@ -8,13 +8,17 @@ import type { Enricher } from '../enrich/enricher.ts';
 import { createOwnerEnricher } from '../enrich/owner-enricher.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
 import { LeaderTerms } from '../leader/leader-terms.ts';
+import { AlwaysLeading, type Leadership } from '../leader/leadership.ts';
 import { type LeaseElector, createLeaseElector } from '../leader/lease-elector.ts';
 import { Router } from '../router/router.ts';
 import { deliveryReport, sinkDetails } from '../server/delivery-report.ts';
 import { EventLoopMonitor, type EventLoopMonitorOptions } from '../server/event-loop-monitor.ts';
 import { type HealthStatus, type HttpServer, createHttpServer } from '../server/http-server.ts';
 import { createSinks } from '../sinks/sink-factory.ts';
+import type { SinkResult } from '../sinks/sink-result.ts';
 import type { Sink } from '../sinks/sink.ts';
+import type { SourceFactory } from '../source/source-factory.ts';
+import { watchSources } from '../source/watch-sources.ts';
 import { formatDuration } from '../util/duration.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
@@ -24,7 +28,14 @@ import { INSTRUMENTATION_SCOPE, VERSION } from './version.ts';
 
 export interface AppOptions {
   config: Config;
-  client: KubeClient;
+  /**
+   * The cluster: what is watched (unless `sources` says otherwise), where the Lease (when
+   * `leaderElection.enabled`), the owners, the cluster uid and a ConfigMap checkpoint are read.
+   * Without one (replay): no leader election, no owner lookups, no checkpoint unless one is given.
+   */
+  client?: KubeClient | undefined;
+  /** What is read; default: the cluster's Events, a watch source per namespace of `source.namespaces`. */
+  sources?: SourceFactory;
   logger: Logger;
   metrics?: Metrics;
   /**
@@ -44,14 +55,16 @@ export interface AppOptions {
 }
 
 /**
- * A running eventrouter, assembled from its components (each made by the factory of its config
- * section, each with the {@link Component} lifecycle): the HTTP server, the enricher, the leader
- * elector, and — while this replica leads (always, without leader election) — a {@link Router}
- * with its sources and sinks. Each leadership term gets a fresh router that resumes from the
- * shared checkpoint; the enricher's cache outlives terms.
+ * The one assembly of the service, which `run`, `demo` and `replay` all use: components each made
+ * by the factory of its config section, each with the {@link Component} lifecycle: the HTTP
+ * server, the enricher, the leadership, and — while this replica leads — a {@link Router} with
+ * the sources of its {@link SourceFactory} (a cluster's watches, or a dump) and the sinks. The
+ * leadership is the Lease elector when leader election is enabled, else {@link AlwaysLeading}:
+ * either way {@link LeaderTerms} begins and ends the terms. Each term gets a fresh router that
+ * resumes from the shared checkpoint; the enricher's cache outlives terms.
  *
- * Start: server → enricher → (elector →) router (sinks, then sources).
- * Stop:  router (sources, drain, sinks) → elector (releases the lease) → enricher → server.
+ * Start: server → enricher → leadership → router (sinks, then sources), once it leads.
+ * Stop:  router (sources, drain, sinks) → leadership (the elector releases the lease) → enricher → server.
  */
 export class App {
   readonly metrics: Metrics;
@@ -62,10 +75,19 @@ export class App {
   readonly #checkpointStore: CheckpointStore;
   /** One per App, so that its cache outlives leadership terms. */
   readonly #enricher: Enricher | undefined;
+  readonly #sources: SourceFactory;
   #clusterUid: string | undefined;
-  #router: Router | undefined;
+  readonly #terms: LeaderTerms<Router>;
+  /**
+   * The router of the latest term, kept once the service stopped: its sinks' results are the
+   * run's outcome. A term that ends while the service goes on (a lost lease) is let go, with what
+   * its queues still hold.
+   */
+  #lastRouter: Router | undefined;
+  #stopping = false;
+  #leadership: Leadership | undefined;
+  /** The leadership when it is elected (its loop and the lease's holder go in the probes). */
   #elector: LeaseElector | undefined;
-  #terms: LeaderTerms<Router> | undefined;
   #selfMetrics: OtlpMetricsExport | undefined;
   readonly #eventLoop: EventLoopMonitor;
 
@@ -75,8 +97,17 @@ export class App {
     this.#logger = options.logger;
     this.metrics = options.metrics ?? new Metrics({ clusterName: options.config.clusterName, version: VERSION });
     const { config, client, logger } = options;
-    this.#checkpointStore = options.checkpointStore ?? createCheckpointStore(config.checkpoint, client, options.env ?? process.env);
-    this.#enricher = options.enricher ?? createOwnerEnricher(config.enrich, { client, metrics: this.metrics, logger });
+    if (options.sources === undefined && client === undefined) throw new Error('the service needs a cluster to watch or a source to read');
+    this.#sources = options.sources ?? watchSources({ client: client as KubeClient, settings: config.source, metrics: this.metrics, logger });
+    this.#checkpointStore = options.checkpointStore ?? (client ? createCheckpointStore(config.checkpoint, client, options.env ?? process.env) : new NoCheckpointStore());
+    this.#enricher = options.enricher ?? (client ? createOwnerEnricher(config.enrich, { client, metrics: this.metrics, logger }) : undefined);
+    this.#terms = new LeaderTerms({
+      begin: () => (this.#lastRouter = this.#newRouter()),
+      onLeading: (leading) => {
+        this.metrics.leader.set(leading ? 1 : 0);
+        if (!leading && !this.#stopping) this.#lastRouter = undefined;
+      },
+    });
     this.#server = options.serve === false ? undefined : createHttpServer(config.server, { metrics: this.metrics, health: () => this.health() });
     this.#eventLoop = new EventLoopMonitor(options.eventLoop);
     // Read at every collection: a quiet cluster still sees current delivery and leadership gauges.
@@ -89,8 +120,7 @@ export class App {
 
   /** The router of this replica's current term, or of the term that is draining; undefined on standby. */
   #leadingRouter(): Router | undefined {
-    if (this.#terms) return this.#terms.current ?? this.#terms.draining;
-    return this.#router;
+    return this.#terms.current ?? this.#terms.draining;
   }
 
   /** The bound address of /metrics, /healthz, /readyz once started. */
@@ -98,16 +128,24 @@ export class App {
     return this.#server?.address;
   }
 
-  /** The router of the current leadership term (undefined on standby). */
+  /** The router of the current leadership term, else of the one draining, else of the last one once stopped; throws on standby. */
   get router(): Router {
-    const term = this.#terms?.current;
-    if (term) return term;
-    if (this.#router === undefined) this.#router = this.#newRouter();
-    return this.#router;
+    const router = this.#terms.current ?? this.#terms.draining ?? this.#lastRouter;
+    if (router === undefined) throw new Error('this replica does not lead: no router');
+    return router;
+  }
+
+  /**
+   * What became of the records routed to each sink in the current leadership term, or in the
+   * last one once stopped (then final); empty on standby. Replay's exit code and the demo's
+   * summary read it.
+   */
+  sinkResults(): SinkResult[] {
+    return (this.#terms.current ?? this.#terms.draining ?? this.#lastRouter)?.sinkResults() ?? [];
   }
 
   get isLeader(): boolean {
-    return this.#elector === undefined ? true : this.#elector.isLeader;
+    return this.#leadership?.isLeader ?? true;
   }
 
   #newRouter(): Router {
@@ -122,6 +160,7 @@ export class App {
     ];
     return new Router({
       config: this.config,
+      sources: this.#sources,
       client: this.#o.client,
       sinks: lanes,
       checkpointStore: this.#checkpointStore,
@@ -154,12 +193,12 @@ export class App {
     if (!electorAlive) problems.push(`the leaderElection loop is stuck (${leaderElection!.state}) for ${leaderElection!.stalledSeconds}s past its bound`);
     const loopAlive = eventLoopAlive && electorAlive;
     const loops = { eventLoop, ...(leaderElection ? { leaderElection } : {}) };
-    const draining = this.#terms?.draining;
+    const draining = this.#terms.draining;
     if (draining !== undefined) {
       // A term that ended still exports what it holds, and its checkpoint write is still to come.
       return { alive: loopAlive, ready: true, problems, details: { role: 'draining', checkpoint: draining.checkpointStatus, sinks: this.#sinkDetails(draining, problems, now), ...loops } };
     }
-    const router = this.#terms ? this.#terms.current : this.#router;
+    const router = this.#terms.current;
     if (!this.isLeader || router === undefined) {
       const leaderlessMs = elector?.leaderlessMs(now) ?? 0;
       const leaderless = elector !== undefined && leaderlessMs > this.config.leaderElection.leaseDuration;
@@ -222,38 +261,33 @@ export class App {
     }
     await startAll([this.#eventLoop, this.#server, this.#enricher].filter((c) => c !== undefined));
     if (this.#server) this.#logger.info({ address: this.serverAddress, metrics: this.#server.metricsAddress ?? 'off' }, 'serving /healthz, /readyz and /metrics');
-    this.#clusterUid = await lookupClusterUid(this.#o.client, this.#logger);
-    const terms = new LeaderTerms({ begin: () => this.#newRouter(), onLeading: (leading) => this.metrics.leader.set(leading ? 1 : 0) });
-    this.#elector = createLeaseElector(this.config.leaderElection, {
-      client: this.#o.client,
-      logger: this.#logger,
-      env: this.#o.env ?? process.env,
-      onStartedLeading: () => terms.started(),
-      onStoppedLeading: (stopped) => terms.stopped(stopped),
-    });
+    const { client } = this.#o;
+    // Without a cluster (replay) the records carry no k8s.cluster.uid, and no replica competes.
+    if (client) this.#clusterUid = await lookupClusterUid(client, this.#logger);
+    const terms = this.#terms;
+    this.#elector =
+      client &&
+      createLeaseElector(this.config.leaderElection, {
+        client,
+        logger: this.#logger,
+        env: this.#o.env ?? process.env,
+        onStartedLeading: () => terms.started(),
+        onStoppedLeading: (stopped) => terms.stopped(stopped),
+      });
+    this.#leadership = this.#elector ?? new AlwaysLeading(() => terms.started());
     const injected = Array.isArray(this.#o.sinks) ? this.#o.sinks : undefined;
     const sinkNames = [...(injected ?? this.config.sinks ?? []).map((sink) => sink.name), ...(this.#o.extraSinks ?? []).map((sink) => sink.name)];
     this.#logger.info(startupSummary(this.config, this.#o.env ?? process.env, VERSION, this.#elector?.identity, sinkNames), 'eventrouter starting');
-    if (this.#elector === undefined) {
-      this.metrics.leader.set(1);
-      await this.router.start();
-      return;
-    }
     this.metrics.leader.set(0);
-    this.#terms = terms;
-    await this.#elector.start();
+    await this.#leadership.start();
   }
 
   /** Stops reading, drains the sinks within the deadline, writes the checkpoint, releases the Lease. */
   async stop(deadlineMs?: number): Promise<{ drained: boolean }> {
-    let drained = true;
-    if (this.#terms) {
-      // Drain and checkpoint while the elector goes on renewing; its shutdown releases the lease after.
-      drained = await this.#terms.shutdown(deadlineMs ?? this.config.shutdownTimeout);
-    } else if (this.#router) {
-      drained = (await this.#router.stop(deadlineMs)).drained;
-    }
-    await shutdownAll([this.#elector, this.#enricher, this.#server, this.#eventLoop].filter((c) => c !== undefined));
+    this.#stopping = true;
+    // Drain and checkpoint while the elector goes on renewing; its shutdown releases the lease after.
+    const drained = await this.#terms.shutdown(deadlineMs ?? this.config.shutdownTimeout);
+    await shutdownAll([this.#leadership, this.#enricher, this.#server, this.#eventLoop].filter((c) => c !== undefined));
     await this.#selfMetrics?.shutdown().catch((error: Error) => this.#logger.warn({ err: error.message }, 'could not flush the router\'s own metrics'));
     return { drained };
   }

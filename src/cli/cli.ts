@@ -1,10 +1,6 @@
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { App } from '../app/app.ts';
-import { AckTracker } from '../checkpoint/ack-tracker.ts';
-import { Pipeline } from '../pipeline/pipeline.ts';
-import { DumpSource } from '../source/dump-source.ts';
-import { Metrics } from '../telemetry/metrics.ts';
 import { INSTRUMENTATION_SCOPE, VERSION } from '../app/version.ts';
 import { ConfigError } from '../config-kit/config-error.ts';
 import { NO_OTLP_ENV, readOtlpEnv } from '../sinks/otlp/otlp-env.ts';
@@ -19,7 +15,8 @@ import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { LOG_LEVELS, isLogLevel } from '../telemetry/log-levels.ts';
 import { logOtelDiagnostics } from '../telemetry/otel-diagnostics.ts';
 import { parseDuration } from '../util/duration.ts';
-import { allDelivered, formatSinkOutcomes, sinkOutcomes } from './sink-summary.ts';
+import { formatSinkOutcomes } from './sink-summary.ts';
+import { type ReplayOutcome, replayDump, replaySucceeded } from '../app/replay.ts';
 import { describeStartupFailure } from './startup-failure.ts';
 import { nextSignal, onSignal } from './signals.ts';
 
@@ -153,8 +150,8 @@ async function demo(config: Config, configured: boolean, logger: Logger, duratio
   write(`\n${live.count} records exported from ${api.count('/api/v1/events')} simulated events.`);
   // The demo shows what happened, sink by sink; an unreachable sink is part of the show, not a
   // failure of the run (replay, which exists to deliver, exits 1 then).
-  const outcomes = sinkOutcomes(app.metrics, sinks.map((sink) => sink.name));
-  for (const line of formatSinkOutcomes(outcomes)) write(line);
+  // The configured sinks come first, then the terminal's live view, which is not summed up.
+  for (const line of formatSinkOutcomes(app.sinkResults().slice(0, sinks.length))) write(line);
   return 0;
 }
 
@@ -169,31 +166,22 @@ async function replay(file: string, config: Config, configured: boolean, logger:
     return 2;
   }
   const fromConfig = configured || hasOtlpEnv(process.env);
+  // Without a config, to this terminal: the stdout sink with the defaults of a sink not configured.
   const sinks = fromConfig ? buildSinks(config) : [new StdoutSink({ name: 'stdout' })];
-  // The pipeline alone, fed by the dump: no cluster, so no checkpoint, no leader election, no
-  // owner lookups (service.* still comes from what each event says).
-  const metrics = new Metrics();
-  const pipeline = new Pipeline({
-    config,
-    sinks: sinks.map((sink, i) => ({ sink, config: fromConfig ? config.sinks?.[i] : undefined })),
-    metrics,
-    logger,
-    afterAck: async () => {},
-  });
-  await pipeline.start();
-  const tracker = new AckTracker();
-  const source = new DumpSource({ objects, pageSize: config.source.pageSize, deliver: (items) => pipeline.consume(tracker, items), metrics, logger });
-  await source.start();
-  await source.done;
-  const drained = await pipeline.drain(config.shutdownTimeout);
-  await pipeline.shutdown();
-  const { accepted, malformed } = source;
-  const outcomes = sinkOutcomes(metrics, sinks.map((sink) => sink.name));
+  let outcome: ReplayOutcome;
+  try {
+    outcome = await replayDump({ config: fromConfig ? config : { ...config, sinks: [] }, objects, sinks, logger });
+  } catch (error) {
+    const { line, exitCode } = describeStartupFailure(error);
+    fail(`eventrouter: ${line}`);
+    return exitCode;
+  }
+  const { accepted, malformed, drained, sinks: outcomes } = outcome;
   logger.info({ file, accepted, malformed, drained, outcomes }, 'replay finished');
   fail(`eventrouter: replay of ${file}: ${accepted} events read${malformed ? `, ${malformed} malformed objects skipped` : ''}`);
   for (const line of formatSinkOutcomes(outcomes)) fail(line);
   // Non-zero unless every event reached every sink it was routed to.
-  return allDelivered(outcomes) && malformed === 0 ? 0 : 1;
+  return replaySucceeded(outcome) ? 0 : 1;
 }
 
 export async function main(argv: string[]): Promise<number> {

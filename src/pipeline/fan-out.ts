@@ -68,6 +68,7 @@ function route(lanes: readonly SinkLane[], from: number, targets: number, record
     const lane = lanes[i] as SinkLane;
     if (!lane.filter.accepts(record)) {
       metrics.records.inc({ sink: lane.queue.sink.name, outcome: 'filtered' });
+      lane.chain.tally.filtered += 1;
       continue;
     }
     let out: EventRecord | undefined = record;

@@ -3,6 +3,7 @@ import type { AckTracker, TrackedEntry } from '../checkpoint/ack-tracker.ts';
 import type { Config, SinkConfig } from '../config/schema.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import type { AttributeMap, EventRecord } from '../model/event-record.ts';
+import type { SinkResult } from '../sinks/sink-result.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { SourceItem } from '../source/source-item.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -248,6 +249,11 @@ export class Pipeline {
       return undefined;
     }
     return routed.then(held.done);
+  }
+
+  /** What became of the records routed to each sink, in the order of the sinks (final once shut down). */
+  sinkResults(): SinkResult[] {
+    return this.lanes.map((lane) => lane.chain.result());
   }
 
   /**

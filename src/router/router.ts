@@ -3,20 +3,25 @@ import type { AckTracker } from '../checkpoint/ack-tracker.ts';
 import { shutdownAll, startAll } from '../component/component.ts';
 import { CheckpointCommitter } from '../checkpoint/checkpoint-committer.ts';
 import type { Checkpoint, CheckpointStatus, CheckpointStore } from '../checkpoint/checkpoint-store.ts';
-import { ResumePointLoader } from '../checkpoint/resume-point.ts';
+import { type ResumePoint, ResumePointLoader } from '../checkpoint/resume-point.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
+import type { SinkResult } from '../sinks/sink-result.ts';
 import type { SinkHealth, SinkQueue } from '../sinks/sink-queue.ts';
 import type { Sink } from '../sinks/sink.ts';
-import { EventSource } from '../source/event-source.ts';
+import type { SourceFactory } from '../source/source-factory.ts';
+import type { Source } from '../source/source.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { untilAborted } from '../util/until-aborted.ts';
 
 export interface RouterOptions {
   config: Config;
-  client: KubeClient;
+  /** What is read: a cluster's watch sources, or a dump (see SourceFactory). */
+  sources: SourceFactory;
+  /** The cluster, to check a stored checkpoint against it; needed only when the sources resume. */
+  client?: KubeClient | undefined;
   /** The sinks, each with its config entry (queue bounds, batching, routes); without one, defaults. */
   sinks: Array<{ sink: Sink; config?: SinkConfig }>;
   checkpointStore: CheckpointStore;
@@ -29,13 +34,13 @@ export interface RouterOptions {
 
 interface WatchedNamespace {
   namespace: string;
-  source: EventSource;
+  source: Source;
   tracker: AckTracker;
 }
 
 /**
- * One leadership term of the router: the sources (one per watched scope) feeding the
- * {@link Pipeline}, and the {@link CheckpointCommitter} that turns the sinks' acknowledgements
+ * One leadership term of the router: the sources (made by its {@link SourceFactory}: a watch per
+ * scope, or a dump) feeding the {@link Pipeline}, and the {@link CheckpointCommitter} that turns the sinks' acknowledgements
  * into the durable cursor. Started sinks first (reverse pipeline order), stopped sources first.
  */
 export class Router {
@@ -51,6 +56,8 @@ export class Router {
   constructor(options: RouterOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'router' });
+    // A checkpoint is only trusted once checked against the cluster it was written for.
+    if (options.sources.resumes && options.client === undefined) throw new Error('sources that resume from the checkpoint need the cluster\'s client');
     const { config } = options;
     this.#committer = new CheckpointCommitter({
       store: options.checkpointStore,
@@ -114,6 +121,16 @@ export class Router {
     return this.sinkQueues.map((queue) => queue.health());
   }
 
+  /** What became of the records routed to each sink so far (final once stopped): how replay and the demo judge a run. */
+  sinkResults(): SinkResult[] {
+    return this.#pipeline.sinkResults();
+  }
+
+  /** Resolves when every source ended by itself (a dump read to its end) or the router was stopped. */
+  get done(): Promise<void> {
+    return Promise.all(this.#running).then(() => undefined);
+  }
+
   /** The committed cursor of every scope. */
   checkpoint(): Checkpoint {
     return this.#committer.checkpoint();
@@ -131,24 +148,19 @@ export class Router {
   }
 
   async #run(): Promise<void> {
-    const { config } = this.#o;
-    const namespaces = config.source.namespaces.length > 0 ? config.source.namespaces : [''];
-    const { minBackoff, maxBackoff, api } = config.source;
-    const { client, clusterUid, metrics, logger, checkpointStore: store } = this.#o;
-    this.#resume = new ResumePointLoader({ store, client, api, namespaces, clusterUid, minBackoffMs: minBackoff, maxBackoffMs: maxBackoff, metrics, logger });
-    const point = await this.#resume.load(this.#abort.signal);
-    if (point === undefined) return; // stopped before the checkpoint could be read
-    const resume = point.checkpoint;
-    this.#committer.resumedFrom(resume, point.clusterUid);
+    const { sources } = this.#o;
+    const namespaces = sources.scopes;
+    const resume: ResumePoint | undefined = sources.resumes ? await this.#resumePoint(namespaces) : { checkpoint: undefined };
+    if (resume === undefined) return; // stopped before the checkpoint could be read
+    const checkpoint = resume.checkpoint;
+    this.#committer.resumedFrom(checkpoint, resume.clusterUid);
     this.#scopes = namespaces.map((namespace) => {
-      const start = resume?.scopes[namespace];
+      const start = checkpoint?.scopes[namespace];
       const tracker = this.#committer.tracker(namespace, start);
-      const source: EventSource = new EventSource({
-        client: this.#o.client,
-        settings: config.source,
-        namespace,
-        ...(start !== undefined ? { startResourceVersion: start } : {}),
-        ...(resume?.listing?.[namespace] !== undefined ? { resumeList: resume.listing[namespace] } : {}),
+      const source: Source = sources.create({
+        scope: namespace,
+        start: { resourceVersion: start, resumeList: checkpoint?.listing?.[namespace] },
+        keepRaw: this.#pipeline.keepsRaw,
         deliver: (items) => {
           // No promise when the pipeline took everything at once (the common case).
           const waiting = this.#pipeline.consume(tracker, items);
@@ -162,20 +174,25 @@ export class Router {
             if (!this.#abort.signal.aborted) this.#committer.observe(namespace, source.resourceVersion);
           });
         },
-        keepRaw: this.#pipeline.keepsRaw,
-        metrics: this.#o.metrics,
-        logger: this.#o.logger,
       });
       return { namespace, tracker, source };
     });
     this.#log.info(
-      { scopes: namespaces.map((n) => n || '*'), resumeFrom: resume?.scopes, sinks: this.#pipeline.lanes.map((l) => l.queue.sink.name) },
-      resume ? 'resuming from checkpoint' : 'starting without a checkpoint',
+      { scopes: namespaces.map((n) => n || '*'), resumeFrom: checkpoint?.scopes, sinks: this.#pipeline.lanes.map((l) => l.queue.sink.name) },
+      checkpoint ? 'resuming from checkpoint' : 'starting without a checkpoint',
     );
     // Stopped while the sources were being made: stop() shuts down what it finds in #scopes.
     if (this.#abort.signal.aborted) return;
     await startAll(this.#scopes.map((scope) => scope.source));
     await Promise.all(this.#scopes.map((scope) => scope.source.done));
+  }
+
+  /** Where the sources resume: the stored checkpoint, checked against the cluster; undefined once stopped. */
+  #resumePoint(namespaces: readonly string[]): Promise<ResumePoint | undefined> {
+    const { config, client, clusterUid, metrics, logger, checkpointStore: store } = this.#o;
+    const { minBackoff, maxBackoff, api } = config.source;
+    this.#resume = new ResumePointLoader({ store, client: client as KubeClient, api, namespaces, clusterUid, minBackoffMs: minBackoff, maxBackoffMs: maxBackoff, metrics, logger });
+    return this.#resume.load(this.#abort.signal);
   }
 
   /**

@@ -3,6 +3,7 @@ import { Backoff } from '../source/backoff.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { ExportError } from './export-error.ts';
+import type { SinkTally } from './sink-result.ts';
 import type { EncodedItem, ExportOutcome, Sink, SinkItem } from './sink.ts';
 
 export interface RetrySenderOptions {
@@ -21,6 +22,8 @@ export interface RetrySenderOptions {
   now?: () => number;
   metrics: Metrics;
   logger: Logger;
+  /** Where the sink's lane counts what became of its records (see SinkTally). */
+  tally?: SinkTally | undefined;
 }
 
 /** How the last exports went, for `/readyz` and the per-sink gauges (see SinkQueue.health). */
@@ -51,6 +54,7 @@ export class RetrySender {
   readonly #now: () => number;
   readonly #maxElapsedMs: number | undefined;
   readonly #metrics: Metrics;
+  readonly #tally: SinkTally | undefined;
   readonly #log: Logger;
   readonly health: SenderHealth = { lastSuccessAt: undefined, consecutiveFailures: 0 };
 
@@ -61,6 +65,7 @@ export class RetrySender {
     this.#now = options.now ?? Date.now;
     this.#maxElapsedMs = options.maxElapsedMs;
     this.#metrics = options.metrics;
+    this.#tally = options.tally;
     this.#log = options.logger.child({ component: 'sink', sink: options.sink.name });
   }
 
@@ -86,8 +91,10 @@ export class RetrySender {
         this.health.consecutiveFailures = 0;
         const rejected = outcome.rejected?.count ?? outcome.rejected?.records.length ?? 0;
         this.#metrics.records.inc({ sink, outcome: 'exported' }, records.length - rejected);
+        if (this.#tally) this.#tally.delivered += records.length - rejected;
         if (outcome.rejected !== undefined && rejected > 0) {
           this.#metrics.records.inc({ sink, outcome: 'failed' }, rejected);
+          if (this.#tally) this.#tally.failed += rejected;
           this.#log.error(
             { err: outcome.rejected.error.message, records: rejected, dedupeKeys: keys(outcome.rejected.records) },
             'sink could not write some records; they are dropped, the rest of the batch went out',
@@ -101,6 +108,7 @@ export class RetrySender {
       if (!error.retryable) {
         this.#backoff.reset();
         this.#metrics.records.inc({ sink, outcome: 'failed' }, records.length);
+        if (this.#tally) this.#tally.failed += records.length;
         this.#log.error(
           { err: error.message, code: error.code, records: records.length, dedupeKeys: keys(records) },
           'sink refused a batch permanently; it is not retried',
@@ -113,6 +121,7 @@ export class RetrySender {
         // for newer records (which the queue itself would otherwise drop, oldest first).
         this.#backoff.reset();
         this.#metrics.records.inc({ sink, outcome: 'dropped' }, records.length);
+        if (this.#tally) this.#tally.dropped += records.length;
         this.#log.error(
           { err: error.message, code: error.code, records: records.length, maxElapsedMs: this.#maxElapsedMs, dedupeKeys: keys(records) },
           'best-effort sink still failing after maxElapsedTime; the batch is dropped',
@@ -138,6 +147,7 @@ export class RetrySender {
     const sink = this.#sink.name;
     if (records.length === 1) {
       this.#metrics.records.inc({ sink, outcome: 'too_large' });
+      if (this.#tally) this.#tally.failed += 1;
       this.#log.error(
         { err: error.message, ...identify(records[0] as SinkItem) },
         'the receiver refuses this record as too large on its own; it is dropped',

@@ -3,6 +3,7 @@ import { sleep } from '../source/backoff.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { RetrySender } from './retry-sender.ts';
+import { type SinkResult, SinkTally } from './sink-result.ts';
 import type { Sink } from './sink.ts';
 import { SinkQueue } from './sink-queue.ts';
 
@@ -15,6 +16,8 @@ export interface SinkChainOptions {
   logger: Logger;
   /** Awaited after every acknowledged batch of a required sink (the checkpoint write, see SinkQueue). */
   afterAck: () => Promise<void>;
+  /** Where what becomes of the sink's records is counted (the lane shares it with its route); default: its own. */
+  tally?: SinkTally;
 }
 
 /**
@@ -25,9 +28,11 @@ export interface SinkChainOptions {
  */
 export class SinkChain {
   readonly queue: SinkQueue;
+  readonly tally: SinkTally;
   readonly #log: Logger;
 
-  constructor({ sink, config, delivery, metrics, logger, afterAck }: SinkChainOptions) {
+  constructor({ sink, config, delivery, metrics, logger, afterAck, tally = new SinkTally() }: SinkChainOptions) {
+    this.tally = tally;
     const settings = config ?? SINK_QUEUE_DEFAULTS;
     const required = delivery === 'required';
     const sender = new RetrySender({
@@ -39,6 +44,7 @@ export class SinkChain {
       sleep,
       metrics,
       logger,
+      tally,
     });
     this.queue = new SinkQueue({
       sink,
@@ -51,6 +57,7 @@ export class SinkChain {
       batchTimeoutMs: settings.batchTimeout,
       metrics,
       logger,
+      tally,
       // A best-effort sink's acknowledgements do not move the checkpoint: nothing to write.
       ...(required ? { afterAck } : {}),
     });
@@ -59,6 +66,11 @@ export class SinkChain {
 
   get sink(): Sink {
     return this.queue.sink;
+  }
+
+  /** What became of the records queued for the sink so far (final once stopped). */
+  result(): SinkResult {
+    return this.tally.result(this.queue.sink.name, this.queue.depth);
   }
 
   /** Starts the sink, then its queue's loop. */

@@ -3,6 +3,7 @@ import type { EventRecord } from '../model/event-record.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { RetrySender, SenderHealth } from './retry-sender.ts';
+import type { SinkTally } from './sink-result.ts';
 import type { Sink, SinkItem } from './sink.ts';
 
 /** A record handed to one sink's queue, with the callback that tells the checkpoint it is done. */
@@ -55,6 +56,8 @@ export interface SinkQueueOptions {
    * checkpoint write, so that a crash re-sends at most the batch that was in flight.
    */
   afterAck?: () => Promise<void>;
+  /** Where the sink's lane counts what became of its records (see SinkTally). */
+  tally?: SinkTally | undefined;
 }
 
 /** Least time between two log lines about a best-effort queue dropping records. */
@@ -88,6 +91,7 @@ export class SinkQueue {
   readonly #sender: SinkQueueOptions['sender'];
   readonly #afterAck: (() => Promise<void>) | undefined;
   readonly #metrics: Metrics;
+  readonly #tally: SinkTally | undefined;
   readonly #log: Logger | undefined;
   #wakeLoop: (() => void) | undefined;
   #roomWaiters: Array<() => void> = [];
@@ -114,6 +118,7 @@ export class SinkQueue {
     this.#batchTimeoutMs = options.batchTimeoutMs;
     this.#afterAck = options.afterAck;
     this.#metrics = options.metrics;
+    this.#tally = options.tally;
     this.#log = options.logger?.child({ component: 'sink', sink: options.sink.name, delivery: this.required ? 'required' : 'best-effort' });
     const { metrics } = options;
     const sink = options.sink.name;
@@ -173,6 +178,7 @@ export class SinkQueue {
       return { item, done, bytes: item.size, at: Date.now() };
     } catch (error) {
       this.#metrics.records.inc({ sink: this.sink.name, outcome: 'failed' });
+      if (this.#tally) this.#tally.failed += 1;
       this.#log?.error({ err: (error as Error).message, dedupeKey: record.dedupeKey, uid: record.event.uid }, 'sink could not encode a record; it is dropped');
       done();
       return undefined;
@@ -265,6 +271,7 @@ export class SinkQueue {
     this.#dropped += dropped;
     this.#droppedSinceLog += dropped;
     this.#metrics.records.inc({ sink: this.sink.name, outcome: 'dropped' }, dropped);
+    if (this.#tally) this.#tally.dropped += dropped;
     const now = Date.now();
     if (now - this.#lastDropLog >= DROP_LOG_INTERVAL_MS) {
       this.#log?.warn(

@@ -25,6 +25,7 @@ export class DumpSource extends LoopComponent implements Source {
   readonly #log: Logger;
   #accepted = 0;
   #malformed = 0;
+  #read = false;
 
   constructor(options: DumpSourceOptions) {
     super();
@@ -46,6 +47,29 @@ export class DumpSource extends LoopComponent implements Source {
     return this.#malformed;
   }
 
+  /** Every object of the dump has been handed on. */
+  get synced(): boolean {
+    return this.#read;
+  }
+
+  /** A dump waits on nothing but the pipeline: never idle, never stuck. */
+  get idleMs(): number {
+    return 0;
+  }
+
+  get stalledMs(): number {
+    return 0;
+  }
+
+  get state(): string {
+    return this.#read ? 'done' : 'reading';
+  }
+
+  /** A dump has no cursor: every replay reads it whole. */
+  get resourceVersion(): undefined {
+    return undefined;
+  }
+
   protected async loop(signal: AbortSignal): Promise<void> {
     const pageSize = this.#o.pageSize;
     for (let start = 0; start < this.#o.objects.length && !signal.aborted; start += pageSize) {
@@ -62,5 +86,6 @@ export class DumpSource extends LoopComponent implements Source {
       this.#accepted += items.length;
       if (items.length > 0) await this.#o.deliver(items);
     }
+    this.#read = !signal.aborted;
   }
 }

@@ -14,6 +14,7 @@ import type { Component } from '../../src/component/component.ts';
 import { OwnerEnricher } from '../../src/enrich/owner-enricher.ts';
 import { KubeClient } from '../../src/kube/kube-client.ts';
 import { LeaderTerms } from '../../src/leader/leader-terms.ts';
+import { AlwaysLeading } from '../../src/leader/leadership.ts';
 import { LeaseElector } from '../../src/leader/lease-elector.ts';
 import type { EventRecord } from '../../src/model/event-record.ts';
 import { mapEvent } from '../../src/model/map-event.ts';
@@ -32,6 +33,7 @@ import { SinkChain } from '../../src/sinks/sink-chain.ts';
 import { StdoutSink } from '../../src/sinks/stdout/stdout-sink.ts';
 import { DumpSource } from '../../src/source/dump-source.ts';
 import { EventSource } from '../../src/source/event-source.ts';
+import { watchSources } from '../../src/source/watch-sources.ts';
 import type { SourceItem } from '../../src/source/source-item.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
@@ -727,6 +729,53 @@ const ROWS: Row[] = [
     failingStart: { cannotFail: 'a term\'s start is its work\'s (the Router row); a failed one does not stop later terms' },
   },
   {
+    name: 'AlwaysLeading',
+    covers: ['AlwaysLeading'],
+    async make() {
+      const log: string[] = [];
+      const terms = new LeaderTerms({
+        begin: () => ({
+          start: async () => void log.push('start'),
+          stop: async () => {
+            log.push('stop');
+            return { drained: true };
+          },
+        }),
+        onLeading: () => undefined,
+      });
+      const leadership = new AlwaysLeading(() => terms.started());
+      return {
+        // As the App stops it: the term drains first, then the leadership shuts down.
+        component: lifecycle(() => leadership.start(), async () => {
+          await terms.shutdown(1000);
+          await leadership.shutdown();
+        }),
+        async work() {
+          assert.deepEqual(log, ['start'], 'its start began the one term');
+          assert.equal(leadership.isLeader, true);
+        },
+        held: () => (log.filter((l) => l === 'start').length > log.filter((l) => l === 'stop').length ? ['a term that was not stopped'] : []),
+      };
+    },
+    failingStart: {
+      how: 'the term\'s work cannot start',
+      rejects: /the term's sinks cannot start/,
+      async make() {
+        const terms = new LeaderTerms({
+          begin: () => ({
+            start: async () => {
+              throw new Error('the term\'s sinks cannot start');
+            },
+            stop: async () => ({ drained: true }),
+          }),
+          onLeading: () => undefined,
+        });
+        const leadership = new AlwaysLeading(() => terms.started());
+        return { component: leadership, work: async () => undefined };
+      },
+    },
+  },
+  {
     name: 'LocalOtlpReceivers',
     covers: ['LocalOtlpReceivers'],
     async make() {
@@ -813,13 +862,18 @@ function appAgainst(url: string, overrides: Record<string, unknown> = {}): App {
 }
 
 function routerAgainst(url: string, sinks: TrackedSink[]): Router {
+  const config = testConfig();
+  const client = KubeClient.fromServer(url);
+  const metrics = new Metrics();
+  const logger = silentLogger();
   return new Router({
-    config: testConfig(),
-    client: KubeClient.fromServer(url),
+    config,
+    sources: watchSources({ client, settings: config.source, metrics, logger }),
+    client,
     sinks: sinks.map((sink) => ({ sink })),
     checkpointStore: new NoCheckpointStore(),
-    metrics: new Metrics(),
-    logger: silentLogger(),
+    metrics,
+    logger,
   });
 }
 

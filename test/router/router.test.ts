@@ -11,6 +11,7 @@ import type { EventRecord } from '../../src/model/event-record.ts';
 import { InMemorySink } from '../../src/sinks/memory/in-memory-sink.ts';
 import type { ExportOutcome, Sink } from '../../src/sinks/sink.ts';
 import { Router } from '../../src/router/router.ts';
+import { watchSources } from '../../src/source/watch-sources.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
@@ -271,13 +272,17 @@ describe('router (one leadership term, on its own)', () => {
 
   function router(options: { store: CheckpointStore; sink: Sink; overrides?: Record<string, unknown>; metrics?: Metrics }): Router {
     const config = testConfig(options.overrides ?? {});
+    const client = KubeClient.fromServer(api.url);
+    const metrics = options.metrics ?? new Metrics();
+    const logger = silentLogger();
     const r = new Router({
       config,
-      client: KubeClient.fromServer(api.url),
+      sources: watchSources({ client, settings: config.source, metrics, logger }),
+      client,
       sinks: [{ sink: options.sink, ...(config.sinks?.[0] ? { config: config.sinks[0] } : {}) }],
       checkpointStore: options.store,
-      metrics: options.metrics ?? new Metrics(),
-      logger: silentLogger(),
+      metrics,
+      logger,
     });
     routers.push(r);
     return r;
