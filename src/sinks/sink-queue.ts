@@ -4,7 +4,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { RetrySender, SenderHealth } from './retry-sender.ts';
 import type { SinkTally } from './sink-result.ts';
-import type { Sink, SinkItem } from './sink.ts';
+import type { EncodedItem, Sink, SinkItem } from './sink.ts';
 
 /** A record handed to one sink's queue, with the callback that tells the checkpoint it is done. */
 export interface QueuedRecord {
@@ -14,12 +14,21 @@ export interface QueuedRecord {
   bytes?: number;
 }
 
-/** What the queue holds for one record: the sink's form of it (its encoded bytes, or the record), its size, when it came. */
-interface Entry {
-  item: SinkItem;
-  done: () => void;
-  bytes: number;
-  at: number;
+/**
+ * What the queue holds for one record, as four parallel arrays rather than an object per record:
+ * the sink's form of it (its encoded bytes, or the record), its done callback, its size and when
+ * it came. At a steady rate a record waits up to the batch timeout and survives scavenges; an
+ * entry object (with its boxed time) per record was two more objects promoted per event.
+ */
+interface Entries {
+  items: SinkItem[];
+  dones: Array<() => void>;
+  bytes: number[];
+  at: number[];
+}
+
+function entries(): Entries {
+  return { items: [], dones: [], bytes: [], at: [] };
 }
 
 /** One sink's delivery health, for `/readyz` (times in epoch ms). */
@@ -63,6 +72,9 @@ export interface SinkQueueOptions {
 /** Least time between two log lines about a best-effort queue dropping records. */
 const DROP_LOG_INTERVAL_MS = 10_000;
 
+/** What a slot left behind holds instead of a done callback (keeps the array one element kind). */
+const NOOP = (): void => {};
+
 /** What a record costs when the caller did not say (the pipeline's estimate, minus `raw`). */
 function estimate(record: EventRecord): number {
   return 1024 + record.body.length * 2;
@@ -81,7 +93,7 @@ function estimate(record: EventRecord): number {
 export class SinkQueue {
   readonly sink: Sink<SinkItem>;
   readonly required: boolean;
-  readonly #queue: Entry[] = [];
+  readonly #queue: Entries = entries();
   #head = 0;
   readonly #size: number;
   readonly #maxBytes: number;
@@ -100,7 +112,7 @@ export class SinkQueue {
   #stopped = new AbortController();
   #loop: Promise<void> | undefined;
   /** The batch being sent: out of the queue, still counted in depth and bytes. */
-  #inFlight: Entry[] = [];
+  #inFlight: Entries = entries();
   #queuedBytes = 0;
   #inFlightBytes = 0;
   #dropped = 0;
@@ -132,7 +144,7 @@ export class SinkQueue {
 
   /** Records queued and in flight. */
   get depth(): number {
-    return this.#queue.length - this.#head + this.#inFlight.length;
+    return this.#queue.items.length - this.#head + this.#inFlight.items.length;
   }
 
   /** Estimated bytes of the records queued and in flight. */
@@ -157,25 +169,29 @@ export class SinkQueue {
   }
 
   push(queued: QueuedRecord): void {
-    const item = this.#entry(queued);
+    const item = this.#item(queued);
     if (item === undefined) return;
-    if (!this.required && !this.#makeRoom(item.bytes)) {
-      item.done();
+    const bytes = this.sink.encode === undefined ? (queued.bytes ?? estimate(queued.record)) : (item as EncodedItem).size;
+    if (!this.required && !this.#makeRoom(bytes)) {
+      queued.done();
       return;
     }
-    this.#queue.push(item);
-    this.#queuedBytes += item.bytes;
-    const ready = this.#queue.length - this.#head;
+    const q = this.#queue;
+    q.items.push(item);
+    q.dones.push(queued.done);
+    q.bytes.push(bytes);
+    q.at.push(Date.now());
+    this.#queuedBytes += bytes;
+    const ready = q.items.length - this.#head;
     if (ready === 1 || ready === this.#maxBatch || this.#queuedBytes >= this.#maxBatchBytes || this.#flushing) this.#wake();
   }
 
   /** The sink's form of a record; a record it cannot encode is counted as failed, logged and done with. */
-  #entry({ record, done, bytes }: QueuedRecord): Entry | undefined {
+  #item({ record, done }: QueuedRecord): SinkItem | undefined {
     const encode = this.sink.encode;
-    if (encode === undefined) return { item: record, done, bytes: bytes ?? estimate(record), at: Date.now() };
+    if (encode === undefined) return record;
     try {
-      const item = encode(record);
-      return { item, done, bytes: item.size, at: Date.now() };
+      return encode(record);
     } catch (error) {
       this.#metrics.records.inc({ sink: this.sink.name, outcome: 'failed' });
       if (this.#tally) this.#tally.failed += 1;
@@ -187,7 +203,7 @@ export class SinkQueue {
 
   /** Cheap: a few field reads (the oldest record is the one in flight, else the queue's head). */
   health(): SinkHealth {
-    const oldest = this.#inFlight[0]?.at ?? this.#queue[this.#head]?.at;
+    const oldest = this.#inFlight.at[0] ?? this.#queue.at[this.#head];
     const sent = this.#sender.health;
     return {
       sink: this.sink.name,
@@ -252,13 +268,16 @@ export class SinkQueue {
   #makeRoom(bytes: number): boolean {
     const full = () => this.depth > 0 && (this.depth >= this.#size || this.bytes + bytes > this.#maxBytes);
     let dropped = 0;
-    while (this.#head < this.#queue.length && full()) {
-      const oldest = this.#queue[this.#head] as Entry;
-      this.#queue[this.#head] = undefined as unknown as Entry; // let it be collected now
+    const q = this.#queue;
+    while (this.#head < q.items.length && full()) {
+      const at = this.#head;
+      const done = q.dones[at] as () => void;
+      q.items[at] = undefined as unknown as SinkItem; // let it be collected now
+      q.dones[at] = NOOP;
       this.#head += 1;
-      this.#queuedBytes -= oldest.bytes;
+      this.#queuedBytes -= q.bytes[at] as number;
       dropped += 1;
-      oldest.done();
+      done();
     }
     const admitted = !full();
     if (!admitted) dropped += 1;
@@ -284,8 +303,12 @@ export class SinkQueue {
   }
 
   #compact(): void {
-    if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
-      this.#queue.splice(0, this.#head);
+    const q = this.#queue;
+    if (this.#head > 4096 && this.#head * 2 > q.items.length) {
+      q.items.splice(0, this.#head);
+      q.dones.splice(0, this.#head);
+      q.bytes.splice(0, this.#head);
+      q.at.splice(0, this.#head);
       this.#head = 0;
     }
   }
@@ -308,16 +331,21 @@ export class SinkQueue {
   }
 
   /** Takes the next batch off the queue: up to maxBatchSize records and maxBatchBytes (at least one record). */
-  #takeBatch(): Entry[] {
-    const batch: Entry[] = [];
+  #takeBatch(): Entries {
+    const batch = entries();
+    const q = this.#queue;
     let bytes = 0;
-    while (this.#head < this.#queue.length && batch.length < this.#maxBatch) {
-      const item = this.#queue[this.#head] as Entry;
-      const size = item.bytes;
-      if (batch.length > 0 && bytes + size > this.#maxBatchBytes) break;
-      batch.push(item);
+    while (this.#head < q.items.length && batch.items.length < this.#maxBatch) {
+      const at = this.#head;
+      const size = q.bytes[at] as number;
+      if (batch.items.length > 0 && bytes + size > this.#maxBatchBytes) break;
+      batch.items.push(q.items[at] as SinkItem);
+      batch.dones.push(q.dones[at] as () => void);
+      batch.bytes.push(size);
+      batch.at.push(q.at[at] as number);
       bytes += size;
-      this.#queue[this.#head] = undefined as unknown as Entry;
+      q.items[at] = undefined as unknown as SinkItem;
+      q.dones[at] = NOOP;
       this.#head += 1;
     }
     this.#queuedBytes -= bytes;
@@ -329,14 +357,14 @@ export class SinkQueue {
   async #run(): Promise<void> {
     const signal = this.#stopped.signal;
     while (!signal.aborted) {
-      const ready = this.#queue.length - this.#head;
+      const ready = this.#queue.items.length - this.#head;
       if (ready === 0) {
         for (const resolve of this.#idleWaiters.splice(0)) resolve();
         await this.#waitForWake();
         continue;
       }
       if (ready < this.#maxBatch && this.#queuedBytes < this.#maxBatchBytes && !this.#flushing) {
-        const wait = (this.#queue[this.#head]?.at ?? 0) + this.#batchTimeoutMs - Date.now();
+        const wait = (this.#queue.at[this.#head] ?? 0) + this.#batchTimeoutMs - Date.now();
         if (wait > 0) {
           await this.#waitForWake(wait);
           continue;
@@ -344,12 +372,12 @@ export class SinkQueue {
       }
       const batch = this.#takeBatch();
       this.#inFlight = batch;
-      const done = await this.#sender.send(batch.map((entry) => entry.item), signal);
+      const done = await this.#sender.send(batch.items, signal);
       // Stopped: the batch stays counted (depth) and unacknowledged.
       if (!done || signal.aborted) break;
-      this.#inFlight = [];
+      this.#inFlight = entries();
       this.#inFlightBytes = 0;
-      for (const item of batch) item.done();
+      for (const done of batch.dones) done();
       this.#releaseRoom();
       if (this.#afterAck) await this.#afterAck();
     }
