@@ -15,8 +15,56 @@ export interface TrackedEntry {
   readonly receivedAt: number;
 }
 
-/** The tracker's own, writable view of an entry. */
-type Entry = { -readonly [K in keyof TrackedEntry]: TrackedEntry[K] };
+/**
+ * A record's hold on its place in the cursor, and on what it takes of the pipeline's in-flight
+ * budget (`bytes`, given back through `release` once the last acknowledgement came): the
+ * pipeline's own hold (1) plus one per required sink it is queued for. `expect` counts one more
+ * before each such queueing; each sink's queue calls `done` once it is done with the record.
+ */
+export interface RecordHold {
+  readonly bytes: number;
+  expect(): void;
+  done(): void;
+}
+
+/**
+ * One entry, and for a record also its hold: one object per record from the source to the last
+ * acknowledgement (at a steady rate it outlives the batch timer and is promoted, so every object
+ * per record costs the garbage collector twice). `at` is the receipt time minus the tracker's
+ * epoch: a small integer stored in the object, where an epoch millisecond count would be a boxed
+ * number of its own.
+ */
+class Entry implements TrackedEntry, RecordHold {
+  pending: number;
+  readonly resourceVersion: string | undefined;
+  readonly listProgress: ListProgress | undefined;
+  readonly bytes: number;
+  readonly #at: number;
+  readonly #tracker: AckTracker;
+  readonly #release: ((bytes: number) => void) | undefined;
+
+  constructor(tracker: AckTracker, at: number, resourceVersion: string | undefined, pending: number, listProgress?: ListProgress, bytes = 0, release?: (bytes: number) => void) {
+    this.#tracker = tracker;
+    this.#at = at;
+    this.resourceVersion = resourceVersion;
+    this.pending = pending;
+    this.listProgress = listProgress;
+    this.bytes = bytes;
+    this.#release = release;
+  }
+
+  get receivedAt(): number {
+    return this.#tracker.epoch + this.#at;
+  }
+
+  expect(): void {
+    this.pending += 1;
+  }
+
+  done(): void {
+    if (this.#tracker.ack(this) && this.#release !== undefined) this.#release(this.bytes);
+  }
+}
 
 /**
  * Orders acknowledgements into a cursor: the committed resourceVersion advances over an
@@ -24,6 +72,8 @@ type Entry = { -readonly [K in keyof TrackedEntry]: TrackedEntry[K] };
  * acknowledge out of order (each has its own queue); the cursor never skips a gap.
  */
 export class AckTracker {
+  /** Receipt times are kept relative to it (see Entry). */
+  readonly epoch = Date.now();
   #entries: Entry[] = [];
   #head = 0;
   #committed: string | undefined;
@@ -57,9 +107,19 @@ export class AckTracker {
   }
 
   add(resourceVersion: string | undefined, pending: number, now = Date.now(), listProgress?: ListProgress): TrackedEntry {
-    const entry: Entry = { resourceVersion, pending, receivedAt: now, listProgress };
+    const entry = new Entry(this, now - this.epoch, resourceVersion, pending, listProgress);
     this.#entries.push(entry);
     if (pending === 0) this.#advance();
+    return entry;
+  }
+
+  /**
+   * The entry of a record on its way to the sinks, held by the pipeline (pending 1) until it
+   * calls `done`; `bytes` go back through `release` when its last acknowledgement came.
+   */
+  hold(resourceVersion: string | undefined, bytes: number, release: (bytes: number) => void): RecordHold {
+    const entry = new Entry(this, Date.now() - this.epoch, resourceVersion, 1, undefined, bytes, release);
+    this.#entries.push(entry);
     return entry;
   }
 
@@ -68,7 +128,7 @@ export class AckTracker {
    * may acknowledge before the next one is queued: so counted before, not after).
    */
   expect(entry: TrackedEntry): void {
-    (entry as Entry).pending += 1;
+    (entry as Entry).expect();
   }
 
   /** One acknowledgement of `entry`; returns whether it waits for none any more (the cursor may pass it). */

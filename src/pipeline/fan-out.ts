@@ -4,7 +4,7 @@ import type { EventRecord } from '../model/event-record.ts';
 import { RecordFilter } from '../rules/record-filter.ts';
 import { Throttle } from '../rules/throttle.ts';
 import { SinkChain } from '../sinks/sink-chain.ts';
-import type { QueuedRecord, SinkQueue } from '../sinks/sink-queue.ts';
+import type { RecordAck, SinkQueue } from '../sinks/sink-queue.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -40,14 +40,13 @@ export function createLane({ sink, config, index, metrics, logger, afterAck }: L
   };
 }
 
-const NOTHING = () => {};
+/** What a best-effort sink's queue is given: it never holds the checkpoint. */
+const NOTHING: RecordAck = { done: () => {} };
 
-/** A record's hold on its acknowledgements while it is fanned out (the pipeline's, per record). */
-export interface FanOutHold {
+/** A record's hold on its acknowledgements while it is fanned out (its checkpoint entry, see RecordHold). */
+export interface FanOutHold extends RecordAck {
   /** Called before the record is queued for a required sink (which may acknowledge before the next one is queued). */
   expect(): void;
-  /** Given to each required sink's queue: called once per sink that acknowledged the record. */
-  readonly done: () => void;
 }
 
 /**
@@ -81,12 +80,12 @@ function route(lanes: readonly SinkLane[], from: number, targets: number, record
     }
     targets += 1;
     if (!lane.queue.required) {
-      lane.queue.push(queued(out, NOTHING, bytes));
+      lane.queue.push(bytes === undefined ? { record: out, ack: NOTHING } : { record: out, ack: NOTHING, bytes });
       continue;
     }
     if (!lane.queue.hasRoom()) return afterRoom(lanes, i, targets, out, record, metrics, hold, bytes);
     hold.expect();
-    lane.queue.push(queued(out, hold.done, bytes));
+    lane.queue.push(bytes === undefined ? { record: out, ack: hold } : { record: out, ack: hold, bytes });
   }
   return targets;
 }
@@ -105,10 +104,6 @@ async function afterRoom(
   const lane = lanes[at] as SinkLane;
   await lane.queue.room();
   hold.expect();
-  lane.queue.push(queued(out, hold.done, bytes));
+  lane.queue.push(bytes === undefined ? { record: out, ack: hold } : { record: out, ack: hold, bytes });
   return route(lanes, at + 1, targets, record, metrics, hold, bytes);
-}
-
-function queued(record: EventRecord, done: () => void, bytes: number | undefined): QueuedRecord {
-  return bytes === undefined ? { record, done } : { record, done, bytes };
 }

@@ -1,5 +1,5 @@
 import { resourceAttributesEnvDetector } from '@opentelemetry/resources';
-import type { AckTracker, TrackedEntry } from '../checkpoint/ack-tracker.ts';
+import type { AckTracker, RecordHold } from '../checkpoint/ack-tracker.ts';
 import type { Config, SinkConfig } from '../config/schema.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import type { AttributeMap, EventRecord } from '../model/event-record.ts';
@@ -11,7 +11,7 @@ import type { Metrics } from '../telemetry/metrics.ts';
 import { CountStage } from './count-stage.ts';
 import { DropStage } from './drop-stage.ts';
 import { EnrichStage } from './enrich-stage.ts';
-import { type FanOutHold, type SinkLane, createLane, fanOut } from './fan-out.ts';
+import { type SinkLane, createLane, fanOut } from './fan-out.ts';
 import { InFlightBudget, estimateRecordBytes } from './in-flight-budget.ts';
 import { OccurrenceStage } from './occurrence-stage.ts';
 import { type EventItem, type Stage, runStages } from './stage.ts';
@@ -21,35 +21,7 @@ import { type EventItem, type Stage, runStages } from './stage.ts';
  * budget, a fan-out waiting for a queue, or a record whose stages wait (the window's first).
  */
 type Stopped = StoppedRecord | { waiting: Promise<void> } | { previous: Promise<void> };
-type StoppedRecord = { held: Held; record: EventRecord };
-
-/**
- * One record's hold on its cursor entry and on the in-flight budget: the tracker counts the
- * pipeline's own hold (1) plus one per required sink it was queued for; when the last of them
- * is done, the cursor may pass the entry and the record's bytes go back to the budget. One
- * object per record, with `done` the one callback the sinks' queues call.
- */
-class Held implements FanOutHold {
-  readonly #tracker: AckTracker;
-  readonly #entry: TrackedEntry;
-  readonly #budget: InFlightBudget;
-  readonly bytes: number;
-
-  constructor(tracker: AckTracker, entry: TrackedEntry, budget: InFlightBudget, bytes: number) {
-    this.#tracker = tracker;
-    this.#entry = entry;
-    this.#budget = budget;
-    this.bytes = bytes;
-  }
-
-  expect(): void {
-    this.#tracker.expect(this.#entry);
-  }
-
-  readonly done = (): void => {
-    if (this.#tracker.ack(this.#entry)) this.#budget.release(this.bytes);
-  };
-}
+type StoppedRecord = { held: RecordHold; record: EventRecord };
 
 export interface PipelineOptions {
   config: Config;
@@ -178,7 +150,7 @@ export class Pipeline {
     else if ('previous' in stopped) window.push((previous = stopped.previous));
     else first = stopped;
     for (let i = from; i < items.length; i++) {
-      let held: Held;
+      let held: RecordHold;
       let record: EventRecord;
       if (first !== undefined) {
         ({ held, record } = first);
@@ -223,10 +195,16 @@ export class Pipeline {
     return record;
   }
 
-  #hold(tracker: AckTracker, item: EventItem, record: EventRecord): Held {
-    // Held (pending 1) until the record reached every sink it goes to.
-    return new Held(tracker, tracker.add(item.resourceVersion, 1), this.#budget, estimateRecordBytes(record));
+  /**
+   * The record's entry in the cursor, held by the pipeline (pending 1) until the record reached
+   * every sink it goes to; its estimated bytes go back to the budget with its last acknowledgement.
+   */
+  #hold(tracker: AckTracker, item: EventItem, record: EventRecord): RecordHold {
+    return tracker.hold(item.resourceVersion, estimateRecordBytes(record), this.#release);
   }
+
+  /** Gives a record's bytes back to the in-flight budget (one function for every record). */
+  readonly #release = (bytes: number): void => this.#budget.release(bytes);
 
   /** Enough cursor entries wait on acknowledgements: the source waits too. */
   #room(tracker: AckTracker): Promise<void> | undefined {
@@ -238,7 +216,7 @@ export class Pipeline {
    * hold on its cursor entry. Undefined when it was queued everywhere at once, else a promise
    * that resolves once it was.
    */
-  #deliver(held: Held, record: EventRecord | undefined): Promise<void> | undefined {
+  #deliver(held: RecordHold, record: EventRecord | undefined): Promise<void> | undefined {
     if (record === undefined) {
       held.done();
       return undefined;
@@ -248,7 +226,7 @@ export class Pipeline {
       held.done();
       return undefined;
     }
-    return routed.then(held.done);
+    return routed.then(() => held.done());
   }
 
   /** What became of the records routed to each sink, in the order of the sinks (final once shut down). */

@@ -6,29 +6,38 @@ import type { RetrySender, SenderHealth } from './retry-sender.ts';
 import type { SinkTally } from './sink-result.ts';
 import type { EncodedItem, Sink, SinkItem } from './sink.ts';
 
-/** A record handed to one sink's queue, with the callback that tells the checkpoint it is done. */
+/**
+ * What a queue tells once it is done with a record (acknowledged, dropped, or failed for good):
+ * the record's hold on the checkpoint (its cursor entry, one object per record), not a callback
+ * made for it.
+ */
+export interface RecordAck {
+  done(): void;
+}
+
+/** A record handed to one sink's queue, with what to tell the checkpoint once it is done. */
 export interface QueuedRecord {
   record: EventRecord;
-  done: () => void;
+  ack: RecordAck;
   /** Its estimated size in memory (the pipeline's in-flight estimate); unset: estimated here. Ignored when the sink encodes. */
   bytes?: number;
 }
 
 /**
  * What the queue holds for one record, as four parallel arrays rather than an object per record:
- * the sink's form of it (its encoded bytes, or the record), its done callback, its size and when
+ * the sink's form of it (its encoded bytes, or the record), its acknowledgement, its size and when
  * it came. At a steady rate a record waits up to the batch timeout and survives scavenges; an
  * entry object (with its boxed time) per record was two more objects promoted per event.
  */
 interface Entries {
   items: SinkItem[];
-  dones: Array<() => void>;
+  acks: RecordAck[];
   bytes: number[];
   at: number[];
 }
 
 function entries(): Entries {
-  return { items: [], dones: [], bytes: [], at: [] };
+  return { items: [], acks: [], bytes: [], at: [] };
 }
 
 /** One sink's delivery health, for `/readyz` (times in epoch ms). */
@@ -72,8 +81,8 @@ export interface SinkQueueOptions {
 /** Least time between two log lines about a best-effort queue dropping records. */
 const DROP_LOG_INTERVAL_MS = 10_000;
 
-/** What a slot left behind holds instead of a done callback (keeps the array one element kind). */
-const NOOP = (): void => {};
+/** What a slot left behind holds instead of an acknowledgement (keeps the array one element kind). */
+const RELEASED: RecordAck = { done: () => {} };
 
 /** What a record costs when the caller did not say (the pipeline's estimate, minus `raw`). */
 function estimate(record: EventRecord): number {
@@ -173,12 +182,12 @@ export class SinkQueue {
     if (item === undefined) return;
     const bytes = this.sink.encode === undefined ? (queued.bytes ?? estimate(queued.record)) : (item as EncodedItem).size;
     if (!this.required && !this.#makeRoom(bytes)) {
-      queued.done();
+      queued.ack.done();
       return;
     }
     const q = this.#queue;
     q.items.push(item);
-    q.dones.push(queued.done);
+    q.acks.push(queued.ack);
     q.bytes.push(bytes);
     q.at.push(Date.now());
     this.#queuedBytes += bytes;
@@ -187,7 +196,7 @@ export class SinkQueue {
   }
 
   /** The sink's form of a record; a record it cannot encode is counted as failed, logged and done with. */
-  #item({ record, done }: QueuedRecord): SinkItem | undefined {
+  #item({ record, ack }: QueuedRecord): SinkItem | undefined {
     const encode = this.sink.encode;
     if (encode === undefined) return record;
     try {
@@ -196,7 +205,7 @@ export class SinkQueue {
       this.#metrics.records.inc({ sink: this.sink.name, outcome: 'failed' });
       if (this.#tally) this.#tally.failed += 1;
       this.#log?.error({ err: (error as Error).message, dedupeKey: record.dedupeKey, uid: record.event.uid }, 'sink could not encode a record; it is dropped');
-      done();
+      ack.done();
       return undefined;
     }
   }
@@ -271,13 +280,13 @@ export class SinkQueue {
     const q = this.#queue;
     while (this.#head < q.items.length && full()) {
       const at = this.#head;
-      const done = q.dones[at] as () => void;
+      const ack = q.acks[at] as RecordAck;
       q.items[at] = undefined as unknown as SinkItem; // let it be collected now
-      q.dones[at] = NOOP;
+      q.acks[at] = RELEASED;
       this.#head += 1;
       this.#queuedBytes -= q.bytes[at] as number;
       dropped += 1;
-      done();
+      ack.done();
     }
     const admitted = !full();
     if (!admitted) dropped += 1;
@@ -306,7 +315,7 @@ export class SinkQueue {
     const q = this.#queue;
     if (this.#head > 4096 && this.#head * 2 > q.items.length) {
       q.items.splice(0, this.#head);
-      q.dones.splice(0, this.#head);
+      q.acks.splice(0, this.#head);
       q.bytes.splice(0, this.#head);
       q.at.splice(0, this.#head);
       this.#head = 0;
@@ -340,12 +349,12 @@ export class SinkQueue {
       const size = q.bytes[at] as number;
       if (batch.items.length > 0 && bytes + size > this.#maxBatchBytes) break;
       batch.items.push(q.items[at] as SinkItem);
-      batch.dones.push(q.dones[at] as () => void);
+      batch.acks.push(q.acks[at] as RecordAck);
       batch.bytes.push(size);
       batch.at.push(q.at[at] as number);
       bytes += size;
       q.items[at] = undefined as unknown as SinkItem;
-      q.dones[at] = NOOP;
+      q.acks[at] = RELEASED;
       this.#head += 1;
     }
     this.#queuedBytes -= bytes;
@@ -377,7 +386,7 @@ export class SinkQueue {
       if (!done || signal.aborted) break;
       this.#inFlight = entries();
       this.#inFlightBytes = 0;
-      for (const done of batch.dones) done();
+      for (const ack of batch.acks) ack.done();
       this.#releaseRoom();
       if (this.#afterAck) await this.#afterAck();
     }

@@ -124,4 +124,36 @@ describe('ack tracker', () => {
     }
     assert.equal(tracker.size, 0);
   });
+
+  it("holds a record's place and bytes: its bytes go back once, with its last acknowledgement, and the cursor passes it then", () => {
+    const released: number[] = [];
+    const tracker = new AckTracker('100');
+    const first = tracker.hold('101', 700, (bytes) => released.push(bytes));
+    const second = tracker.hold('102', 900, (bytes) => released.push(bytes));
+    assert.equal(tracker.size, 2);
+    first.expect(); // queued for a required sink
+    second.expect();
+    second.done(); // the pipeline's own hold
+    second.done(); // the sink acknowledged
+    assert.deepEqual(released, [900]);
+    assert.equal(tracker.committed, '100', 'the cursor waits for the record before it');
+    first.done();
+    assert.deepEqual(released, [900]);
+    first.done();
+    assert.deepEqual(released, [900, 700]);
+    assert.equal(tracker.committed, '102');
+    assert.equal(tracker.size, 0);
+  });
+
+  it('keeps receipt times exactly, whether near its start, long before it or far after', () => {
+    const tracker = new AckTracker();
+    const times = [tracker.epoch, tracker.epoch + 1, 1_000, tracker.epoch + 40 * 86_400_000, 0];
+    const entries = times.map((t) => tracker.add(undefined, 1, t));
+    assert.deepEqual(entries.map((e) => e.receivedAt), times);
+    const before = Date.now();
+    const held = tracker.hold('1', 1, () => {});
+    assert.ok(held !== undefined && tracker.oldestPendingAt === tracker.epoch);
+    for (const e of entries) tracker.ack(e);
+    assert.ok((tracker.oldestPendingAt ?? 0) >= before && (tracker.oldestPendingAt ?? 0) <= Date.now());
+  });
 });

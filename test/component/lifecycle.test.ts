@@ -493,7 +493,7 @@ const ROWS: Row[] = [
         ),
         async work() {
           let acknowledged = false;
-          chain.queue.push({ record: record(), done: () => void (acknowledged = true) });
+          chain.queue.push({ record: record(), ack: { done: () => void (acknowledged = true) } });
           await waitFor(() => acknowledged && sink.records.length === 1, 'the record acknowledged', STEP_MS);
         },
         held: () => stillStarted([sink]),

@@ -29,7 +29,7 @@ describe('sink chain', () => {
     });
     await chain.start();
     let acked = 0;
-    chain.queue.push({ record: record(), done: () => (acked += 1) });
+    chain.queue.push({ record: record(), ack: { done: () => (acked += 1) } });
     assert.equal(await chain.queue.drain(60_000), true);
     assert.equal(sink.exportCalls, 2, 'one failed attempt, then the retry');
     assert.equal(sink.records.length, 1);

@@ -71,7 +71,7 @@ function scripted(options: { queueSize?: number; maxBatchSize?: number; batchTim
   const push = (...messages: string[]) => {
     for (const message of messages) {
       const r = record(podEvent({ message }));
-      queue.push({ record: r, done: () => acked.push(r.body) });
+      queue.push({ record: r, ack: { done: () => acked.push(r.body) } });
     }
   };
   return { queue, sender, acked, push };
@@ -172,7 +172,7 @@ describe('sink queue', () => {
       metrics: new Metrics(),
     });
     queue.start();
-    queue.push({ record: record(podEvent()), done: () => assert.fail('not acknowledged') });
+    queue.push({ record: record(podEvent()), ack: { done: () => assert.fail('not acknowledged') } });
     await queue.stop(10);
     assert.equal(queue.depth, 1);
   });
@@ -190,7 +190,7 @@ describe('sink queue with records or sinks that fail hard', () => {
     const deep = podEvent({ message: 'deep' });
     (deep as Record<string, unknown>)['extra'] = deeplyNested(100_000);
     for (const raw of [podEvent({ message: 'before' }), deep, podEvent({ message: 'after' })]) {
-      queue.push({ record: record(raw), done: () => (acked += 1) });
+      queue.push({ record: record(raw), ack: { done: () => (acked += 1) } });
     }
     await waitFor(() => acked === 3, 'the whole batch acknowledged');
     const lines = text.trim().split('\n').map((line) => JSON.parse(line) as { event: { message: string } });
@@ -199,8 +199,8 @@ describe('sink queue with records or sinks that fail hard', () => {
     // The next version of the deep event: its old_event is not the object that could not be written.
     const update = record({ ...deep, extra: 'flat now', message: 'deep, updated' });
     update.verb = 'UPDATED';
-    queue.push({ record: update, done: () => (acked += 1) });
-    queue.push({ record: record(podEvent({ message: 'later' })), done: () => (acked += 1) });
+    queue.push({ record: update, ack: { done: () => (acked += 1) } });
+    queue.push({ record: record(podEvent({ message: 'later' })), ack: { done: () => (acked += 1) } });
     await waitFor(() => acked === 5, 'the loop goes on');
     assert.match(text, /"later"/);
     assert.match(text, /"deep, updated"/);
@@ -230,9 +230,9 @@ describe('sink queue with records or sinks that fail hard', () => {
       const queue = queueFor(sink, metrics);
       queue.start();
       let acked = 0;
-      queue.push({ record: record(podEvent({ message: 'first' })), done: () => (acked += 1) });
+      queue.push({ record: record(podEvent({ message: 'first' })), ack: { done: () => (acked += 1) } });
       await waitFor(() => acked === 1, 'the failed batch acknowledged');
-      queue.push({ record: record(podEvent({ message: 'second' })), done: () => (acked += 1) });
+      queue.push({ record: record(podEvent({ message: 'second' })), ack: { done: () => (acked += 1) } });
       await waitFor(() => acked === 2, 'the next batch');
       assert.deepEqual(exported, ['second']);
       assert.deepEqual(await outcomes(metrics, 'fragile'), { exported: 1, filtered: 0, throttled: 0, failed: 1, dropped: 0, too_large: 0 });
@@ -250,7 +250,7 @@ describe('sink queue bounds in bytes, best-effort delivery, health', () => {
     const push = (bytes: number, ...messages: string[]) => {
       for (const message of messages) {
         const r = record(podEvent({ message }));
-        queue.push({ record: r, bytes, done: () => acked.push(r.body) });
+        queue.push({ record: r, bytes, ack: { done: () => acked.push(r.body) } });
       }
     };
     return { queue, sender, acked, push, metrics };
@@ -291,7 +291,7 @@ describe('sink queue bounds in bytes, best-effort delivery, health', () => {
     const { logger, entries } = capturingLogger();
     const sender = new ScriptedSender();
     const queue = new SinkQueue({ sink: NULL_SINK, sender, delivery: 'best-effort', queueSize: 3, maxBatchSize: 1, batchTimeoutMs: 60_000, metrics: new Metrics(), logger });
-    for (let i = 0; i < 500; i++) queue.push({ record: record(podEvent({ message: `m${i}` })), done: () => {} });
+    for (let i = 0; i < 500; i++) queue.push({ record: record(podEvent({ message: `m${i}` })), ack: { done: () => {} } });
     const lines = entries.filter((e) => e['msg'] === 'best-effort sink queue full; dropping its oldest records');
     assert.equal(queue.dropped, 497);
     assert.equal(lines.length, 1);
@@ -348,7 +348,7 @@ describe('sink queue bounds in bytes, best-effort delivery, health', () => {
     const acked: string[] = [];
     for (const message of ['a', 'b', 'c', 'd']) {
       const r = record(podEvent({ message }));
-      queue.push({ record: r, done: () => acked.push(r.body) });
+      queue.push({ record: r, ack: { done: () => acked.push(r.body) } });
     }
     await waitFor(() => delivered.length === 2 && sender.health.consecutiveFailures >= 2, 'the first half delivered, the second failing');
     assert.deepEqual(delivered, ['a', 'b']);
@@ -373,14 +373,14 @@ describe('sink queue bounds in bytes, best-effort delivery, health', () => {
     };
     const age = async () => (await samples(metrics, 'eventrouter_sink_oldest_queued_age_seconds', { sink: 'otlp' }))[0]?.value;
     const ended = queueOf();
-    ended.push({ record: record(podEvent()), done: () => {} });
+    ended.push({ record: record(podEvent()), ack: { done: () => {} } });
     await waitFor(async () => (await age())! > 0, 'the waiting record to age');
     await ended.stop(0);
     assert.equal(await age(), 0);
     // The next term's queue takes the name; the ended one stopping late leaves it alone.
     const ending = queueOf();
     const next = queueOf();
-    next.push({ record: record(podEvent()), done: () => {} });
+    next.push({ record: record(podEvent()), ack: { done: () => {} } });
     await ending.stop(0);
     await waitFor(async () => (await age())! > 0, "the next term's waiting record to age");
     await next.stop(0);

@@ -39,7 +39,7 @@ describe('sink results', () => {
       afterAck: async () => {},
     });
     await chain.start();
-    const push = () => chain.queue.push({ record: record(), done: () => {} });
+    const push = () => chain.queue.push({ record: record(), ack: { done: () => {} } });
     push(); // refused for good
     assert.equal(await chain.queue.drain(60_000), true);
     sink.failNext({ ok: false, error: new ExportError('E_EXPORT_TOO_LARGE', 'HTTP 413') });

@@ -36,7 +36,7 @@ describe('OTLP sink queue (records encoded as they enter)', () => {
       assert.ok(sizes.every((s) => s === size), 'records of one shape encode to one size');
       const queue = new SinkQueue({ sink, sender, queueSize: 100, maxBatchSize: 100, maxBatchBytes: Math.floor(size * 2.5), batchTimeoutMs: 5, metrics: new Metrics() });
       let acked = 0;
-      for (const m of ['a', 'b', 'c', 'd', 'e']) queue.push({ record: record(m.repeat(300)), done: () => (acked += 1), bytes: 999_999 });
+      for (const m of ['a', 'b', 'c', 'd', 'e']) queue.push({ record: record(m.repeat(300)), ack: { done: () => (acked += 1) }, bytes: 999_999 });
       assert.equal(queue.bytes, 5 * size, 'the queue counts the encoded size, not the in-memory estimate it was given');
       queue.start();
       await waitFor(() => acked === 5, 'all acknowledged');
@@ -66,9 +66,9 @@ describe('OTLP sink queue (records encoded as they enter)', () => {
       let acked = 0;
       const broken = record('broken') as unknown as { hrTime: unknown };
       broken.hrTime = undefined;
-      queue.push({ record: record('before'), done: () => (acked += 1) });
-      queue.push({ record: broken as unknown as EventRecord, done: () => (acked += 1) });
-      queue.push({ record: record('after'), done: () => (acked += 1) });
+      queue.push({ record: record('before'), ack: { done: () => (acked += 1) } });
+      queue.push({ record: broken as unknown as EventRecord, ack: { done: () => (acked += 1) } });
+      queue.push({ record: record('after'), ack: { done: () => (acked += 1) } });
       await waitFor(() => acked === 3 && receiver.logs.length === 2, 'all acknowledged, two delivered');
       assert.deepEqual(receiver.logs.map((l) => l.body), ['before', 'after']);
       const outcomes = await byLabel(metrics, 'eventrouter_records_total', 'outcome', { sink: sink.name });
