@@ -57,6 +57,10 @@ const { values: args } = parseArgs({
     'memory-limit': { type: 'string' },
     /** Fail (exit 1) when the router was OOM-killed in any scenario or exceeds the at-rest budget (CI). */
     guard: { type: 'boolean', default: false },
+    /** How often the simulator writes its watch stream in the steady scenarios, in ms (default 5). */
+    'steady-tick-ms': { type: 'string' },
+    /** The router's `source.watchCoalesce` (default: the config's default). */
+    'watch-coalesce': { type: 'string' },
   },
 });
 
@@ -269,7 +273,7 @@ class RouterProcess {
       config,
       JSON.stringify({
         clusterName: 'bench',
-        source: { backfill: 'all' },
+        source: { backfill: 'all', ...(args['watch-coalesce'] === undefined ? {} : { watchCoalesce: args['watch-coalesce'] }) },
         checkpoint: { store: 'file', path: join(this.dir, 'checkpoint.json') },
         enrich: { owners: o.owners, qps: 1000 },
         sinks: o.sinks?.map((sink) => (sink['type'] === 'otlp' ? { ...sink, endpoint: o.endpoints?.[String(sink['name'])] ?? o.receiverUrl } : sink)) ?? [
@@ -857,7 +861,7 @@ async function steady(durationMs: number, seed: string, onSample?: (s: { at: num
         onSample({ at: Date.now() - t0, rssMb: s.rssMb, cpuMs: s.cpuMs - before.cpuMs, received: r['records'] });
       }, 10_000);
     }
-    sim.child.send({ cmd: 'steady', rate: 1000, durationMs });
+    sim.child.send({ cmd: 'steady', rate: 1000, durationMs, tickMs: Number(args['steady-tick-ms'] ?? 5) });
     // The CPU after the first 10 s too: the window above includes the JIT warm-up of a fresh
     // process (no warm-up stream precedes this scenario), about a third of its CPU in 30 s.
     let warm: { cpuMs: number; at: number } | undefined;

@@ -256,7 +256,7 @@ function createOwners(): void {
 
 let steadyTimer: NodeJS.Timeout | undefined;
 
-process.on('message', (message: { cmd: string; count?: number; rate?: number; durationMs?: number }) => {
+process.on('message', (message: { cmd: string; count?: number; rate?: number; durationMs?: number; tickMs?: number }) => {
   switch (message.cmd) {
     case 'load':
       produce(message.count ?? 0);
@@ -267,7 +267,7 @@ process.on('message', (message: { cmd: string; count?: number; rate?: number; du
       send({ type: 'streamed', produced });
       return;
     case 'steady': {
-      // Events are created (stamped and written) every 5 ms, keeping the average rate exact.
+      // Events are created (stamped and written) every `tickMs` (5 ms), keeping the average rate exact.
       const rate = message.rate ?? 1000;
       const total = Math.round((rate * (message.durationMs ?? 0)) / 1000);
       const start = Date.now();
@@ -279,7 +279,7 @@ process.on('message', (message: { cmd: string; count?: number; rate?: number; du
           clearInterval(steadyTimer);
           send({ type: 'steady-done', produced });
         }
-      }, 5);
+      }, message.tickMs ?? 5);
       return;
     }
     case 'stop':

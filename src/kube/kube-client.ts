@@ -1,6 +1,7 @@
 // The config module alone: the package index also loads exec, attach, cp, port-forward and
 // the generated API clients, none of which the router uses.
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import type { Socket } from 'node:net';
 import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, type RequestOptions as HttpsRequestOptions, request as httpsRequest } from 'node:https';
 import { findCredentials } from './find-credentials.ts';
@@ -67,6 +68,41 @@ export interface RequestOptions {
 /** The body of an answer: its bytes as they arrive, or cancelled. */
 export interface ResponseBody extends AsyncIterable<Uint8Array> {
   cancel(): Promise<void>;
+  /**
+   * Stops reading the connection: what the server sends meanwhile waits in the socket's buffers,
+   * not handled chunk by chunk, until the returned function is called.
+   */
+  hold(): () => void;
+}
+
+/** libuv's stream handle under a socket (net's `_handle`), as net.Socket's own pause and resume of an `onread` socket drive it. */
+interface StreamHandle {
+  reading: boolean;
+  readStop(): number;
+  readStart(): number;
+}
+
+const NOTHING_HELD = (): void => {};
+
+/**
+ * Stops reading `socket` until the returned function is called. `socket.pause()` would only stop
+ * its 'data' events: the socket reads on into its own buffer (up to 64 KiB), one wake-up and
+ * read per packet, which is the cost a hold is for. Stopping the handle, as `pause()` does for a
+ * socket with `onread`, leaves the bytes in the kernel until the hold ends. A socket without such
+ * a handle (closed, or another Node's) is not held.
+ */
+function holdSocket(socket: Socket): () => void {
+  const handle = (socket as Socket & { _handle?: Partial<StreamHandle> | null })._handle;
+  if (handle?.reading !== true || typeof handle.readStop !== 'function' || typeof handle.readStart !== 'function') return NOTHING_HELD;
+  const held = handle as StreamHandle;
+  held.reading = false;
+  held.readStop();
+  return () => {
+    if (socket.destroyed || (socket as Socket & { _handle?: unknown })._handle !== held || held.reading) return;
+    held.reading = true;
+    const error = held.readStart();
+    if (error !== 0) socket.destroy(new Error(`cannot read the API server's connection again (libuv error ${error})`));
+  };
 }
 
 /** An answer of the API server; the body is read at most once (`body`, `text()` or `json()`). */
@@ -90,6 +126,7 @@ export class KubeResponse {
       cancel: async () => {
         message.destroy();
       },
+      hold: () => holdSocket(message.socket),
     };
   }
 

@@ -15,6 +15,7 @@ describe('source config', () => {
       pageSize: 500,
       watchTimeout: 300_000,
       inactivityTimeout: 180_000,
+      watchCoalesce: 50,
       minBackoff: SOURCE_BACKOFF_DEFAULTS.minBackoff,
       maxBackoff: SOURCE_BACKOFF_DEFAULTS.maxBackoff,
       dedupeCacheSize: 20_000,
@@ -57,6 +58,12 @@ describe('source config', () => {
       'minBackoff: must be above 0 (a delay of 0 doubles to 0: failed lists and watches would be retried without pause)',
     ]);
     assert.equal(sourceConfigSchema.parse({ minBackoff: '1ms' }).minBackoff, 1);
+  });
+
+  it('takes a watch coalescing wait from 0 to 1s, and refuses a longer one by its key', () => {
+    assert.equal(sourceConfigSchema.parse({ watchCoalesce: '0' }).watchCoalesce, 0);
+    assert.equal(sourceConfigSchema.parse({ watchCoalesce: '1s' }).watchCoalesce, 1000);
+    assert.deepEqual(problems(sourceConfigSchema, { watchCoalesce: '1.5s' }), ['watchCoalesce: must be at most 1s (every event would wait that long before it is read)']);
   });
 
   it('describes every key, those of emit too', () => {

@@ -5,7 +5,7 @@ import { MAX_RETRY_AFTER_MS, parseRetryAfter } from '../../src/util/retry-after.
 import { capturingLogger } from '../support/capturing-logger.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { configSchema } from '../../src/config/schema.ts';
-import { EventSource } from '../../src/source/event-source.ts';
+import { EventSource, type EventSourceSettings } from '../../src/source/event-source.ts';
 import { MAX_LIST_PAGE_BYTES } from '../../src/source/list-page.ts';
 import type { SourceItem } from '../../src/source/source-item.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
@@ -148,7 +148,15 @@ describe('event source watch', () => {
   });
 
   async function start(
-    options: { inactivityTimeout?: string; backfill?: string; deliver?: (batch: SourceItem[]) => Promise<void>; before?: (api: FakeApiServer) => void } = {},
+    options: {
+      inactivityTimeout?: string;
+      backfill?: string;
+      watchCoalesce?: string;
+      /** Settings beyond what the schema accepts (a wait longer than any test). */
+      override?: Partial<EventSourceSettings>;
+      deliver?: (batch: SourceItem[]) => Promise<void>;
+      before?: (api: FakeApiServer) => void;
+    } = {},
   ) {
     api = new FakeApiServer();
     await api.start();
@@ -158,9 +166,18 @@ describe('event source watch', () => {
     const items: SourceItem[] = [];
     const source = new EventSource({
       client: KubeClient.fromServer(api.url),
-      settings: configSchema.parse({
-        source: { minBackoff: '20ms', maxBackoff: '200ms', inactivityTimeout: options.inactivityTimeout, backfill: options.backfill },
-      }).source,
+      settings: {
+        ...configSchema.parse({
+          source: {
+            minBackoff: '20ms',
+            maxBackoff: '200ms',
+            inactivityTimeout: options.inactivityTimeout,
+            backfill: options.backfill,
+            watchCoalesce: options.watchCoalesce,
+          },
+        }).source,
+        ...options.override,
+      },
       namespace: '',
       deliver: async (batch) => {
         await options.deliver?.(batch);
@@ -254,6 +271,65 @@ describe('event source watch', () => {
     await waitFor(() => eventCount(items) === 1, 'the delivery to finish', 10_000);
     assert.equal(await counted(metrics, 'watchRestarts', 'inactivity'), 0);
     assert.equal(await counted(metrics, 'watchRestarts', 'closed'), 0);
+  });
+
+  it('handles the events that trickle in during a coalescing wait in one pass', async () => {
+    const batches: number[] = [];
+    const { api, items } = await start({
+      watchCoalesce: '1s',
+      deliver: async (batch) => void batches.push(batch.filter((i) => i.kind === 'event').length),
+    });
+    api.create(EVENTS, podEvent());
+    await waitFor(() => eventCount(items) === 1, 'the first event', 10_000);
+    // One write each, 10 ms apart: without the wait, one read and one delivery each.
+    for (let i = 0; i < 5; i++) {
+      api.create(EVENTS, podEvent());
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await waitFor(() => eventCount(items) === 6, 'the trickled events', 10_000);
+    const withEvents = batches.filter((n) => n > 0);
+    assert.equal(withEvents[0], 1);
+    assert.ok(Math.max(...withEvents.slice(1)) >= 2, `deliveries after the first: ${withEvents.slice(1).join(', ')}`);
+  });
+
+  it('with watchCoalesce 0 reads each chunk as it comes', async () => {
+    const batches: number[] = [];
+    const { api, items } = await start({
+      watchCoalesce: '0',
+      deliver: async (batch) => void batches.push(batch.filter((i) => i.kind === 'event').length),
+    });
+    for (let i = 0; i < 3; i++) {
+      api.create(EVENTS, podEvent());
+      // The next write only once this one was handed on: three reads, three deliveries.
+      await waitFor(() => eventCount(items) === i + 1, `event ${i + 1}`, 10_000);
+    }
+    assert.deepEqual(batches.filter((n) => n > 0), [1, 1, 1]);
+  });
+
+  it('does not count a coalescing wait longer than the inactivity timeout as silence, nor as a stalled loop', async () => {
+    const { api, source, items, metrics } = await start({ watchCoalesce: '300ms', inactivityTimeout: '100ms' });
+    // The liveness probe's view, sampled through the waits (its bound: inactivity + grace = 200 ms).
+    let stalled = 0;
+    const probe = setInterval(() => (stalled = Math.max(stalled, source.stalledMs)), 10);
+    for (let i = 0; i < 10; i++) {
+      api.create(EVENTS, podEvent());
+      await new Promise((resolve) => setTimeout(resolve, 40));
+    }
+    await waitFor(() => eventCount(items) === 10, 'every event', 10_000);
+    clearInterval(probe);
+    assert.equal(await counted(metrics, 'watchRestarts', 'inactivity'), 0);
+    assert.equal(stalled, 0, 'the watch loop looked stalled during a wait');
+  });
+
+  it('ends a coalescing wait at shutdown', async () => {
+    const { api, source, items } = await start({ override: { watchCoalesce: 3_600_000 } });
+    api.create(EVENTS, podEvent());
+    await waitFor(() => eventCount(items) === 1, 'the event', 10_000);
+    // The source now waits an hour before its next read; shutdown must not.
+    let shutDown = false;
+    void source.shutdown().then(() => (shutDown = true));
+    await waitFor(() => shutDown, 'shutdown to resolve', 10_000);
+    await waitFor(() => api.watcherCount === 0, 'the watch to close', 10_000);
   });
 
   it('re-lists after a 410 ERROR frame in the stream', async () => {
