@@ -57,7 +57,7 @@ const { values: args } = parseArgs({
     'memory-limit': { type: 'string' },
     /** Fail (exit 1) when the router was OOM-killed in any scenario or exceeds the at-rest budget (CI). */
     guard: { type: 'boolean', default: false },
-    /** How often the simulator writes its watch stream in the steady scenarios, in ms (default 5). */
+    /** How often the simulator writes its watch stream in the steady scenarios, in ms (default 1: about one event per chunk, as a real API server flushes each watch event). */
     'steady-tick-ms': { type: 'string' },
     /** The router's `source.watchCoalesce` (default: the config's default). */
     'watch-coalesce': { type: 'string' },
@@ -70,6 +70,8 @@ const SIZES = quick
   : { events: 200_000, warmup: 20_000, sync: 200_000, latencyMs: 30_000, ceiling: 200_000 };
 if (args.events !== undefined) SIZES.events = SIZES.sync = SIZES.ceiling = Number(args.events);
 const REPLICAS = 8;
+/** The simulator's write interval at a steady rate: 1 ms, about one event per chunk, as kube-apiserver flushes each watch event (bench/README.md, "Wake-ups per event"). */
+const STEADY_TICK_MS = Number(args['steady-tick-ms'] ?? 1);
 
 /**
  * The router runs as it ships: the production bundle of `npm run build` (scripts/build.ts), which
@@ -861,7 +863,7 @@ async function steady(durationMs: number, seed: string, onSample?: (s: { at: num
         onSample({ at: Date.now() - t0, rssMb: s.rssMb, cpuMs: s.cpuMs - before.cpuMs, received: r['records'] });
       }, 10_000);
     }
-    sim.child.send({ cmd: 'steady', rate: 1000, durationMs, tickMs: Number(args['steady-tick-ms'] ?? 5) });
+    sim.child.send({ cmd: 'steady', rate: 1000, durationMs, tickMs: STEADY_TICK_MS });
     // The CPU after the first 10 s too: the window above includes the JIT warm-up of a fresh
     // process (no warm-up stream precedes this scenario), about a third of its CPU in 30 s.
     let warm: { cpuMs: number; at: number } | undefined;

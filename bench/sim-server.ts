@@ -267,7 +267,8 @@ process.on('message', (message: { cmd: string; count?: number; rate?: number; du
       send({ type: 'streamed', produced });
       return;
     case 'steady': {
-      // Events are created (stamped and written) every `tickMs` (5 ms), keeping the average rate exact.
+      // Events are created (stamped and written) every `tickMs` (1 ms: about one per chunk, as kube-apiserver
+      // flushes each watch event), keeping the average rate exact.
       const rate = message.rate ?? 1000;
       const total = Math.round((rate * (message.durationMs ?? 0)) / 1000);
       const start = Date.now();
@@ -279,7 +280,7 @@ process.on('message', (message: { cmd: string; count?: number; rate?: number; du
           clearInterval(steadyTimer);
           send({ type: 'steady-done', produced });
         }
-      }, message.tickMs ?? 5);
+      }, message.tickMs ?? 1);
       return;
     }
     case 'stop':

@@ -22,6 +22,17 @@ const WORKLOAD_ORDER = [
 ] as const;
 
 const ANNOTATION_PREFIX = 'resource.opentelemetry.io/';
+// The annotation keys, built once (not per event).
+const ANNOTATION_SERVICE_NAME = `${ANNOTATION_PREFIX}${attr.ATTR_SERVICE_NAME}`;
+const ANNOTATION_SERVICE_NAMESPACE = `${ANNOTATION_PREFIX}${attr.ATTR_SERVICE_NAMESPACE}`;
+const ANNOTATION_SERVICE_VERSION = `${ANNOTATION_PREFIX}${attr.ATTR_SERVICE_VERSION}`;
+const ANNOTATION_SERVICE_INSTANCE_ID = `${ANNOTATION_PREFIX}${attr.ATTR_SERVICE_INSTANCE_ID}`;
+const NONE: Readonly<Record<string, string>> = Object.freeze({});
+
+/** Sets `key` unless the resource has it or there is no value. */
+function setIfAbsent(resource: AttributeMap, key: string, value: string | undefined): void {
+  if (value !== undefined && value !== '' && resource[key] === undefined) resource[key] = value;
+}
 
 /**
  * Sets `service.*` on a resource by the semantic conventions' Kubernetes rules
@@ -44,16 +55,12 @@ const ANNOTATION_PREFIX = 'resource.opentelemetry.io/';
  * consulted (the convention asks tools to make them opt-in; eventrouter makes them the default),
  * and for an event about a workload the workload's own labels/annotations stand in for the pod's.
  */
-export function applyServiceAttributes(resource: AttributeMap, metadata: WorkloadMetadata = {}): void {
-  const annotations = metadata.annotations ?? {};
-  const labels = metadata.labels ?? {};
+export function applyServiceAttributes(resource: AttributeMap, metadata?: WorkloadMetadata): void {
+  const annotations = metadata?.annotations ?? NONE;
+  const labels = metadata?.labels ?? NONE;
   const namespace = resource[attr.ATTR_K8S_NAMESPACE_NAME] as string | undefined;
 
-  const set = (key: string, value: string | undefined) => {
-    if (value !== undefined && value !== '' && resource[key] === undefined) resource[key] = value;
-  };
-
-  let serviceName = annotations[`${ANNOTATION_PREFIX}${attr.ATTR_SERVICE_NAME}`] ?? labels['app.kubernetes.io/instance'] ?? labels['app.kubernetes.io/name'];
+  let serviceName = annotations[ANNOTATION_SERVICE_NAME] ?? labels['app.kubernetes.io/instance'] ?? labels['app.kubernetes.io/name'];
   if (serviceName === undefined) {
     for (const key of WORKLOAD_ORDER) {
       const value = resource[key];
@@ -63,20 +70,19 @@ export function applyServiceAttributes(resource: AttributeMap, metadata: Workloa
       }
     }
   }
-  set(attr.ATTR_SERVICE_NAME, serviceName);
+  setIfAbsent(resource, attr.ATTR_SERVICE_NAME, serviceName);
   // Only objects that run as a service get the rest: a Node or a PVC is not a service.
   if (resource[attr.ATTR_SERVICE_NAME] === undefined) return;
-  set(attr.ATTR_SERVICE_NAMESPACE, annotations[`${ANNOTATION_PREFIX}${attr.ATTR_SERVICE_NAMESPACE}`] ?? namespace);
+  setIfAbsent(resource, attr.ATTR_SERVICE_NAMESPACE, annotations[ANNOTATION_SERVICE_NAMESPACE] ?? namespace);
   const pod = resource[attr.ATTR_K8S_POD_NAME] as string | undefined;
   const container = resource[attr.ATTR_K8S_CONTAINER_NAME] as string | undefined;
-  set(
+  setIfAbsent(
+    resource,
     attr.ATTR_SERVICE_VERSION,
-    annotations[`${ANNOTATION_PREFIX}${attr.ATTR_SERVICE_VERSION}`] ??
+    annotations[ANNOTATION_SERVICE_VERSION] ??
       labels['app.kubernetes.io/version'] ??
-      (container !== undefined ? versionFromImage(metadata.images?.[container]) : undefined),
+      (container !== undefined ? versionFromImage(metadata?.images?.[container]) : undefined),
   );
-  const instance =
-    annotations[`${ANNOTATION_PREFIX}${attr.ATTR_SERVICE_INSTANCE_ID}`] ??
-    (namespace && pod && container ? `${namespace}.${pod}.${container}` : undefined);
-  set(attr.ATTR_SERVICE_INSTANCE_ID, instance);
+  const instance = annotations[ANNOTATION_SERVICE_INSTANCE_ID] ?? (namespace && pod && container ? `${namespace}.${pod}.${container}` : undefined);
+  setIfAbsent(resource, attr.ATTR_SERVICE_INSTANCE_ID, instance);
 }
