@@ -13,7 +13,7 @@ import { FileCheckpointStore } from '../../src/checkpoint/file-checkpoint-store.
 import type { Component } from '../../src/component/component.ts';
 import { OwnerEnricher } from '../../src/enrich/owner-enricher.ts';
 import { KubeClient } from '../../src/kube/kube-client.ts';
-import { LeaderTerms } from '../../src/leader/leader-terms.ts';
+import { LeaderTerms, type TermWork } from '../../src/leader/leader-terms.ts';
 import { AlwaysLeading } from '../../src/leader/leadership.ts';
 import { LeaseElector } from '../../src/leader/lease-elector.ts';
 import type { EventRecord } from '../../src/model/event-record.ts';
@@ -191,6 +191,22 @@ class TrackedSink extends InMemorySink {
   override async shutdown(): Promise<void> {
     this.started = false;
   }
+}
+
+/** Leadership terms whose work logs its start and stop. */
+function loggedTerms(): { log: string[]; terms: LeaderTerms<TermWork> } {
+  const log: string[] = [];
+  const terms = new LeaderTerms({
+    begin: () => ({
+      start: async () => void log.push('start'),
+      stop: async () => {
+        log.push('stop');
+        return { drained: true };
+      },
+    }),
+    onLeading: () => undefined,
+  });
+  return { log, terms };
 }
 
 function stillStarted(sinks: TrackedSink[]): string[] {
@@ -706,17 +722,7 @@ const ROWS: Row[] = [
     name: 'LeaderTerms',
     covers: ['LeaderTerms'],
     async make() {
-      const log: string[] = [];
-      const terms = new LeaderTerms({
-        begin: () => ({
-          start: async () => void log.push('start'),
-          stop: async () => {
-            log.push('stop');
-            return { drained: true };
-          },
-        }),
-        onLeading: () => undefined,
-      });
+      const { log, terms } = loggedTerms();
       return {
         component: lifecycle(() => terms.started(), () => terms.shutdown(1000)),
         async work() {
@@ -732,17 +738,7 @@ const ROWS: Row[] = [
     name: 'AlwaysLeading',
     covers: ['AlwaysLeading'],
     async make() {
-      const log: string[] = [];
-      const terms = new LeaderTerms({
-        begin: () => ({
-          start: async () => void log.push('start'),
-          stop: async () => {
-            log.push('stop');
-            return { drained: true };
-          },
-        }),
-        onLeading: () => undefined,
-      });
+      const { log, terms } = loggedTerms();
       const leadership = new AlwaysLeading(() => terms.started());
       return {
         // As the App stops it: the term drains first, then the leadership shuts down.
