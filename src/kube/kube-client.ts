@@ -73,6 +73,13 @@ export interface ResponseBody extends AsyncIterable<Uint8Array> {
    * not handled chunk by chunk, until the returned function is called.
    */
   hold(): () => void;
+  /**
+   * When nothing more of the body is waiting to be read (checked after the event loop's next
+   * poll, since TLS hands its records over one at a time), holds the connection for `ms` (or
+   * until `signal` aborts), so that what the server sends meanwhile is read as one chunk;
+   * resolves with whether it held. A body that is flowing (a backlog) or has ended is not held.
+   */
+  coalesce(ms: number, signal: AbortSignal): Promise<boolean>;
 }
 
 /** libuv's stream handle under a socket (net's `_handle`), as net.Socket's own pause and resume of an `onread` socket drive it. */
@@ -83,6 +90,19 @@ interface StreamHandle {
 }
 
 const NOTHING_HELD = (): void => {};
+
+/** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
+function waitFor(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /**
  * Stops reading `socket` until the returned function is called. `socket.pause()` would only stop
@@ -126,7 +146,17 @@ export class KubeResponse {
       cancel: async () => {
         message.destroy();
       },
-      hold: () => holdSocket(message.socket),
+      hold: () => (message.socket && !message.complete ? holdSocket(message.socket) : NOTHING_HELD),
+      coalesce: async (ms, signal) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        // Ended (a keep-alive answer gives its socket back to the pool: `socket` is null), or more
+        // to read now: no hold.
+        if (message.complete || !message.socket || message.readableLength > 0 || signal.aborted) return false;
+        const release = holdSocket(message.socket);
+        await waitFor(ms, signal);
+        release();
+        return true;
+      },
     };
   }
 

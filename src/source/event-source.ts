@@ -36,10 +36,12 @@ export type EventSourceSettings = Pick<
 >;
 
 /**
- * A watch read smaller than this means the stream trickles: the next read waits
- * `source.watchCoalesce`. At a steady 1,000 events/s the API server writes each event as its own
- * chunk; handling them one wake-up each cost ~35 µs per event more than in chunks of 20
- * (bench/README.md, "Wake-ups per event"). A larger read goes on at once: a backlog is never slowed.
+ * A watch read of this size or more is a flowing stream: read on at once. A smaller one waits
+ * `source.watchCoalesce` when nothing more is waiting to be read (over TLS each chunk is one
+ * record of at most 16 KiB, so its size alone cannot tell a backlog; the body's `coalesce`
+ * checks). At a steady 1,000 events/s the API server writes each event as its own chunk;
+ * handling them one wake-up each cost ~35 µs per event more than in chunks of 20
+ * (bench/README.md, "Wake-ups per event").
  */
 const TRICKLE_BYTES = 16 * 1024;
 
@@ -434,16 +436,14 @@ export class EventSource extends LoopComponent implements Source {
         }
         // An ERROR frame ends the stream, after what came before it in the chunk was delivered.
         if (end !== undefined) throw end;
-        // What arrives meanwhile stays in the stream's buffer (and the socket's): the next read
+        // What arrives meanwhile waits in the kernel (the socket is not read): the next read
         // takes it all as one chunk. Not reading by choice is not silence (the watchdog sleeps);
         // aborting the stream ends the wait.
         if (coalesce > 0 && chunk.length < TRICKLE_BYTES) {
           // The liveness bound of this step covers the wait, however short the inactivity timeout.
           this.#beat('watching', this.#settings.inactivityTimeout + coalesce);
           watchdog.pause();
-          const resume = body.hold();
-          await sleep(coalesce, stream.signal);
-          resume();
+          await body.coalesce(coalesce, stream.signal);
           watchdog.kick();
         }
       }

@@ -84,6 +84,85 @@ describe('a held response body', () => {
     });
   }
 
+  for (const scheme of ['http', 'https'] as const) {
+    it(`over ${scheme}: coalesce holds a trickle, but not a backlog read chunk by chunk`, async () => {
+      // A backlog: 4,000 lines of 800 bytes, each its own write, written as fast as the socket takes them.
+      const line = `${'b'.repeat(799)}\n`;
+      const handler = (req: IncomingMessage, res: ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        if (req.url?.includes('trickle')) {
+          let n = 0;
+          const timer = setInterval(() => {
+            res.write(LINE);
+            if (++n === 30) {
+              clearInterval(timer);
+              res.end();
+            }
+          }, 5);
+          req.on('close', () => clearInterval(timer));
+          return;
+        }
+        let n = 0;
+        const pump = () => {
+          while (n < 4000) {
+            n++;
+            if (!res.write(line)) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        pump();
+      };
+      const server = scheme === 'http' ? createHttpServer(handler) : createHttpsServer({ cert: pki.serverCert, key: pki.serverKey }, handler);
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const client = KubeClient.fromServer(`${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      const read = async (path: string) => {
+        const body = (await client.request(path, { timeoutMs: 0 })).body;
+        let bytes = 0;
+        let reads = 0;
+        let holds = 0;
+        // As the watch loop does: after every read under 16 KiB (over TLS, every read).
+        for await (const chunk of body) {
+          bytes += chunk.length;
+          reads++;
+          if (chunk.length < 16 * 1024 && (await body.coalesce(50, new AbortController().signal))) holds++;
+        }
+        return { bytes, reads, holds };
+      };
+      const backlog = await read('/backlog');
+      assert.equal(backlog.bytes, 4000 * line.length);
+      // Chunk by chunk it would be one hold per read (~200 over TLS): held only where the reader
+      // caught up with the writer.
+      assert.ok(backlog.holds <= 5, `held ${backlog.holds} times over ${backlog.reads} reads of a backlog`);
+      const trickle = await read('/trickle');
+      assert.equal(trickle.bytes, 30 * LINE.length);
+      assert.ok(trickle.holds >= 2 && trickle.reads < 30, `a trickle of 30 writes: ${trickle.reads} reads, ${trickle.holds} holds`);
+    });
+  }
+
+  it('neither holds nor throws once a keep-alive answer has ended and given its socket back', async () => {
+    const server = createHttpServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+      // The last event and the end of the answer in one write.
+      setTimeout(() => res.end(LINE), 20);
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = KubeClient.fromServer(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const body = (await client.request('/api/v1/events?watch=true', { timeoutMs: 0 })).body;
+    let chunks = 0;
+    for await (const chunk of body) {
+      assert.equal(chunk.length, LINE.length);
+      chunks++;
+      // A delivery that waits (back-pressure) while the answer completes.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      body.hold()();
+      assert.equal(await body.coalesce(50, new AbortController().signal), false);
+    }
+    assert.equal(chunks, 1);
+  });
+
   it('is a no-op once the connection is closed', async () => {
     const { server } = tricklingServer(createHttpServer);
     servers.push(server);
