@@ -141,7 +141,7 @@ describe('a held response body', () => {
   }
 
   it('neither holds nor throws once a keep-alive answer has ended and given its socket back', async () => {
-    const server = createHttpServer((req, res) => {
+    const server = createHttpServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.flushHeaders();
       // The last event and the end of the answer in one write.
