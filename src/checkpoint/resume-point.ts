@@ -1,6 +1,7 @@
 import { readClusterUid } from '../enrich/cluster-uid.ts';
 import type { KubeClient } from '../kube/kube-client.ts';
-import { Backoff, SOURCE_BACKOFF_DEFAULTS, sleep } from '../source/backoff.ts';
+import { Backoff, SOURCE_BACKOFF_DEFAULTS } from '../source/backoff.ts';
+import { sleep } from '../util/sleep.ts';
 import type { EventApi } from '../source/config.ts';
 import { currentResourceVersion } from '../source/current-resource-version.ts';
 import { compareResourceVersions } from '../source/resource-version.ts';

@@ -7,6 +7,7 @@ import { Agent as HttpsAgent, type RequestOptions as HttpsRequestOptions, reques
 import { findCredentials } from './find-credentials.ts';
 import { parseRetryAfter } from '../util/retry-after.ts';
 import { untilAborted } from '../util/until-aborted.ts';
+import { sleep } from '../util/sleep.ts';
 
 /** Connection pools are rebuilt this often, so that rotated client certificates are picked up. */
 const AGENT_MAX_AGE_MS = 10 * 60_000;
@@ -91,19 +92,6 @@ interface StreamHandle {
 
 const NOTHING_HELD = (): void => {};
 
-/** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
-function waitFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 /**
  * Stops reading `socket` until the returned function is called. `socket.pause()` would only stop
  * its 'data' events: the socket reads on into its own buffer (up to 64 KiB), one wake-up and
@@ -153,7 +141,7 @@ export class KubeResponse {
         // to read now: no hold.
         if (message.complete || !message.socket || message.readableLength > 0 || signal.aborted) return false;
         const release = holdSocket(message.socket);
-        await waitFor(ms, signal);
+        await sleep(ms, signal);
         release();
         return true;
       },

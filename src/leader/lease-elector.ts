@@ -4,7 +4,7 @@ import { ApiError, type KubeClient } from '../kube/kube-client.ts';
 import { podNamespace } from '../kube/pod-namespace.ts';
 import { electionIdentity } from './identity.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { sleep } from '../source/backoff.ts';
+import { sleep } from '../util/sleep.ts';
 
 interface Lease {
   apiVersion: 'coordination.k8s.io/v1';

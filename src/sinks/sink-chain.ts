@@ -1,5 +1,5 @@
 import { SINK_QUEUE_DEFAULTS, type DeliveryMode, type SinkQueueSettings } from './sink-defaults.ts';
-import { sleep } from '../source/backoff.ts';
+import { sleep } from '../util/sleep.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { RetrySender } from './retry-sender.ts';

@@ -36,8 +36,8 @@ export const sourceConfigSchema = z
     watchCoalesce: duration('50ms')
       .refine((ms) => ms <= 1000, { error: 'must be at most 1s (every event would wait that long before it is read)' })
       .describe(
-      'After a watch read of under 16 KiB (a trickling stream), wait this long before reading again, so that the events arriving meanwhile are handled in one pass: one wake-up for many events at a steady rate instead of one per event, for at most this much added latency. 0 handles each chunk as it arrives.',
-    ),
+        'When a watch stream trickles (a read of under 16 KiB and nothing more waiting), stop reading it this long, so that the events arriving meanwhile are handled in one pass: one wake-up for many events at a steady rate instead of one per event, for at most this much added latency. A backlog is read on without pause. 0 handles each chunk as it arrives.',
+      ),
     minBackoff: positiveDuration(formatDuration(SOURCE_BACKOFF_DEFAULTS.minBackoff), 'a delay of 0 doubles to 0: failed lists and watches would be retried without pause').describe('First retry delay after a failed list or watch (jittered, doubling).'),
     maxBackoff: duration(formatDuration(SOURCE_BACKOFF_DEFAULTS.maxBackoff)).describe('Longest retry delay after failed lists or watches.'),
     dedupeCacheSize: z

@@ -4,7 +4,8 @@ import type { Metrics } from '../telemetry/metrics.ts';
 import { ApiError, type KubeClient, type ResponseBody, toApiError } from '../kube/kube-client.ts';
 import { lastSeenTime } from '../model/normalize.ts';
 import { parseTimeMillis } from '../model/time.ts';
-import { Backoff, sleep } from './backoff.ts';
+import { Backoff } from './backoff.ts';
+import { sleep } from '../util/sleep.ts';
 import type { SourceConfig } from './config.ts';
 import { eventsPath } from './events-path.ts';
 import { currentResourceVersion } from './current-resource-version.ts';
@@ -23,7 +24,7 @@ import { Watchdog } from './watchdog.ts';
 /** The settings of `source` the watch source reads, as the schema outputs them: defaults applied, durations in ms. */
 export type EventSourceSettings = Pick<
   SourceConfig,
-    | 'api'
+  | 'api'
   | 'fieldSelector'
   | 'labelSelector'
   | 'backfill'

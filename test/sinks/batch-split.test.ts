@@ -6,7 +6,7 @@ import { KubeClient } from '../../src/kube/kube-client.ts';
 import { mapEvent } from '../../src/model/map-event.ts';
 import { normalizeEvent } from '../../src/model/normalize.ts';
 import { RetrySender } from '../../src/sinks/retry-sender.ts';
-import { sleep } from '../../src/source/backoff.ts';
+import { sleep } from '../../src/util/sleep.ts';
 import { FakeApiServer } from '../../src/sim/fake-api-server.ts';
 import { Metrics } from '../../src/telemetry/metrics.ts';
 import { capturingLogger } from '../support/capturing-logger.ts';

@@ -6,7 +6,7 @@ import { normalizeEvent } from '../../src/model/normalize.ts';
 import type { EventRecord } from '../../src/model/event-record.ts';
 import { RetrySender } from '../../src/sinks/retry-sender.ts';
 import { SinkQueue } from '../../src/sinks/sink-queue.ts';
-import { sleep } from '../../src/source/backoff.ts';
+import { sleep } from '../../src/util/sleep.ts';
 import type { ExportOutcome, Sink } from '../../src/sinks/sink.ts';
 import { StdoutSink } from '../../src/sinks/stdout/stdout-sink.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';

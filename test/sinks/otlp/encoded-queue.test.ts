@@ -7,7 +7,7 @@ import type { EncodedLogRecord } from '../../../src/sinks/otlp/log-record-encode
 import { RetrySender } from '../../../src/sinks/retry-sender.ts';
 import { SinkQueue } from '../../../src/sinks/sink-queue.ts';
 import type { SinkItem } from '../../../src/sinks/sink.ts';
-import { sleep } from '../../../src/source/backoff.ts';
+import { sleep } from '../../../src/util/sleep.ts';
 import { Metrics } from '../../../src/telemetry/metrics.ts';
 import { capturingLogger } from '../../support/capturing-logger.ts';
 import { podEvent } from '../../support/harness.ts';
